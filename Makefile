@@ -1,0 +1,42 @@
+# A thin wrapper around meson + ninja; see README.md.
+#
+#   make          build (installs missing Debian packages first)
+#   make run      build and run the server on port 8080
+#   make test     build and run every test; ends with "N passed, M failed"
+#   make asan     the same tests, built with AddressSanitizer + UBSan
+#   make clean    remove the build directories
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?=
+RUN_ARGS   ?=
+
+.PHONY: all build deps run test asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/uvchatd $(RUN_ARGS)
+
+test: build
+	scripts/run-tests $(BUILD)
+
+$(ASAN_BUILD)/build.ninja: | deps
+	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/run-tests $(ASAN_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,94 @@
+// One client connection: its socket, its input ring, its output queue.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <deque>
+#include <string>
+
+#include "uvchat/chat/effects.hpp"
+#include "uvchat/protocol/framer.hpp"
+#include "uvchat/protocol/ring_buffer.hpp"
+
+namespace uvchat::net {
+
+class Server;
+
+// The connection only moves bytes: it reads into its ring and tells the
+// server, and it writes what the server queued for it. Lines and their
+// meaning are the server's (codec) and the hub's business.
+//
+// Output is never written from where it is produced: send() queues it and
+// asks the server to flush, and the server flushes every connection with
+// pending output once per loop turn, just before the loop sleeps. So the
+// lines one turn produces for a client leave in one write.
+//
+// A connection is freed only in its close callback; until then the server
+// may hold pointers to it.
+class Connection {
+ public:
+  enum class State {
+    kOpen,      // reading and writing
+    kDraining,  // not reading; closes once its output is written
+    kClosing,   // uv_close called; freed in the close callback
+  };
+
+  Connection(Server& server, chat::SessionId id, std::size_t max_line);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  chat::SessionId id() const { return id_; }
+  State state() const { return state_; }
+  uv_tcp_t* tcp() { return &tcp_; }
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+  const std::string& peer() const { return peer_; }
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
+
+  protocol::RingBuffer& input() { return input_; }
+  protocol::Framer& framer() { return framer_; }
+
+  int start_reading();
+  void send(chat::Payload payload);
+  // Stops reading, and closes once all queued output has been written.
+  void close_after_flush();
+  // Closes at once; queued output is dropped.
+  void close_now();
+  // Writes queued output: uv_try_write first, uv_write for what is left.
+  void flush();
+
+  // Set while the connection is on the server's list of ones to flush.
+  bool flush_scheduled = false;
+
+  std::size_t pending_bytes() const { return pending_bytes_; }
+  bool has_pending_output() const { return !output_.empty() || write_in_flight_; }
+  // The loop time (ms) by which a draining connection must be closed.
+  std::uint64_t drain_deadline() const { return drain_deadline_; }
+
+ private:
+  struct WriteRequest;
+
+  static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* request, int status);
+  static void on_close(uv_handle_t* handle);
+
+  void drop_written(std::size_t bytes);
+  void submit_write();
+
+  Server& server_;
+  chat::SessionId id_;
+  uv_tcp_t tcp_{};
+  State state_ = State::kOpen;
+  std::string peer_;
+  protocol::RingBuffer input_;
+  protocol::Framer framer_;
+
+  std::deque<chat::Payload> output_;  // not yet handed to the kernel
+  std::size_t output_offset_ = 0;      // bytes of output_.front() already written
+  std::size_t pending_bytes_ = 0;      // queued and in flight
+  bool write_in_flight_ = false;
+  std::uint64_t drain_deadline_ = 0;
+};
+
+}  // namespace uvchat::net

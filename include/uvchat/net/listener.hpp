@@ -1,0 +1,44 @@
+// A listening TCP socket on one address.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace uvchat::net {
+
+// Resolves `host` (an IPv4 or IPv6 address, or a name such as localhost) to
+// the addresses to listen on. Returns a uv error code, 0 on success.
+int resolve_listen_addresses(const std::string& host, int port, std::vector<sockaddr_storage>& out);
+
+// "127.0.0.1:8080" or "[::1]:8080".
+std::string format_address(const sockaddr* address);
+
+class Listener {
+ public:
+  using AcceptHandler = std::function<void(uv_stream_t* listener)>;
+
+  Listener(uv_loop_t* loop, AcceptHandler on_accept);
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // Binds and listens; a uv error code, 0 on success. `ipv6_only` keeps an
+  // IPv6 socket from also taking IPv4 (for when both are listened on).
+  int listen(const sockaddr* address, bool ipv6_only, int backlog);
+  // The address actually bound (the port is known here when 0 was asked).
+  std::string address() const;
+  // Closes the socket; the listener must outlive the close callback, which
+  // runs on a later loop turn.
+  void close();
+
+ private:
+  static void on_connection(uv_stream_t* server, int status);
+
+  uv_tcp_t tcp_{};
+  AcceptHandler on_accept_;
+  bool closed_ = false;
+};
+
+}  // namespace uvchat::net

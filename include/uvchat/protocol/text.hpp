@@ -1,0 +1,43 @@
+// Text rules of the protocol: UTF-8, names, rooms, case folding.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace uvchat::protocol {
+
+inline constexpr std::size_t kMaxNameLength = 32;
+
+// True when `text` is well-formed UTF-8: no overlong forms, no surrogates,
+// nothing past U+10FFFF.
+bool is_valid_utf8(std::string_view text);
+
+// Appends `text` (valid UTF-8) to `out`, each control character (C0 but TAB,
+// DEL, C1) replaced by U+FFFD. Returns true when anything was replaced.
+bool append_without_controls(std::string_view text, std::string& out);
+
+// True when `text` holds a control character that append_without_controls
+// would replace.
+bool has_controls(std::string_view text);
+
+// 1-32 of [A-Za-z0-9_.-], the first a letter or digit. Says nothing about
+// reserved names: see is_reserved_name.
+bool is_valid_name(std::string_view name);
+
+// `server` and `all`, in any case.
+bool is_reserved_name(std::string_view name);
+
+// `#` followed by a valid name.
+bool is_valid_room(std::string_view room);
+
+// ASCII lower case: names and rooms are ASCII, so this is their case fold.
+std::string fold_case(std::string_view text);
+
+// Case-insensitive ASCII ordering, for the sorted lists the server sends.
+bool less_case_insensitive(std::string_view a, std::string_view b);
+
+// True when `text` is empty or only spaces and tabs.
+bool is_blank(std::string_view text);
+
+}  // namespace uvchat::protocol

@@ -1,0 +1,80 @@
+#include "uvchat/net/listener.hpp"
+
+#include <netdb.h>
+
+#include <cstring>
+
+#include "uvchat/log.hpp"
+
+namespace uvchat::net {
+
+int resolve_listen_addresses(const std::string& host, int port, std::vector<sockaddr_storage>& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* results = nullptr;
+  const std::string service = std::to_string(port);
+  const int status = getaddrinfo(host.c_str(), service.c_str(), &hints, &results);
+  if (status != 0) return status == EAI_SYSTEM ? uv_translate_sys_error(errno) : UV_EAI_NONAME;
+  for (const addrinfo* result = results; result != nullptr; result = result->ai_next) {
+    sockaddr_storage address{};
+    std::memcpy(&address, result->ai_addr, result->ai_addrlen);
+    bool seen = false;
+    for (const sockaddr_storage& known : out) {
+      seen = seen || std::memcmp(&known, &address, sizeof address) == 0;
+    }
+    if (!seen) out.push_back(address);
+  }
+  freeaddrinfo(results);
+  return out.empty() ? UV_EAI_NONAME : 0;
+}
+
+std::string format_address(const sockaddr* address) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    uv_ip6_name(v6, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  }
+  const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+  uv_ip4_name(v4, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(v4->sin_port));
+}
+
+Listener::Listener(uv_loop_t* loop, AcceptHandler on_accept) : on_accept_(std::move(on_accept)) {
+  uv_tcp_init(loop, &tcp_);
+  tcp_.data = this;
+}
+
+int Listener::listen(const sockaddr* address, bool ipv6_only, int backlog) {
+  const unsigned int flags = (address->sa_family == AF_INET6 && ipv6_only) ? UV_TCP_IPV6ONLY : 0;
+  if (const int status = uv_tcp_bind(&tcp_, address, flags); status != 0) return status;
+  return uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), backlog, on_connection);
+}
+
+std::string Listener::address() const {
+  sockaddr_storage address{};
+  int length = sizeof address;
+  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "?";
+  return format_address(reinterpret_cast<const sockaddr*>(&address));
+}
+
+void Listener::close() {
+  if (closed_) return;
+  closed_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), nullptr);
+}
+
+void Listener::on_connection(uv_stream_t* server, int status) {
+  auto* self = static_cast<Listener*>(server->data);
+  if (status < 0) {
+    // EMFILE and the like: the connection waits in the backlog; say so and
+    // carry on serving the ones we have.
+    log(LogLevel::kWarn, std::string("accept: ") + uv_strerror(status));
+    return;
+  }
+  self->on_accept_(server);
+}
+
+}  // namespace uvchat::net

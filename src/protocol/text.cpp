@@ -1,0 +1,143 @@
+#include "uvchat/protocol/text.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+namespace uvchat::protocol {
+namespace {
+
+constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
+
+bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Length of the UTF-8 sequence starting at text[i], or 0 when it is not a
+// well-formed one (Unicode 15, table 3-7).
+std::size_t sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char min_second = 0x80;
+  unsigned char max_second = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) min_second = 0xA0;  // overlong
+    if (lead == 0xED) max_second = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) min_second = 0x90;  // overlong
+    if (lead == 0xF4) max_second = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(1) < min_second || byte(1) > max_second) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (!is_continuation(byte(k))) return 0;
+  }
+  return length;
+}
+
+// True for the control characters the server will not pass on: C0 but TAB,
+// DEL, and C1 (encoded as C2 80..C2 9F).
+bool is_control_at(std::string_view text, std::size_t i, std::size_t length) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  if (length == 1) return (lead < 0x20 && lead != '\t') || lead == 0x7F;
+  if (length == 2 && lead == 0xC2) return static_cast<unsigned char>(text[i + 1]) < 0xA0;
+  return false;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // Most chat text is ASCII: skip it eight bytes at a time.
+    while (i + 8 <= text.size()) {
+      std::uint64_t chunk;
+      std::copy_n(text.data() + i, 8, reinterpret_cast<char*>(&chunk));
+      if (chunk & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
+    const std::size_t length = sequence_length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+bool has_controls(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = std::max<std::size_t>(1, sequence_length(text, i));
+    if (is_control_at(text, i, length)) return true;
+    i += length;
+  }
+  return false;
+}
+
+bool append_without_controls(std::string_view text, std::string& out) {
+  bool replaced = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = std::max<std::size_t>(1, sequence_length(text, i));
+    if (is_control_at(text, i, length)) {
+      out.append(kReplacementChar);
+      replaced = true;
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return replaced;
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  if (!is_alnum(name.front())) return false;
+  return std::all_of(name.begin(), name.end(), is_name_char);
+}
+
+bool is_reserved_name(std::string_view name) {
+  const std::string folded = fold_case(name);
+  return folded == "server" || folded == "all";
+}
+
+bool is_valid_room(std::string_view room) {
+  return room.size() >= 2 && room.front() == '#' && is_valid_name(room.substr(1));
+}
+
+std::string fold_case(std::string_view text) {
+  std::string folded(text);
+  std::transform(folded.begin(), folded.end(), folded.begin(), to_lower);
+  return folded;
+}
+
+bool less_case_insensitive(std::string_view a, std::string_view b) {
+  const bool less = std::lexicographical_compare(
+      a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) { return to_lower(x) < to_lower(y); });
+  if (less) return true;
+  // Equal when folded: fall back to byte order so the order is total.
+  const bool greater = std::lexicographical_compare(
+      b.begin(), b.end(), a.begin(), a.end(), [](char x, char y) { return to_lower(x) < to_lower(y); });
+  return !greater && a < b;
+}
+
+bool is_blank(std::string_view text) {
+  return text.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+}  // namespace uvchat::protocol

@@ -1,0 +1,52 @@
+// uvchatd: wiring only. The options, one loop, the server, and a clean exit.
+#include <uv.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "options.hpp"
+#include "uvchat/log.hpp"
+#include "uvchat/net/server.hpp"
+
+namespace {
+
+void close_any(uv_handle_t* handle, void*) {
+  if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+}
+
+// The server closes what it opened; this catches anything left so that the
+// loop can be closed without leaking.
+void close_loop(uv_loop_t* loop) {
+  if (uv_loop_close(loop) == 0) return;
+  uv_walk(loop, close_any, nullptr);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uvchat::server::ParseResult parsed = uvchat::server::parse_options(argc, argv);
+  if (!parsed.run) {
+    std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  // A peer that closes while we write must cost us an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  uvchat::set_log_level(parsed.options.log_level);
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int exit_code = 0;
+  {
+    uvchat::net::Server server(&loop, parsed.options.server);
+    if (const std::string error = server.start(); !error.empty()) {
+      uvchat::log(uvchat::LogLevel::kError, error);
+      exit_code = 1;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  close_loop(&loop);
+  if (exit_code == 0) uvchat::log(uvchat::LogLevel::kInfo, "stopped");
+  return exit_code;
+}

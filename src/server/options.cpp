@@ -1,0 +1,118 @@
+#include "options.hpp"
+
+#include <sys/resource.h>
+
+#include <cxxopts.hpp>
+#include <limits>
+
+#include "uvchat_version.h"
+
+namespace uvchat::server {
+namespace {
+
+// File descriptors kept for the listeners, the loop and the log when
+// --max-clients is derived from the descriptor limit.
+constexpr std::int64_t kReservedDescriptors = 32;
+
+cxxopts::Options make_parser() {
+  cxxopts::Options parser("uvchatd", "A lightweight chat server: talk to it with uvchat, nc or telnet.");
+  parser.custom_help("[OPTION...]");
+  // clang-format off
+  parser.add_options()
+    ("host", "Address or host name to listen on (IPv4 or IPv6)", cxxopts::value<std::string>()->default_value("0.0.0.0"), "HOST")
+    ("port", "TCP port (0: any free port, logged at start)", cxxopts::value<std::int64_t>()->default_value("8080"), "PORT")
+    ("db", "SQLite database file (used from the message store on)", cxxopts::value<std::string>()->default_value("uvchat.db"), "PATH")
+    ("max-clients", "Connections at once; 0: as many as the file descriptor limit allows", cxxopts::value<std::int64_t>()->default_value("0"), "N")
+    ("max-line", "Longest line a client may send, in bytes (64 to 1048576)", cxxopts::value<std::int64_t>()->default_value("4096"), "BYTES")
+    ("max-queue", "Offline messages kept per user", cxxopts::value<std::int64_t>()->default_value("1000"), "N")
+    ("presence", "Who hears online/offline: all, rooms or off", cxxopts::value<std::string>()->default_value("all"), "MODE")
+    ("utc", "Show times in UTC instead of local time")
+    ("crlf", "End the lines the server sends with CR LF")
+    ("log-level", "debug, info, warn or error", cxxopts::value<std::string>()->default_value("info"), "LEVEL")
+    ("version", "Print the version and exit")
+    ("h,help", "Print this help and exit");
+  // clang-format on
+  return parser;
+}
+
+struct BadOption {
+  std::string message;
+};
+
+std::int64_t ranged(const cxxopts::ParseResult& result, const std::string& name, std::int64_t low,
+                    std::int64_t high) {
+  const auto value = result[name].as<std::int64_t>();
+  if (value < low || value > high) {
+    throw BadOption{"--" + name + " must be from " + std::to_string(low) + " to " + std::to_string(high) +
+                    ", not " + std::to_string(value)};
+  }
+  return value;
+}
+
+chat::Presence presence_mode(const std::string& text) {
+  if (text == "all") return chat::Presence::kAll;
+  if (text == "rooms") return chat::Presence::kRooms;
+  if (text == "off") return chat::Presence::kOff;
+  throw BadOption{"--presence must be all, rooms or off, not '" + text + "'"};
+}
+
+std::size_t descriptor_limited_clients() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  const auto usable = static_cast<std::int64_t>(limit.rlim_cur) - kReservedDescriptors;
+  return static_cast<std::size_t>(std::max<std::int64_t>(usable, 1));
+}
+
+Options to_options(const cxxopts::ParseResult& result) {
+  Options options;
+  net::ServerConfig& server = options.server;
+  server.host = result["host"].as<std::string>();
+  server.port = static_cast<int>(ranged(result, "port", 0, 65535));
+  server.max_line = static_cast<std::size_t>(ranged(result, "max-line", 64, 1 << 20));
+  options.db = result["db"].as<std::string>();
+
+  chat::HubConfig& hub = server.hub;
+  const auto max_clients = ranged(result, "max-clients", 0, 10'000'000);
+  hub.max_clients = max_clients == 0 ? descriptor_limited_clients() : static_cast<std::size_t>(max_clients);
+  hub.max_queue = static_cast<std::size_t>(ranged(result, "max-queue", 0, 1'000'000));
+  hub.max_line = server.max_line;
+  hub.presence = presence_mode(result["presence"].as<std::string>());
+  hub.utc = result.count("utc") > 0;
+  hub.line_ending = result.count("crlf") > 0 ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
+
+  const std::string level = result["log-level"].as<std::string>();
+  const auto parsed_level = parse_log_level(level);
+  if (!parsed_level) throw BadOption{"--log-level must be debug, info, warn or error, not '" + level + "'"};
+  options.log_level = *parsed_level;
+  return options;
+}
+
+}  // namespace
+
+ParseResult parse_options(int argc, const char* const* argv) {
+  cxxopts::Options parser = make_parser();
+  ParseResult outcome;
+  try {
+    const cxxopts::ParseResult result = parser.parse(argc, argv);
+    if (result.count("help")) {
+      outcome.message = parser.help();
+      return outcome;
+    }
+    if (result.count("version")) {
+      outcome.message = std::string("uvchatd ") + UVCHAT_VERSION + "\n";
+      return outcome;
+    }
+    if (!result.unmatched().empty()) throw BadOption{"unexpected argument '" + result.unmatched().front() + "'"};
+    outcome.options = to_options(result);
+    outcome.run = true;
+  } catch (const cxxopts::exceptions::exception& error) {
+    outcome.exit_code = 2;
+    outcome.message = std::string("uvchatd: ") + error.what() + "\nTry 'uvchatd --help'.\n";
+  } catch (const BadOption& error) {
+    outcome.exit_code = 2;
+    outcome.message = "uvchatd: " + error.message + "\nTry 'uvchatd --help'.\n";
+  }
+  return outcome;
+}
+
+}  // namespace uvchat::server

@@ -41,7 +41,13 @@ std::string room_label(std::string_view room) {
   return label;
 }
 
-bool allowed_before_register(CommandKind kind) {
+bool allowed_before_register(const protocol::Command& command) {
+  // The framer finds these before the line is read for its meaning.
+  if (command.kind == CommandKind::kInvalid &&
+      (command.error == ErrorCode::kLineTooLong || command.error == ErrorCode::kBadUtf8)) {
+    return true;
+  }
+  const CommandKind kind = command.attempted;
   return kind == CommandKind::kRegister || kind == CommandKind::kPing || kind == CommandKind::kHelp ||
          kind == CommandKind::kExit;
 }
@@ -92,14 +98,14 @@ void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, 
   if (found == sessions_.end() || stopping_) return;
   Session& session = found->second;
 
+  if (session.user == nullptr && !allowed_before_register(command)) {
+    send_error(id, ErrorCode::kNotRegistered, {}, "register first: server:register NAME", out);
+    return;
+  }
   if (command.kind == CommandKind::kInvalid) {
     const std::string_view detail =
         command.error == ErrorCode::kLineTooLong ? std::string_view(line_too_long_detail_) : command.detail;
     send_error(id, command.error, command.detail_subject, detail, out);
-    return;
-  }
-  if (session.user == nullptr && !allowed_before_register(command.kind)) {
-    send_error(id, ErrorCode::kNotRegistered, {}, "register first: server:register NAME", out);
     return;
   }
 

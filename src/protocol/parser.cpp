@@ -51,6 +51,11 @@ Command invalid(ErrorCode error, std::string_view detail = {}, std::string_view 
   return command;
 }
 
+Command attempting(CommandKind kind, Command command) {
+  command.attempted = kind;
+  return command;
+}
+
 Command with_target(CommandKind kind, std::string_view target) {
   Command command;
   command.kind = kind;
@@ -118,16 +123,22 @@ Command parse_server_command(std::string_view rest) {
   for (const Simple& simple : kSimple) {
     if (iequals(word, simple.word)) return with_target(simple.kind, {});
   }
-  if (iequals(word, "register")) return parse_register(rest);
-  if (iequals(word, "history")) return parse_history(rest);
-  if (iequals(word, "join")) {
-    return room_command(CommandKind::kJoin, next_word(rest), "usage: server:join #ROOM");
-  }
-  if (iequals(word, "leave")) {
-    return room_command(CommandKind::kLeave, next_word(rest), "usage: server:leave #ROOM");
-  }
-  if (iequals(word, "members")) {
-    return room_command(CommandKind::kMembers, next_word(rest), "usage: server:members #ROOM");
+  if (iequals(word, "register")) return attempting(CommandKind::kRegister, parse_register(rest));
+  if (iequals(word, "history")) return attempting(CommandKind::kHistory, parse_history(rest));
+  struct RoomCommand {
+    std::string_view word;
+    CommandKind kind;
+    std::string_view usage;
+  };
+  static constexpr RoomCommand kRoomCommands[] = {
+      {"join", CommandKind::kJoin, "usage: server:join #ROOM"},
+      {"leave", CommandKind::kLeave, "usage: server:leave #ROOM"},
+      {"members", CommandKind::kMembers, "usage: server:members #ROOM"},
+  };
+  for (const RoomCommand& room : kRoomCommands) {
+    if (iequals(word, room.word)) {
+      return attempting(room.kind, room_command(room.kind, next_word(rest), room.usage));
+    }
   }
   return invalid(ErrorCode::kUnknownCommand, "try server:help", word);
 }
@@ -139,13 +150,13 @@ Command parse_message(std::string_view target, std::string_view text) {
   if (target == "*") {
     command.kind = CommandKind::kBroadcast;
   } else if (!target.empty() && target.front() == '#') {
-    if (!is_valid_room(target)) return invalid(ErrorCode::kBadName, kRoomRule);
+    if (!is_valid_room(target)) return attempting(CommandKind::kRoom, invalid(ErrorCode::kBadName, kRoomRule));
     command = with_target(CommandKind::kRoom, target.substr(1));
   } else {
-    if (auto error = check_name(target)) return *error;
+    if (auto error = check_name(target)) return attempting(CommandKind::kDirect, *error);
     command = with_target(CommandKind::kDirect, target);
   }
-  if (is_blank(text)) return invalid(ErrorCode::kEmptyMessage);
+  if (is_blank(text)) return attempting(command.kind, invalid(ErrorCode::kEmptyMessage));
   command.text = text;
   return command;
 }
@@ -180,8 +191,9 @@ Command parse_line(std::string_view line) {
   }
   const std::string_view target = trim(line.substr(0, colon));
   const std::string_view rest = line.substr(colon + 1);
-  if (iequals(target, "server")) return parse_server_command(rest);
-  return parse_message(target, rest);
+  Command command = iequals(target, "server") ? parse_server_command(rest) : parse_message(target, rest);
+  if (command.kind != CommandKind::kInvalid) command.attempted = command.kind;
+  return command;
 }
 
 }  // namespace uvchat::protocol

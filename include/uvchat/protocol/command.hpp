@@ -47,6 +47,10 @@ enum class CommandKind {
 // its `#`.
 struct Command {
   CommandKind kind = CommandKind::kInvalid;
+  // What the line asked for, even when it was malformed: a bad
+  // `server:register x!` is kInvalid attempting kRegister. kInvalid when the
+  // line asked for nothing known.
+  CommandKind attempted = CommandKind::kInvalid;
   std::string_view target;
   std::string_view text;
   std::string_view password;

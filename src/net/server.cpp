@@ -73,12 +73,13 @@ std::string Server::start() {
       return "cannot listen on " + format_address(socket_address) + ": " + uv_strerror(status);
     }
   }
-  for (const auto& listener : listeners_) log(LogLevel::kInfo, "listening on " + listener->address());
-
   uv_prepare_start(&flush_handle_, on_prepare);
   uv_timer_start(&sweep_timer_, on_sweep, kSweepIntervalMs, kSweepIntervalMs);
+  // Before the log line that tells the world we listen: a supervisor (or a
+  // test) may send SIGTERM as soon as it reads it.
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  for (const auto& listener : listeners_) log(LogLevel::kInfo, "listening on " + listener->address());
   return {};
 }
 

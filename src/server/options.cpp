@@ -2,8 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <charconv>
 #include <cxxopts.hpp>
-#include <limits>
 
 #include "uvchat_version.h"
 
@@ -20,11 +20,11 @@ cxxopts::Options make_parser() {
   // clang-format off
   parser.add_options()
     ("host", "Address or host name to listen on (IPv4 or IPv6)", cxxopts::value<std::string>()->default_value("0.0.0.0"), "HOST")
-    ("port", "TCP port (0: any free port, logged at start)", cxxopts::value<std::int64_t>()->default_value("8080"), "PORT")
+    ("port", "TCP port (0: any free port, logged at start)", cxxopts::value<std::string>()->default_value("8080"), "PORT")
     ("db", "SQLite database file (used from the message store on)", cxxopts::value<std::string>()->default_value("uvchat.db"), "PATH")
-    ("max-clients", "Connections at once; 0: as many as the file descriptor limit allows", cxxopts::value<std::int64_t>()->default_value("0"), "N")
-    ("max-line", "Longest line a client may send, in bytes (64 to 1048576)", cxxopts::value<std::int64_t>()->default_value("4096"), "BYTES")
-    ("max-queue", "Offline messages kept per user", cxxopts::value<std::int64_t>()->default_value("1000"), "N")
+    ("max-clients", "Connections at once; 0: as many as the file descriptor limit allows", cxxopts::value<std::string>()->default_value("0"), "N")
+    ("max-line", "Longest line a client may send, in bytes (64 to 1048576)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
+    ("max-queue", "Offline messages kept per user", cxxopts::value<std::string>()->default_value("1000"), "N")
     ("presence", "Who hears online/offline: all, rooms or off", cxxopts::value<std::string>()->default_value("all"), "MODE")
     ("utc", "Show times in UTC instead of local time")
     ("crlf", "End the lines the server sends with CR LF")
@@ -39,12 +39,16 @@ struct BadOption {
   std::string message;
 };
 
+// Numbers are parsed here rather than by cxxopts so that the message names
+// the option and its range.
 std::int64_t ranged(const cxxopts::ParseResult& result, const std::string& name, std::int64_t low,
                     std::int64_t high) {
-  const auto value = result[name].as<std::int64_t>();
-  if (value < low || value > high) {
-    throw BadOption{"--" + name + " must be from " + std::to_string(low) + " to " + std::to_string(high) +
-                    ", not " + std::to_string(value)};
+  const auto text = result[name].as<std::string>();
+  std::int64_t value = 0;
+  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (status != std::errc{} || end != text.data() + text.size() || value < low || value > high) {
+    throw BadOption{"--" + name + " must be a number from " + std::to_string(low) + " to " +
+                    std::to_string(high) + ", not '" + text + "'"};
   }
   return value;
 }

@@ -1,1 +1,539 @@
-// harness: see harness.hpp
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <sstream>
+
+extern char** environ;
+
+namespace uvchat::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A peer that goes away must fail a test, not kill the test process.
+[[maybe_unused]] const bool kSigpipeIgnored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kLinesShownOnFailure = 20;
+constexpr Duration kExitPollInterval{5};
+
+int milliseconds_until(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<Duration>(deadline - Clock::now()).count();
+  return static_cast<int>(std::max<std::int64_t>(left, 0));
+}
+
+std::string errno_text(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// Both ends close on exec, so no child inherits another's pipes.
+std::pair<UniqueFd, UniqueFd> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) FAIL(errno_text("pipe2"));
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Polls `fd` for `events` until `deadline`; true when it is ready.
+bool wait_ready(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd entry{fd, events, 0};
+    const int ready = ::poll(&entry, 1, milliseconds_until(deadline));
+    if (ready > 0) return true;
+    if (ready == 0) return false;
+    if (errno != EINTR) FAIL(errno_text("poll"));
+  }
+}
+
+// Our environment with `overrides` (NAME=VALUE) replacing or adding entries.
+std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
+  std::vector<std::string> result;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const std::string_view name = text.substr(0, text.find('=') + 1);
+    const bool replaced = std::any_of(overrides.begin(), overrides.end(),
+                                      [&](const std::string& item) { return item.starts_with(name); });
+    if (!replaced) result.emplace_back(text);
+  }
+  result.insert(result.end(), overrides.begin(), overrides.end());
+  return result;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& text : strings) pointers.push_back(text.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+std::string quoted_lines(const std::vector<std::string>& lines) {
+  std::ostringstream text;
+  const std::size_t first = lines.size() > kLinesShownOnFailure ? lines.size() - kLinesShownOnFailure : 0;
+  if (first > 0) text << "  ... (" << first << " earlier lines)\n";
+  for (std::size_t i = first; i < lines.size(); ++i) text << "  '" << lines[i] << "'\n";
+  return text.str();
+}
+
+// The port in a whole log line `... listening on HOST:PORT` (HOST may be [v6]).
+std::optional<int> listening_port(const std::string& log) {
+  static const std::regex kListening(R"(listening on (\S+):(\d+)\n)");
+  std::smatch match;
+  if (!std::regex_search(log, match, kListening)) return std::nullopt;
+  return std::stoi(match[2].str());
+}
+
+}  // namespace
+
+std::string uvchatd_path() {
+  const char* path = std::getenv("UVCHATD");
+  if (path == nullptr || *path == '\0') FAIL("UVCHATD is not set: it must name the uvchatd binary to test");
+  return path;
+}
+
+bool has_ipv6_loopback() {
+  const UniqueFd probe(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (probe.get() < 0) return false;
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  return ::bind(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+}
+
+const std::vector<std::string>& help_lines() {
+  static const std::vector<std::string> kLines = {
+      "server:help server:register NAME [PASSWORD] - take NAME (a password keeps it yours)",
+      "server:help NAME:TEXT - send TEXT to NAME (queued if NAME is offline)",
+      "server:help #ROOM:TEXT - send TEXT to a room you are in",
+      "server:help *:TEXT - send TEXT to everyone online",
+      "server:help server:who - who is online",
+      "server:help server:join #ROOM - join a room, making it if need be",
+      "server:help server:leave #ROOM - leave a room",
+      "server:help server:rooms - the rooms there are",
+      "server:help server:members #ROOM - who is in a room",
+      "server:help server:history #ROOM|NAME [N] - recent messages",
+      "server:help server:ping - the server answers pong",
+      "server:help server:help - this text",
+      "server:help server:exit - say goodbye and disconnect",
+  };
+  return kLines;
+}
+
+// ---------------------------------------------------------------- UniqueFd
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) reset(other.release());
+  return *this;
+}
+
+int UniqueFd::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+// -------------------------------------------------------------- ExitStatus
+
+std::string ExitStatus::describe() const {
+  if (WIFEXITED(raw)) return "exited with " + std::to_string(WEXITSTATUS(raw));
+  if (WIFSIGNALED(raw)) return "killed by signal " + std::to_string(WTERMSIG(raw));
+  return "wait status " + std::to_string(raw);
+}
+
+// --------------------------------------------------------------- PipeDrain
+
+PipeDrain::PipeDrain(UniqueFd fd) : fd_(std::move(fd)) {
+  auto [wake_read, wake_write] = make_pipe();
+  wake_read_ = std::move(wake_read);
+  wake_write_ = std::move(wake_write);
+  thread_ = std::thread([this] { run(); });
+}
+
+PipeDrain::~PipeDrain() {
+  [[maybe_unused]] const ssize_t written = ::write(wake_write_.get(), "x", 1);
+  thread_.join();
+}
+
+void PipeDrain::run() {
+  char buffer[4096];
+  for (;;) {
+    pollfd entries[2] = {{fd_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+    if (::poll(entries, 2, -1) < 0 && errno != EINTR) break;
+    if (entries[1].revents != 0) break;
+    if (entries[0].revents == 0) continue;
+    const ssize_t count = ::read(fd_.get(), buffer, sizeof buffer);
+    if (count < 0 && errno == EINTR) continue;
+    const std::lock_guard lock(mutex_);
+    if (count <= 0) break;
+    text_.append(buffer, static_cast<std::size_t>(count));
+    changed_.notify_all();
+  }
+  const std::lock_guard lock(mutex_);
+  closed_ = true;
+  changed_.notify_all();
+}
+
+std::string PipeDrain::text() const {
+  const std::lock_guard lock(mutex_);
+  return text_;
+}
+
+bool PipeDrain::wait_until(const std::function<bool(const std::string&)>& holds, Duration timeout) const {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return closed_ || holds(text_); });
+  return holds(text_);
+}
+
+bool PipeDrain::wait_for(std::string_view needle, Duration timeout) const {
+  return wait_until([&](const std::string& text) { return text.find(needle) != std::string::npos; }, timeout);
+}
+
+bool PipeDrain::wait_closed(Duration timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return closed_; });
+}
+
+// ------------------------------------------------------------ ChildProcess
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                           Stdout stdout_mode) {
+  // Everything the child needs is made before fork: after it, in a process
+  // with threads, the child may only call async-signal-safe functions.
+  std::vector<std::string> args = argv;
+  std::vector<std::string> env = environment_with(extra_env);
+  const std::vector<char*> arg_pointers = c_strings(args);
+  const std::vector<char*> env_pointers = c_strings(env);
+  auto [in_read, in_write] = make_pipe();
+  auto [out_read, out_write] = make_pipe();
+  auto [err_read, err_write] = make_pipe();
+  // We ignore SIGPIPE; the child starts as it would from a shell.
+  struct sigaction default_sigpipe {};
+  default_sigpipe.sa_handler = SIG_DFL;
+
+  pid_ = ::fork();
+  if (pid_ < 0) FAIL(errno_text("fork"));
+  if (pid_ == 0) {
+    ::sigaction(SIGPIPE, &default_sigpipe, nullptr);
+    ::dup2(in_read.get(), STDIN_FILENO);
+    ::dup2(out_write.get(), STDOUT_FILENO);
+    ::dup2(err_write.get(), STDERR_FILENO);
+    ::execve(arg_pointers[0], arg_pointers.data(), env_pointers.data());
+    const char message[] = "harness: exec failed\n";
+    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, message, sizeof message - 1);
+    ::_exit(127);
+  }
+  stdin_ = std::move(in_write);
+  stderr_drain_ = std::make_unique<PipeDrain>(std::move(err_read));
+  if (stdout_mode == Stdout::kDrain) {
+    stdout_drain_ = std::make_unique<PipeDrain>(std::move(out_read));
+  } else {
+    stdout_pipe_ = std::move(out_read);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  stdin_.reset();
+  if (status_) return;
+  ::kill(pid_, SIGKILL);
+  int raw = 0;
+  while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void ChildProcess::signal(int signal_number) const {
+  if (!status_) ::kill(pid_, signal_number);
+}
+
+std::optional<ExitStatus> ChildProcess::try_wait_exit(Duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!status_) {
+    int raw = 0;
+    const pid_t done = ::waitpid(pid_, &raw, WNOHANG);
+    if (done == pid_) {
+      status_ = ExitStatus{raw};
+    } else if (done < 0 && errno != EINTR) {
+      FAIL(errno_text("waitpid"));
+    } else if (Clock::now() >= deadline) {
+      return std::nullopt;
+    } else {
+      std::this_thread::sleep_for(kExitPollInterval);
+    }
+  }
+  return status_;
+}
+
+ExitStatus ChildProcess::wait_exit(Duration timeout) {
+  const std::optional<ExitStatus> status = try_wait_exit(timeout);
+  if (!status) {
+    FAIL("the process did not exit within " << timeout.count() << " ms; its stderr:\n" << err().text());
+  }
+  // Its pipes close with it; what is still in them is read before we return.
+  const bool drained =
+      stderr_drain_->wait_closed(timeout) && (!stdout_drain_ || stdout_drain_->wait_closed(timeout));
+  if (!drained) FAIL("the process " << status->describe() << " but its output pipes stayed open");
+  return *status;
+}
+
+RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout) {
+  std::vector<std::string> argv = {uvchatd_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess process(argv, {"TZ=UTC"}, ChildProcess::Stdout::kDrain);
+  process.close_stdin();
+  RunResult result;
+  result.status = process.wait_exit(timeout);
+  result.out = process.out().text();
+  result.err = process.err().text();
+  return result;
+}
+
+// -------------------------------------------------------------- TestServer
+
+TestServer::TestServer(ServerSetup setup)
+    : host_(setup.host), process_(command_line(setup), {"TZ=" + setup.tz}, ChildProcess::Stdout::kDrain) {
+  port_ = wait_for_port();
+}
+
+std::vector<std::string> TestServer::command_line(const ServerSetup& setup) {
+  std::vector<std::string> argv = {uvchatd_path(), "--host", setup.host, "--port", "0",
+                                   "--log-level",  "info"};
+  argv.insert(argv.end(), setup.args.begin(), setup.args.end());
+  return argv;
+}
+
+int TestServer::wait_for_port() {
+  const auto has_port = [](const std::string& text) { return listening_port(text).has_value(); };
+  if (!process_.err().wait_until(has_port, kStartTimeout)) {
+    const std::optional<ExitStatus> status = process_.try_wait_exit(Duration(0));
+    const std::string state = status ? "it " + status->describe() : "it is still running";
+    FAIL("uvchatd did not log 'listening on HOST:PORT' within " << kStartTimeout.count() << " ms (" << state
+                                                                << "); its stderr:\n"
+                                                                << log());
+  }
+  return *listening_port(log());
+}
+
+bool TestServer::wait_for_log(std::string_view needle, Duration timeout) const {
+  return process_.err().wait_for(needle, timeout);
+}
+
+// ---------------------------------------------------------------- LinePeer
+
+void LinePeer::attach(int read_fd, int write_fd) {
+  read_fd_ = read_fd;
+  write_fd_ = write_fd;
+}
+
+void LinePeer::send(std::string_view bytes) {
+  const auto deadline = Clock::now() + kLineTimeout;
+  while (!bytes.empty()) {
+    const ssize_t written = ::write(write_fd_, bytes.data(), bytes.size());
+    if (written > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(written));
+    } else if (written < 0 && errno == EAGAIN) {
+      if (!wait_ready(write_fd_, POLLOUT, deadline)) FAIL(label_ << ": the server does not take our bytes");
+    } else if (written < 0 && errno != EINTR) {
+      FAIL(label_ << ": " << errno_text("write"));
+    }
+  }
+}
+
+void LinePeer::send_line(std::string_view text) {
+  std::string line(text);
+  line.push_back('\n');
+  send(line);
+}
+
+std::optional<std::string> LinePeer::take_line() {
+  const std::size_t end = pending_.find('\n');
+  if (end == std::string::npos) return std::nullopt;
+  std::string line = pending_.substr(0, end);
+  pending_.erase(0, end + 1);
+  received_.push_back(line);
+  return line;
+}
+
+bool LinePeer::receive_more(Clock::time_point deadline) {
+  while (!closed_) {
+    if (!wait_ready(read_fd_, POLLIN, deadline)) return false;
+    char buffer[kReadChunk];
+    const ssize_t count = ::read(read_fd_, buffer, sizeof buffer);
+    if (count > 0) {
+      pending_.append(buffer, static_cast<std::size_t>(count));
+      return true;
+    }
+    if (count == 0 || errno == ECONNRESET) {
+      closed_ = true;
+    } else if (errno != EINTR && errno != EAGAIN) {
+      FAIL(label_ << ": " << errno_text("read"));
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> LinePeer::try_read_line(Duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (std::optional<std::string> line = take_line()) return line;
+    if (!receive_more(deadline)) return std::nullopt;
+  }
+}
+
+std::string LinePeer::received_so_far() const {
+  std::string text = "lines received so far:\n" + quoted_lines(received_);
+  if (!pending_.empty()) text += "and without LF: '" + pending_ + "'\n";
+  return text;
+}
+
+std::string LinePeer::read_line(Duration timeout) {
+  std::optional<std::string> line = try_read_line(timeout);
+  if (!line) {
+    const std::string why =
+        closed_ ? "the connection closed" : "nothing came within " + std::to_string(timeout.count()) + " ms";
+    FAIL(label_ << ": waiting for a line, " << why << "; " << received_so_far());
+  }
+  return *line;
+}
+
+void LinePeer::expect(std::string_view exact) {
+  const std::string line = read_line();
+  INFO(label_ << ": " << received_so_far());
+  REQUIRE(line == std::string(exact));
+}
+
+void LinePeer::expect_lines(std::initializer_list<std::string_view> lines) {
+  for (const std::string_view line : lines) expect(line);
+}
+
+void LinePeer::expect_unordered(std::vector<std::string> lines) {
+  std::vector<std::string> seen;
+  for (std::size_t i = 0; i < lines.size(); ++i) seen.push_back(read_line());
+  std::sort(lines.begin(), lines.end());
+  std::sort(seen.begin(), seen.end());
+  INFO(label_ << ": the lines, sorted");
+  REQUIRE(seen == lines);
+}
+
+void LinePeer::expect_match(const std::string& pattern) {
+  const std::string line = read_line();
+  INFO(label_ << ": '" << line << "' should match /" << pattern << "/");
+  REQUIRE(std::regex_match(line, std::regex(pattern)));
+}
+
+void LinePeer::expect_stamped(std::string_view stamp_pattern, std::string_view stamp_shape,
+                              std::string_view rest) {
+  const std::string line = read_line();
+  INFO(label_ << ": expected '" << stamp_shape << rest << "'");
+  std::smatch stamp;
+  const std::regex pattern{std::string(stamp_pattern)};
+  REQUIRE(std::regex_search(line, stamp, pattern, std::regex_constants::match_continuous));
+  REQUIRE(line.substr(static_cast<std::size_t>(stamp.length())) == std::string(rest));
+}
+
+void LinePeer::expect_chat(std::string_view rest) {
+  expect_stamped(R"(\[([01]\d|2[0-3]):[0-5]\d:[0-5]\d\] )", "[HH:MM:SS] ", rest);
+}
+
+void LinePeer::expect_replayed(std::string_view rest) {
+  expect_stamped(R"(\[\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d\] )",
+                 "[YYYY-MM-DD HH:MM:SS] ", rest);
+}
+
+void LinePeer::expect_quiet() {
+  send_line("server:ping");
+  expect("server:pong");
+}
+
+void LinePeer::expect_closed(Duration timeout) {
+  const std::optional<std::string> line = try_read_line(timeout);
+  if (line) FAIL(label_ << ": expected the connection to close, got the line '" << *line << "'");
+  if (!closed_) FAIL(label_ << ": the connection is still open after " << timeout.count() << " ms");
+  if (!pending_.empty()) FAIL(label_ << ": closed after a line without LF: '" << pending_ << "'");
+}
+
+void LinePeer::register_as(std::string_view name, int queued_messages) {
+  send_line("server:register " + std::string(name));
+  expect("server:welcome " + std::string(name));
+  expect("server:queued-messages " + std::to_string(queued_messages));
+}
+
+void join_room(LinePeer& user, const std::string& name, const std::string& room, const std::string& members) {
+  user.send_line("server:join " + room);
+  user.expect("server:joined " + room + " " + name);
+  user.expect("server:members " + room + " " + members);
+}
+
+// -------------------------------------------------------------- TestClient
+
+TestClient::TestClient(const TestServer& server, std::string label)
+    : TestClient(server.host(), server.port(), std::move(label)) {}
+
+TestClient::TestClient(const std::string& host, int port, std::string label) : LinePeer(std::move(label)) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
+    FAIL("cannot parse the address " << host);
+  }
+  socket_.reset(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int connected = socket_.get() < 0 ? -1 : ::connect(socket_.get(), found->ai_addr, found->ai_addrlen);
+  ::freeaddrinfo(found);
+  if (connected != 0) FAIL(this->label() << ": " << errno_text("connect to " + host));
+  const int one = 1;
+  ::setsockopt(socket_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::fcntl(socket_.get(), F_SETFL, ::fcntl(socket_.get(), F_GETFL) | O_NONBLOCK);
+  attach(socket_.get(), socket_.get());
+}
+
+void TestClient::shutdown_write() {
+  if (::shutdown(socket_.get(), SHUT_WR) != 0) FAIL(label() << ": " << errno_text("shutdown"));
+}
+
+void TestClient::close() {
+  attach(-1, -1);
+  socket_.reset();
+}
+
+// ------------------------------------------------------------------ NcClient
+
+namespace {
+
+std::vector<std::string> nc_command(const TestServer& server, const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {"/usr/bin/nc"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back(server.host());
+  argv.push_back(std::to_string(server.port()));
+  return argv;
+}
+
+}  // namespace
+
+NcClient::NcClient(const TestServer& server, std::vector<std::string> nc_flags, std::string label)
+    : LinePeer(std::move(label)), process_(nc_command(server, nc_flags), {}, ChildProcess::Stdout::kPipe) {
+  attach(process_.stdout_fd(), process_.stdin_fd());
+}
+
+void NcClient::close_stdin() {
+  attach(process_.stdout_fd(), -1);
+  process_.close_stdin();
+}
+
+}  // namespace uvchat::test

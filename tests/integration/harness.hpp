@@ -1,0 +1,274 @@
+// The integration test harness: starts the real uvchatd (from $UVCHATD) on a
+// free loopback port and talks to it over real sockets, or through nc.
+//
+// Every wait is bounded. A line that must not arrive is proven absent with
+// LinePeer::expect_quiet(): the server answers a connection's lines in order,
+// so a `server:pong` that comes next proves nothing was sent before it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace uvchat::test {
+
+using Duration = std::chrono::milliseconds;
+
+// Bounds on every wait.
+inline constexpr Duration kLineTimeout{3000};
+inline constexpr Duration kStartTimeout{5000};
+inline constexpr Duration kExitTimeout{5000};
+
+// The binary under test: $UVCHATD. Fails the test when it is not set.
+std::string uvchatd_path();
+
+// True when this machine can bind the IPv6 loopback address ::1.
+bool has_ipv6_loopback();
+
+// The 13 `server:help` lines, in order.
+const std::vector<std::string>& help_lines();
+
+// Owns a file descriptor and closes it.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  int release();
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// A status from waitpid, readable in assertion messages.
+struct ExitStatus {
+  int raw = 0;
+
+  // "exited with 0", "killed by signal 9".
+  std::string describe() const;
+};
+
+// Reads a pipe on a thread of its own until EOF, so that the writer never
+// blocks on a full pipe, and keeps everything read.
+class PipeDrain {
+ public:
+  explicit PipeDrain(UniqueFd fd);
+  PipeDrain(const PipeDrain&) = delete;
+  PipeDrain& operator=(const PipeDrain&) = delete;
+  ~PipeDrain();
+
+  std::string text() const;
+  // True when `holds` is true of the text read, waiting at most `timeout`.
+  bool wait_until(const std::function<bool(const std::string&)>& holds, Duration timeout) const;
+  // True when `needle` has been read, waiting at most `timeout` for it.
+  bool wait_for(std::string_view needle, Duration timeout) const;
+  // True when the writer has closed the pipe, waiting at most `timeout`.
+  bool wait_closed(Duration timeout) const;
+
+ private:
+  void run();
+
+  UniqueFd fd_;
+  UniqueFd wake_read_;
+  UniqueFd wake_write_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::string text_;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
+// A child process (fork + exec) with a pipe on each of stdin, stdout and
+// stderr. Stderr is always drained; stdout is drained, or left to the
+// caller to read. The destructor kills (SIGKILL) and reaps it.
+class ChildProcess {
+ public:
+  enum class Stdout { kDrain, kPipe };
+
+  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+               Stdout stdout_mode);
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  int stdin_fd() const { return stdin_.get(); }
+  // Only with Stdout::kPipe.
+  int stdout_fd() const { return stdout_pipe_.get(); }
+  // Only with Stdout::kDrain.
+  const PipeDrain& out() const { return *stdout_drain_; }
+  const PipeDrain& err() const { return *stderr_drain_; }
+
+  void close_stdin() { stdin_.reset(); }
+  void signal(int signal_number) const;
+  // The exit status once the process has ended, within `timeout`.
+  std::optional<ExitStatus> try_wait_exit(Duration timeout);
+  // Like try_wait_exit, but fails the test on timeout, and returns once the
+  // drained pipes have been read to their end.
+  ExitStatus wait_exit(Duration timeout);
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<ExitStatus> status_;
+  UniqueFd stdin_;
+  UniqueFd stdout_pipe_;
+  std::unique_ptr<PipeDrain> stdout_drain_;
+  std::unique_ptr<PipeDrain> stderr_drain_;
+};
+
+// What a process that ran to its end left behind.
+struct RunResult {
+  ExitStatus status;
+  std::string out;
+  std::string err;
+};
+
+// Runs uvchatd with exactly `args` (no defaults) until it exits.
+RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout = kExitTimeout);
+
+struct ServerSetup {
+  // Appended to `--host HOST --port 0 --log-level info`.
+  std::vector<std::string> args;
+  std::string host = "127.0.0.1";
+  // The server's TZ: the chat line times are local time.
+  std::string tz = "UTC";
+};
+
+// A running uvchatd on a free port, ready for connections.
+class TestServer {
+ public:
+  explicit TestServer(ServerSetup setup = {});
+
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  // Everything the server has logged so far.
+  std::string log() const { return process_.err().text(); }
+  // True when the log shows `needle` within `timeout`.
+  bool wait_for_log(std::string_view needle, Duration timeout = kLineTimeout) const;
+
+  void stop(int signal_number = SIGTERM) const { process_.signal(signal_number); }
+  ExitStatus wait_exit(Duration timeout = kExitTimeout) { return process_.wait_exit(timeout); }
+
+ private:
+  static std::vector<std::string> command_line(const ServerSetup& setup);
+  int wait_for_port();
+
+  std::string host_;
+  ChildProcess process_;
+  int port_ = 0;
+};
+
+// One side of a line-based conversation with the server: bytes out, lines
+// in. Every expectation fails the test with what was received so far.
+class LinePeer {
+ public:
+  LinePeer(const LinePeer&) = delete;
+  LinePeer& operator=(const LinePeer&) = delete;
+  virtual ~LinePeer() = default;
+
+  const std::string& label() const { return label_; }
+
+  void send(std::string_view bytes);
+  void send_line(std::string_view text);
+
+  // One line without its LF. Fails the test on timeout or close.
+  std::string read_line(Duration timeout = kLineTimeout);
+  // One line, or nothing when none came within `timeout` or the peer closed.
+  std::optional<std::string> try_read_line(Duration timeout = kLineTimeout);
+
+  void expect(std::string_view exact);
+  void expect_lines(std::initializer_list<std::string_view> lines);
+  // The next lines.size() lines, in any order.
+  void expect_unordered(std::vector<std::string> lines);
+  // A line that matches `pattern` (ECMAScript) as a whole.
+  void expect_match(const std::string& pattern);
+  // A live chat line: `[HH:MM:SS] ` then exactly `rest`.
+  void expect_chat(std::string_view rest);
+  // A replayed chat line: `[YYYY-MM-DD HH:MM:SS] ` then exactly `rest`.
+  void expect_replayed(std::string_view rest);
+  // Nothing was sent to this peer before the answer to a ping.
+  void expect_quiet();
+  // The server closed the connection with no line before the close.
+  void expect_closed(Duration timeout = kLineTimeout);
+
+  // server:register NAME, then welcome and queued-messages.
+  void register_as(std::string_view name, int queued_messages = 0);
+
+ protected:
+  explicit LinePeer(std::string label) : label_(std::move(label)) {}
+  void attach(int read_fd, int write_fd);
+
+ private:
+  std::optional<std::string> take_line();
+  // Waits for more bytes until `deadline`; false on timeout or close.
+  bool receive_more(std::chrono::steady_clock::time_point deadline);
+  void expect_stamped(std::string_view stamp_pattern, std::string_view stamp_shape, std::string_view rest);
+  std::string received_so_far() const;
+
+  std::string label_;
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  std::string pending_;
+  std::vector<std::string> received_;
+  bool closed_ = false;
+};
+
+// A TCP connection to a TestServer.
+class TestClient : public LinePeer {
+ public:
+  explicit TestClient(const TestServer& server, std::string label = "client");
+  TestClient(const std::string& host, int port, std::string label = "client");
+
+  // Closes our side for writing (the server sees EOF) and keeps reading.
+  void shutdown_write();
+  // Closes the connection.
+  void close();
+
+ private:
+  UniqueFd socket_;
+};
+
+// A TestClient that has registered as `name` (welcome, queued-messages 0).
+class RegisteredClient : public TestClient {
+ public:
+  RegisteredClient(const TestServer& server, const std::string& name) : TestClient(server, name) {
+    register_as(name);
+  }
+};
+
+// `user` (registered as `name`) sends `server:join ROOM` and gets `joined`
+// and then `members ROOM MEMBERS`; MEMBERS includes `name`.
+void join_room(LinePeer& user, const std::string& name, const std::string& room, const std::string& members);
+
+// `nc HOST PORT` (Debian's netcat-openbsd) driven through its stdin and
+// stdout.
+class NcClient : public LinePeer {
+ public:
+  NcClient(const TestServer& server, std::vector<std::string> nc_flags = {}, std::string label = "nc");
+
+  // nc sees EOF on its input.
+  void close_stdin();
+  ExitStatus wait_exit(Duration timeout = kExitTimeout) { return process_.wait_exit(timeout); }
+
+ private:
+  ChildProcess process_;
+};
+
+}  // namespace uvchat::test

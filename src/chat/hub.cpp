@@ -155,8 +155,8 @@ void Hub::on_register(Session& session, SessionId id, const protocol::Command& c
   }
   user.queue.clear();
   announce_presence(user, "online", out);
-  log(LogLevel::kInfo, "session " + std::to_string(id) + " from " + session.peer + " registered as " + user.name,
-      out);
+  log(LogLevel::kInfo,
+      "session " + std::to_string(id) + " from " + session.peer + " registered as " + user.name, out);
 }
 
 void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {

@@ -29,10 +29,7 @@ struct Connection::WriteRequest {
 };
 
 Connection::Connection(Server& server, chat::SessionId id, std::size_t max_line)
-    : server_(server),
-      id_(id),
-      input_(protocol::Framer::buffer_capacity(max_line)),
-      framer_(max_line) {
+    : server_(server), id_(id), input_(protocol::Framer::buffer_capacity(max_line)), framer_(max_line) {
   tcp_.data = this;
 }
 
@@ -54,7 +51,8 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   } else if (nread == UV_EOF) {
     self->server_.on_end_of_input(*self);
   } else if (nread < 0) {
-    log(LogLevel::kDebug, "connection " + std::to_string(self->id_) + ": read: " + uv_strerror(static_cast<int>(nread)));
+    log(LogLevel::kDebug,
+        "connection " + std::to_string(self->id_) + ": read: " + uv_strerror(static_cast<int>(nread)));
     self->server_.on_connection_lost(*self);
   }
   // nread == 0 is EAGAIN: nothing to do.
@@ -114,8 +112,8 @@ void Connection::flush() {
     for (std::size_t i = 0; i < count; ++i) {
       const std::string& bytes = *output_[i];
       const std::size_t skip = (i == 0) ? output_offset_ : 0;
-      buffers[i] = uv_buf_init(const_cast<char*>(bytes.data() + skip),
-                               static_cast<unsigned int>(bytes.size() - skip));
+      buffers[i] =
+          uv_buf_init(const_cast<char*>(bytes.data() + skip), static_cast<unsigned int>(bytes.size() - skip));
     }
     const int written = uv_try_write(stream(), buffers.data(), static_cast<unsigned int>(count));
     if (written < 0 && written != UV_EAGAIN) {
@@ -139,16 +137,16 @@ void Connection::submit_write() {
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t skip = (i == 0) ? output_offset_ : 0;
     const std::string& bytes = *output_.front();
-    buffers[i] = uv_buf_init(const_cast<char*>(bytes.data() + skip),
-                             static_cast<unsigned int>(bytes.size() - skip));
+    buffers[i] =
+        uv_buf_init(const_cast<char*>(bytes.data() + skip), static_cast<unsigned int>(bytes.size() - skip));
     request->bytes += bytes.size() - skip;
     request->payloads.push_back(std::move(output_.front()));
     output_.pop_front();
     output_offset_ = 0;
   }
   request->request.data = request;
-  const int status = uv_write(&request->request, stream(), buffers.data(), static_cast<unsigned int>(count),
-                              on_write);
+  const int status =
+      uv_write(&request->request, stream(), buffers.data(), static_cast<unsigned int>(count), on_write);
   if (status < 0) {
     delete request;
     server_.on_connection_lost(*this);

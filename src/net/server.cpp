@@ -42,11 +42,10 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
   uv_timer_init(loop_, &grace_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
-  for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&flush_handle_),
-                              reinterpret_cast<uv_handle_t*>(&sweep_timer_),
-                              reinterpret_cast<uv_handle_t*>(&grace_timer_),
-                              reinterpret_cast<uv_handle_t*>(&sigint_),
-                              reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
+  for (uv_handle_t* handle :
+       {reinterpret_cast<uv_handle_t*>(&flush_handle_), reinterpret_cast<uv_handle_t*>(&sweep_timer_),
+        reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
+        reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
     handle->data = this;
   }
 }
@@ -118,7 +117,8 @@ void Server::on_input(Connection& connection) {
 void Server::process_lines(Connection& connection) {
   const auto now = protocol::Clock::now();
   protocol::Frame frame;
-  while (connection.state() == Connection::State::kOpen && connection.framer().next(connection.input(), frame)) {
+  while (connection.state() == Connection::State::kOpen &&
+         connection.framer().next(connection.input(), frame)) {
     hub_.handle(connection.id(), command_from_frame(frame), now, effects_);
     apply_effects();
   }
@@ -227,7 +227,8 @@ void Server::stop() {
 
 void Server::on_grace_over(uv_timer_t* handle) {
   auto* self = static_cast<Server*>(handle->data);
-  log(LogLevel::kWarn, std::to_string(self->connections_.size()) + " clients did not take their last lines in time");
+  log(LogLevel::kWarn,
+      std::to_string(self->connections_.size()) + " clients did not take their last lines in time");
   for (auto& [id, connection] : self->connections_) connection->close_now();
 }
 
@@ -240,9 +241,9 @@ void Server::finish_if_stopped() {
 void Server::close_own_handles() {
   if (handles_closed_) return;
   handles_closed_ = true;
-  for (void* handle : {static_cast<void*>(&flush_handle_), static_cast<void*>(&sweep_timer_),
-                       static_cast<void*>(&grace_timer_), static_cast<void*>(&sigint_),
-                       static_cast<void*>(&sigterm_)}) {
+  for (void* handle :
+       {static_cast<void*>(&flush_handle_), static_cast<void*>(&sweep_timer_),
+        static_cast<void*>(&grace_timer_), static_cast<void*>(&sigint_), static_cast<void*>(&sigterm_)}) {
     close_handle(handle);
   }
 }

@@ -1,7 +1,7 @@
 #include "uvchat/protocol/formatter.hpp"
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace uvchat::protocol {
 

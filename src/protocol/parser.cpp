@@ -150,7 +150,8 @@ Command parse_message(std::string_view target, std::string_view text) {
   if (target == "*") {
     command.kind = CommandKind::kBroadcast;
   } else if (!target.empty() && target.front() == '#') {
-    if (!is_valid_room(target)) return attempting(CommandKind::kRoom, invalid(ErrorCode::kBadName, kRoomRule));
+    if (!is_valid_room(target))
+      return attempting(CommandKind::kRoom, invalid(ErrorCode::kBadName, kRoomRule));
     command = with_target(CommandKind::kRoom, target.substr(1));
   } else {
     if (auto error = check_name(target)) return attempting(CommandKind::kDirect, *error);
@@ -186,8 +187,7 @@ std::string_view error_code_name(ErrorCode code) {
 Command parse_line(std::string_view line) {
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
-    return invalid(ErrorCode::kUnknownCommand,
-                   "expected NAME:TEXT, #ROOM:TEXT or *:TEXT, try server:help");
+    return invalid(ErrorCode::kUnknownCommand, "expected NAME:TEXT, #ROOM:TEXT or *:TEXT, try server:help");
   }
   const std::string_view target = trim(line.substr(0, colon));
   const std::string_view rest = line.substr(colon + 1);

@@ -12,13 +12,11 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '-';
 }
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -127,17 +125,15 @@ std::string fold_case(std::string_view text) {
 }
 
 bool less_case_insensitive(std::string_view a, std::string_view b) {
-  const bool less = std::lexicographical_compare(
-      a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) { return to_lower(x) < to_lower(y); });
+  const bool less = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                                 [](char x, char y) { return to_lower(x) < to_lower(y); });
   if (less) return true;
   // Equal when folded: fall back to byte order so the order is total.
-  const bool greater = std::lexicographical_compare(
-      b.begin(), b.end(), a.begin(), a.end(), [](char x, char y) { return to_lower(x) < to_lower(y); });
+  const bool greater = std::lexicographical_compare(b.begin(), b.end(), a.begin(), a.end(),
+                                                    [](char x, char y) { return to_lower(x) < to_lower(y); });
   return !greater && a < b;
 }
 
-bool is_blank(std::string_view text) {
-  return text.find_first_not_of(" \t") == std::string_view::npos;
-}
+bool is_blank(std::string_view text) { return text.find_first_not_of(" \t") == std::string_view::npos; }
 
 }  // namespace uvchat::protocol

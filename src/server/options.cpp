@@ -106,7 +106,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
       outcome.message = std::string("uvchatd ") + UVCHAT_VERSION + "\n";
       return outcome;
     }
-    if (!result.unmatched().empty()) throw BadOption{"unexpected argument '" + result.unmatched().front() + "'"};
+    if (!result.unmatched().empty())
+      throw BadOption{"unexpected argument '" + result.unmatched().front() + "'"};
     outcome.options = to_options(result);
     outcome.run = true;
   } catch (const cxxopts::exceptions::exception& error) {

@@ -24,7 +24,7 @@ using protocol::TimePoint;
 enum class Presence { kAll, kRooms, kOff };
 
 struct HubConfig {
-  std::size_t max_clients = 0;  // connections at once; 0: no limit
+  std::size_t max_clients = 0;   // connections at once; 0: no limit
   std::size_t max_queue = 1000;  // offline DMs per user
   std::size_t max_line = 4096;   // only for the line-too-long message
   Presence presence = Presence::kAll;
@@ -88,8 +88,8 @@ class Hub {
   void on_help(SessionId id, Effects& out);
   void on_exit(SessionId id, Effects& out);
 
-  void send_error(SessionId id, protocol::ErrorCode code, std::string_view subject,
-                  std::string_view detail, Effects& out);
+  void send_error(SessionId id, protocol::ErrorCode code, std::string_view subject, std::string_view detail,
+                  Effects& out);
   void send_members(SessionId id, const Room& room, Effects& out);
   void leave_room(User& user, Room& room, bool tell_leaver, Effects& out);
   void announce_presence(User& user, std::string_view event, Effects& out);

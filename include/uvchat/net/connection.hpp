@@ -85,8 +85,8 @@ class Connection {
   protocol::Framer framer_;
 
   std::deque<chat::Payload> output_;  // not yet handed to the kernel
-  std::size_t output_offset_ = 0;      // bytes of output_.front() already written
-  std::size_t pending_bytes_ = 0;      // queued and in flight
+  std::size_t output_offset_ = 0;     // bytes of output_.front() already written
+  std::size_t pending_bytes_ = 0;     // queued and in flight
   bool write_in_flight_ = false;
   std::uint64_t drain_deadline_ = 0;
 };

@@ -31,8 +31,8 @@ enum class CommandKind {
   kRoom,       // target = room, text
   kBroadcast,  // text
   kWho,
-  kJoin,     // target = room
-  kLeave,    // target = room
+  kJoin,   // target = room
+  kLeave,  // target = room
   kRooms,
   kMembers,  // target = room
   kHistory,  // target = room or name, count, history_of_room

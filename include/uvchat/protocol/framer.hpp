@@ -42,11 +42,11 @@ class Framer {
   bool take_line(std::string_view raw, Frame& frame);
 
   std::size_t max_line_;
-  bool discarding_ = false;         // inside an over-long line: drop until LF
+  bool discarding_ = false;          // inside an over-long line: drop until LF
   std::size_t pending_consume_ = 0;  // bytes of the frame last returned
-  std::string wrapped_;             // a line that wrapped around the ring
-  std::string cleaned_;             // a line with telnet bytes removed
-  std::string printable_;           // a line with control characters replaced
+  std::string wrapped_;              // a line that wrapped around the ring
+  std::string cleaned_;              // a line with telnet bytes removed
+  std::string printable_;            // a line with control characters replaced
 };
 
 // Removes telnet IAC sequences and NUL bytes from `raw` into `out`.

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config
   libuv1-dev libcxxopts-dev catch2
+  libsqlite3-dev libsodium-dev sqlite3
   netcat-openbsd
 )
 

@@ -1,0 +1,93 @@
+// The message store: SQLite, used from one thread (the store worker's).
+// Synchronous and free of libuv, so it is tested directly against an
+// in-memory database. The schema is described in docs/STORAGE.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+
+namespace uvchat::store {
+
+// Every failure of the store: a message fit for a log line or for the
+// start-up error ("cannot open uvchat.db: file is not a database").
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class MessageKind { kDirect, kRoom, kBroadcast };
+
+// Times are Unix milliseconds.
+struct StoredMessage {
+  std::int64_t id = 0;  // assigned by the server, increasing
+  std::int64_t received_at = 0;
+  std::string sender;
+  MessageKind kind = MessageKind::kDirect;
+  std::string target;  // kDirect: recipient; kRoom: room without '#'; kBroadcast: empty
+  std::string text;
+  std::optional<std::int64_t> delivered_at;  // kDirect only; empty while queued
+};
+
+struct StoredUser {
+  std::string name;           // as first registered
+  std::string password_hash;  // empty: no password
+  std::int64_t first_seen = 0;
+  std::int64_t last_seen = 0;
+  std::int64_t queued = 0;  // undelivered DMs to this user
+};
+
+class Store {
+ public:
+  // Opens the database at `path` (":memory:" for a throwaway one), creating
+  // and initialising it when the file does not exist or is empty, and
+  // upgrading an older uvchat schema. Never writes to a file that is not a
+  // uvchat database. Throws StoreError.
+  static std::unique_ptr<Store> open(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Start-up.
+  std::vector<StoredUser> load_users();
+  std::int64_t max_message_id();
+
+  // Group commit: the worker wraps a batch of calls in one transaction.
+  void begin();
+  void commit();
+  void rollback();
+
+  void insert_message(const StoredMessage& message);
+  void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when);
+  // Adds the user if new; otherwise updates last_seen. Names compare
+  // case-insensitively; the stored spelling is the first one.
+  void touch_user(std::string_view name, std::int64_t when);
+  void set_password_hash(std::string_view name, std::string_view hash);
+
+  // Undelivered DMs to `recipient`, oldest first.
+  std::vector<StoredMessage> undelivered_directs(std::string_view recipient);
+  // The last `limit` messages of a room (or between two users, both
+  // directions) with id <= up_to_id, oldest first.
+  std::vector<StoredMessage> room_history(std::string_view room, int limit, std::int64_t up_to_id);
+  std::vector<StoredMessage> direct_history(std::string_view a, std::string_view b, int limit,
+                                            std::int64_t up_to_id);
+  // Retention: deletes room and broadcast messages received before `cutoff`
+  // and DMs delivered before it; never an undelivered DM. Returns the count.
+  std::int64_t delete_delivered_before(std::int64_t cutoff);
+
+ private:
+  explicit Store(sqlite3* db);
+  struct Statements;
+
+  sqlite3* db_;
+  std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace uvchat::store

@@ -1,0 +1,644 @@
+// The message store: opening and identifying a database file, and every
+// query's semantics, against ":memory:" and real files in a temporary folder.
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "uvchat/store/store.hpp"
+
+namespace uvchat::test {
+namespace {
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using store::MessageKind;
+using store::Store;
+using store::StoredMessage;
+using store::StoreError;
+
+constexpr std::int64_t kUvchatApplicationId = 0x75766368;
+
+// A folder under the system's temp directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "uvchat-store-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::set<std::string> entries() const {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(path_)) names.insert(entry.path().filename().string());
+    return names;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// A plain SQLite connection, to look at or build a file behind the store's back.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db_));
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void execute(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error;
+      sqlite3_free(error);
+      throw std::runtime_error(message);
+    }
+  }
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sqlite3_errmsg(db_));
+    }
+    std::string value;
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+      value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    }
+    sqlite3_finalize(statement);
+    return value;
+  }
+  std::int64_t integer(const std::string& sql) { return std::stoll(text(sql)); }
+  // As if the process died: closing leaves the -wal file as it is.
+  void leave_wal_on_close() { sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A file's bytes and modification time, to show that open() did not touch it.
+struct FileSnapshot {
+  std::string bytes;
+  fs::file_time_type modified;
+  bool operator==(const FileSnapshot&) const = default;
+};
+
+FileSnapshot snapshot(const std::string& path) { return {read_bytes(path), fs::last_write_time(path)}; }
+
+// Backdates the file so that any write, however quick, moves its mtime.
+void backdate(const std::string& path) {
+  fs::last_write_time(path, fs::last_write_time(path) - std::chrono::hours(1));
+}
+
+// Every file of the folder but the -shm wal-index, which is shared memory in
+// a file that any reader of a WAL database may rebuild.
+std::map<std::string, FileSnapshot> snapshot_files(const TempDir& dir) {
+  std::map<std::string, FileSnapshot> files;
+  for (const std::string& name : dir.entries()) {
+    if (name.ends_with("-shm")) continue;
+    backdate(dir.file(name));
+    files.emplace(name, snapshot(dir.file(name)));
+  }
+  return files;
+}
+
+// Checks that opening `path` throws a StoreError naming the path and
+// containing `expected`, and that the folder holds exactly what it held.
+void check_rejected_untouched(const TempDir& dir, const std::string& path, const std::string& expected) {
+  const std::set<std::string> entries_before = dir.entries();
+  const auto files_before = snapshot_files(dir);
+  CHECK_THROWS_WITH(Store::open(path), Contains(expected) && Contains("cannot open " + path));
+  CHECK(dir.entries() == entries_before);  // no -wal, -shm or -journal created
+  for (const auto& [name, before] : files_before) {
+    INFO(name);
+    CHECK(snapshot(dir.file(name)) == before);
+  }
+}
+
+StoredMessage direct(std::int64_t id, std::string sender, std::string recipient, std::string text,
+                     std::int64_t received_at = 1000) {
+  StoredMessage message;
+  message.id = id;
+  message.received_at = received_at;
+  message.sender = std::move(sender);
+  message.kind = MessageKind::kDirect;
+  message.target = std::move(recipient);
+  message.text = std::move(text);
+  return message;
+}
+
+StoredMessage room(std::int64_t id, std::string sender, std::string room_name, std::string text,
+                   std::int64_t received_at = 1000) {
+  StoredMessage message = direct(id, std::move(sender), std::move(room_name), std::move(text), received_at);
+  message.kind = MessageKind::kRoom;
+  return message;
+}
+
+StoredMessage broadcast(std::int64_t id, std::string sender, std::string text,
+                        std::int64_t received_at = 1000) {
+  StoredMessage message = direct(id, std::move(sender), "", std::move(text), received_at);
+  message.kind = MessageKind::kBroadcast;
+  return message;
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<StoredMessage>& messages) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(messages.size());
+  for (const StoredMessage& message : messages) ids.push_back(message.id);
+  return ids;
+}
+
+std::int64_t queued_for(Store& db, const std::string& name) {
+  for (const store::StoredUser& user : db.load_users()) {
+    if (user.name == name) return user.queued;
+  }
+  FAIL("no user " << name);
+  return -1;
+}
+
+// ---------------------------------------------------------------------------
+// Opening
+
+TEST_CASE("A new in-memory store is empty", "[store]") {
+  auto db = Store::open(":memory:");
+  CHECK(db->load_users().empty());
+  CHECK(db->max_message_id() == 0);
+  CHECK(db->undelivered_directs("alice").empty());
+}
+
+TEST_CASE("A new file gets uvchat's application_id, schema version 1 and WAL", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  Store::open(path).reset();
+
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA application_id") == kUvchatApplicationId);
+  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.text("PRAGMA journal_mode") == "wal");
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 2);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") ==
+        4);
+}
+
+TEST_CASE("A file store is in WAL mode while it is open, readable by another connection", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  auto db = Store::open(path);
+  db->touch_user("alice", 1);
+  RawDb raw(path);  // a second reader, as the sqlite3 shell would be
+  CHECK(raw.text("PRAGMA journal_mode") == "wal");
+  CHECK(fs::exists(path + "-wal"));
+}
+
+TEST_CASE("Data survives closing and reopening a file", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  {
+    auto db = Store::open(path);
+    db->touch_user("Alice", 100);
+    db->set_password_hash("alice", "$argon2id$fake");
+    db->insert_message(direct(1, "bob", "alice", "while you were out"));
+    db->insert_message(room(2, "bob", "team", "standup"));
+  }
+  auto db = Store::open(path);
+  const auto users = db->load_users();
+  REQUIRE(users.size() == 1);
+  CHECK(users[0].name == "Alice");
+  CHECK(users[0].password_hash == "$argon2id$fake");
+  CHECK(users[0].queued == 1);
+  CHECK(db->max_message_id() == 2);
+  CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{1});
+}
+
+TEST_CASE("An existing empty file is initialised", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("empty.db");
+  write_bytes(path, "");
+  Store::open(path).reset();
+  CHECK(RawDb(path).integer("PRAGMA application_id") == kUvchatApplicationId);
+}
+
+TEST_CASE("An empty SQLite database without tables is initialised", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("empty.db");
+  RawDb(path).execute("PRAGMA page_size = 4096; VACUUM");  // a valid, empty database file
+  REQUIRE(fs::file_size(path) > 0);
+  Store::open(path).reset();
+  CHECK(RawDb(path).integer("PRAGMA user_version") == 1);
+}
+
+TEST_CASE("Committed writes survive a crash of the process", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  Store::open(path).reset();
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child commits a batch and dies without closing anything.
+    auto db = Store::open(path);
+    db->begin();
+    db->touch_user("alice", 1);
+    db->insert_message(direct(1, "bob", "alice", "committed"));
+    db->commit();
+    db->begin();
+    db->insert_message(direct(2, "bob", "alice", "never committed"));
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(fs::file_size(path + "-wal") > 0);  // the batch is only in the WAL
+
+  auto db = Store::open(path);
+  CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{1});
+  CHECK(db->load_users().size() == 1);
+}
+
+TEST_CASE("A SQLite database that is not uvchat's is rejected and left untouched", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("other.db");
+  {
+    RawDb raw(path);
+    raw.execute("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')");
+  }
+  check_rejected_untouched(dir, path, "is not a uvchat database");
+}
+
+TEST_CASE("Another application's WAL database is rejected without creating -wal or -shm", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("other.db");
+  RawDb(path).execute(
+      "PRAGMA journal_mode = WAL; CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x')");
+  REQUIRE(dir.entries() == std::set<std::string>{"other.db"});
+  check_rejected_untouched(dir, path, "is not a uvchat database");
+}
+
+TEST_CASE("Another application's WAL database with uncheckpointed writes is left untouched", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("other.db");
+  {
+    RawDb raw(path);
+    raw.execute("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
+    raw.execute("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('only in the wal')");
+    raw.leave_wal_on_close();
+  }
+  REQUIRE(fs::file_size(path + "-wal") > 0);
+  check_rejected_untouched(dir, path, "is not a uvchat database");
+}
+
+TEST_CASE("An empty SQLite database marked by another application is rejected", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("other.db");
+  RawDb(path).execute("PRAGMA application_id = 42");
+  check_rejected_untouched(dir, path, "is not a uvchat database");
+}
+
+TEST_CASE("A database with uvchat's application_id but no schema version is rejected", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("odd.db");
+  RawDb(path).execute("PRAGMA application_id = " + std::to_string(kUvchatApplicationId));
+  check_rejected_untouched(dir, path, "is not a uvchat database");
+}
+
+TEST_CASE("A database from a newer uvchat is rejected and left untouched", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  Store::open(path).reset();
+  RawDb(path).execute("PRAGMA user_version = 99");
+  check_rejected_untouched(dir, path, "was written by a newer uvchat");
+}
+
+TEST_CASE("A newer schema version still in the WAL is rejected, and the WAL is not checkpointed", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  Store::open(path).reset();
+  {
+    RawDb raw(path);
+    raw.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA user_version = 99");
+    raw.leave_wal_on_close();
+  }
+  REQUIRE(fs::file_size(path + "-wal") > 0);
+  check_rejected_untouched(dir, path, "was written by a newer uvchat");
+}
+
+TEST_CASE("A file that is not a database is rejected and left untouched", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("notes.txt");
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 131 + 7) % 251);
+  write_bytes(path, garbage);
+  check_rejected_untouched(dir, path, "file is not a database");
+}
+
+TEST_CASE("A uvchat database with a corrupt schema page is rejected and left untouched", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("corrupt.db");
+  Store::open(path).reset();
+  // Keep the 100-byte header (it still says uvchat, version 1) and scramble
+  // the rest of page 1, where the schema lives.
+  std::string bytes = read_bytes(path);
+  REQUIRE(bytes.size() > 4096);
+  for (std::size_t i = 100; i < 4096; ++i) bytes[i] = static_cast<char>(0xA5 ^ (i & 0xFF));
+  write_bytes(path, bytes);
+  check_rejected_untouched(dir, path, "malformed");
+}
+
+TEST_CASE("A path in a missing folder is rejected, and the folder is not created", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("missing") + "/uvchat.db";
+  CHECK_THROWS_AS(Store::open(path), StoreError);
+  CHECK_THROWS_WITH(Store::open(path),
+                    Contains("cannot open " + path) && Contains("No such file or directory"));
+  CHECK_FALSE(fs::exists(dir.file("missing")));
+}
+
+// ---------------------------------------------------------------------------
+// Users
+
+TEST_CASE("touch_user adds a user, then only moves last_seen", "[store]") {
+  auto db = Store::open(":memory:");
+  db->touch_user("Alice", 100);
+  db->touch_user("ALICE", 250);
+  db->touch_user("bob", 300);
+
+  const auto users = db->load_users();
+  REQUIRE(users.size() == 2);
+  CHECK(users[0].name == "Alice");  // the first spelling stays
+  CHECK(users[0].first_seen == 100);
+  CHECK(users[0].last_seen == 250);
+  CHECK(users[0].password_hash.empty());
+  CHECK(users[1].name == "bob");
+  CHECK(users[1].first_seen == 300);
+  CHECK(users[1].last_seen == 300);
+}
+
+TEST_CASE("set_password_hash finds the user case-insensitively, and empty clears it", "[store]") {
+  auto db = Store::open(":memory:");
+  db->touch_user("Alice", 1);
+  db->set_password_hash("aLiCe", "$argon2id$v=19$hash");
+  CHECK(db->load_users().at(0).password_hash == "$argon2id$v=19$hash");
+  db->set_password_hash("alice", "");
+  CHECK(db->load_users().at(0).password_hash.empty());
+}
+
+TEST_CASE("set_password_hash of an unknown user is an error", "[store]") {
+  auto db = Store::open(":memory:");
+  CHECK_THROWS_WITH(db->set_password_hash("nobody", "$argon2id$x"), Contains("nobody"));
+}
+
+TEST_CASE("load_users counts each user's undelivered DMs", "[store]") {
+  auto db = Store::open(":memory:");
+  db->touch_user("Alice", 1);
+  db->touch_user("bob", 1);
+  db->touch_user("carol", 1);
+  db->insert_message(direct(1, "bob", "alice", "one"));
+  db->insert_message(direct(2, "bob", "ALICE", "two"));
+  db->insert_message(direct(3, "alice", "bob", "three"));
+  db->insert_message(room(4, "bob", "alice", "a room named like a user"));
+  db->insert_message(direct(5, "carol", "Alice", "four"));
+  const std::array<std::int64_t, 1> delivered{3};
+  db->mark_delivered(delivered, 2000);
+
+  CHECK(queued_for(*db, "Alice") == 3);
+  CHECK(queued_for(*db, "bob") == 0);
+  CHECK(queued_for(*db, "carol") == 0);
+}
+
+// ---------------------------------------------------------------------------
+// Messages and the offline queue
+
+TEST_CASE("Messages keep every field, including text that looks like SQL", "[store]") {
+  auto db = Store::open(":memory:");
+  StoredMessage message =
+      direct(7, "Bob", "Alice", "it's'); DROP TABLE messages; -- \xC3\xA9t\xC3\xA9 \xF0\x9F\x99\x82",
+             1'700'000'000'123);
+  db->insert_message(message);
+
+  const auto queued = db->undelivered_directs("alice");
+  REQUIRE(queued.size() == 1);
+  CHECK(queued[0].id == 7);
+  CHECK(queued[0].received_at == 1'700'000'000'123);
+  CHECK(queued[0].sender == "Bob");
+  CHECK(queued[0].kind == MessageKind::kDirect);
+  CHECK(queued[0].target == "Alice");
+  CHECK(queued[0].text == message.text);
+  CHECK_FALSE(queued[0].delivered_at.has_value());
+}
+
+TEST_CASE("max_message_id is the largest id stored", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(room(5, "bob", "team", "a"));
+  db->insert_message(broadcast(9, "bob", "b"));
+  db->insert_message(direct(7, "bob", "alice", "c"));
+  CHECK(db->max_message_id() == 9);
+}
+
+TEST_CASE("A duplicate message id is a StoreError naming the operation", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(room(1, "bob", "team", "a"));
+  CHECK_THROWS_WITH(db->insert_message(room(1, "bob", "team", "b")), Contains("insert a message"));
+}
+
+TEST_CASE("undelivered_directs: only the recipient's queued DMs, oldest first", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(direct(3, "bob", "Alice", "first"));
+  db->insert_message(direct(4, "carol", "alice", "second"));
+  db->insert_message(direct(5, "alice", "bob", "to bob"));
+  db->insert_message(room(6, "bob", "alice", "a room"));
+  db->insert_message(broadcast(7, "bob", "everyone"));
+  db->insert_message(direct(8, "bob", "ALICE", "third"));
+
+  CHECK(ids_of(db->undelivered_directs("aLiCe")) == std::vector<std::int64_t>{3, 4, 8});
+  const std::array<std::int64_t, 1> delivered{4};
+  db->mark_delivered(delivered, 2000);
+  CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{3, 8});
+  CHECK(db->undelivered_directs("nobody").empty());
+}
+
+TEST_CASE("mark_delivered sets delivered_at once and ignores repeats", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(direct(1, "bob", "alice", "hi"));
+  db->insert_message(direct(2, "bob", "alice", "again"));
+  const std::array<std::int64_t, 2> both{1, 2};
+  const std::array<std::int64_t, 2> first_and_unknown{1, 99};
+  db->mark_delivered(std::span<const std::int64_t>(both).first(1), 2000);
+  db->mark_delivered(first_and_unknown, 5000);  // 1 is delivered already; 99 does not exist
+  db->mark_delivered(both, 3000);
+  db->mark_delivered({}, 4000);
+
+  const auto history = db->direct_history("alice", "bob", 10, 100);
+  REQUIRE(history.size() == 2);
+  CHECK(history[0].delivered_at == std::optional<std::int64_t>(2000));
+  CHECK(history[1].delivered_at == std::optional<std::int64_t>(3000));
+  CHECK(db->undelivered_directs("alice").empty());
+}
+
+// ---------------------------------------------------------------------------
+// History
+
+TEST_CASE("room_history: the last N up to an id, oldest first, case-insensitive", "[store]") {
+  auto db = Store::open(":memory:");
+  for (std::int64_t id = 1; id <= 10; ++id)
+    db->insert_message(room(id, "bob", id % 2 ? "Team" : "team", "m"));
+  db->insert_message(room(11, "bob", "other", "elsewhere"));
+  db->insert_message(direct(12, "bob", "team", "a DM to a user named team"));
+  db->insert_message(room(13, "bob", "TEAM", "latest"));
+
+  CHECK(ids_of(db->room_history("team", 3, 100)) == std::vector<std::int64_t>{9, 10, 13});
+  CHECK(ids_of(db->room_history("TeAm", 3, 10)) == std::vector<std::int64_t>{8, 9, 10});
+  CHECK(ids_of(db->room_history("team", 100, 4)) == std::vector<std::int64_t>{1, 2, 3, 4});
+  CHECK(db->room_history("team", 0, 100).empty());
+  CHECK(db->room_history("team", -1, 100).empty());
+  CHECK(db->room_history("nowhere", 5, 100).empty());
+
+  const auto latest = db->room_history("team", 1, 100);
+  REQUIRE(latest.size() == 1);
+  CHECK(latest[0].kind == MessageKind::kRoom);
+  CHECK(latest[0].target == "TEAM");
+  CHECK(latest[0].text == "latest");
+}
+
+TEST_CASE("direct_history: both directions between two users, oldest first", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(direct(1, "Alice", "bob", "a->b"));
+  db->insert_message(direct(2, "bob", "alice", "b->a"));
+  db->insert_message(direct(3, "carol", "alice", "c->a"));
+  db->insert_message(direct(4, "alice", "carol", "a->c"));
+  db->insert_message(room(5, "alice", "bob", "room named bob"));
+  db->insert_message(direct(6, "BOB", "ALICE", "b->a again"));
+  db->insert_message(direct(7, "alice", "bob", "a->b again"));
+  const std::array<std::int64_t, 1> delivered{2};
+  db->mark_delivered(delivered, 2000);  // delivered or queued, both are history
+
+  CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{1, 2, 6, 7});
+  CHECK(ids_of(db->direct_history("BOB", "Alice", 10, 100)) == std::vector<std::int64_t>{1, 2, 6, 7});
+  CHECK(ids_of(db->direct_history("alice", "bob", 2, 100)) == std::vector<std::int64_t>{6, 7});
+  CHECK(ids_of(db->direct_history("alice", "bob", 2, 6)) == std::vector<std::int64_t>{2, 6});
+  CHECK(ids_of(db->direct_history("alice", "carol", 10, 100)) == std::vector<std::int64_t>{3, 4});
+  CHECK(db->direct_history("alice", "bob", 0, 100).empty());
+  CHECK(db->direct_history("bob", "carol", 10, 100).empty());
+}
+
+TEST_CASE("direct_history with oneself lists each DM once", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(direct(1, "alice", "Alice", "note to self"));
+  db->insert_message(direct(2, "alice", "bob", "to bob"));
+  db->insert_message(direct(3, "ALICE", "alice", "another note"));
+  CHECK(ids_of(db->direct_history("alice", "alice", 10, 100)) == std::vector<std::int64_t>{1, 3});
+}
+
+// ---------------------------------------------------------------------------
+// Retention
+
+TEST_CASE("Retention deletes old rooms, broadcasts and delivered DMs, never a queued DM", "[store]") {
+  auto db = Store::open(":memory:");
+  constexpr std::int64_t kCutoff = 10'000;
+  db->insert_message(room(1, "bob", "team", "old room", 1'000));
+  db->insert_message(broadcast(2, "bob", "old broadcast", 1'000));
+  db->insert_message(direct(3, "bob", "alice", "old, delivered long ago", 1'000));
+  db->insert_message(direct(4, "bob", "alice", "old, delivered after the cutoff", 1'000));
+  db->insert_message(direct(5, "bob", "alice", "old, never delivered", 1'000));
+  db->insert_message(room(6, "bob", "team", "new room", 20'000));
+  db->insert_message(broadcast(7, "bob", "new broadcast", 20'000));
+  db->insert_message(direct(8, "bob", "carol", "new, delivered", 20'000));
+  const std::array<std::int64_t, 1> early{3};
+  const std::array<std::int64_t, 2> late{4, 8};
+  db->mark_delivered(early, 2'000);
+  db->mark_delivered(late, 30'000);
+
+  CHECK(db->delete_delivered_before(kCutoff) == 3);
+  CHECK(ids_of(db->room_history("team", 10, 100)) == std::vector<std::int64_t>{6});
+  CHECK(ids_of(db->direct_history("bob", "alice", 10, 100)) == std::vector<std::int64_t>{4, 5});
+  CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{5});
+  CHECK(db->delete_delivered_before(kCutoff) == 0);
+  CHECK(db->delete_delivered_before(1'000'000) == 4);  // 4, 6, 7 and 8
+  CHECK(db->max_message_id() == 5);                    // the queued DM stays, however old
+}
+
+// ---------------------------------------------------------------------------
+// Transactions
+
+TEST_CASE("commit keeps a batch and rollback discards one", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  {
+    auto db = Store::open(path);
+    db->begin();
+    db->touch_user("alice", 1);
+    db->insert_message(direct(1, "bob", "alice", "kept"));
+    db->commit();
+
+    db->begin();
+    db->touch_user("bob", 2);
+    db->insert_message(direct(2, "bob", "alice", "discarded"));
+    const std::array<std::int64_t, 1> first{1};
+    db->mark_delivered(first, 3);
+    db->rollback();
+
+    CHECK(db->load_users().size() == 1);
+    CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{1});
+  }
+  auto db = Store::open(path);
+  CHECK(db->max_message_id() == 1);
+  CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{1});
+}
+
+TEST_CASE("rollback without a transaction does nothing", "[store]") {
+  auto db = Store::open(":memory:");
+  CHECK_NOTHROW(db->rollback());
+  db->begin();
+  db->rollback();
+  CHECK_NOTHROW(db->rollback());
+}
+
+TEST_CASE("A failed write inside a batch can be rolled back and the store goes on", "[store]") {
+  auto db = Store::open(":memory:");
+  db->begin();
+  db->insert_message(room(1, "bob", "team", "a"));
+  CHECK_THROWS_AS(db->insert_message(room(1, "bob", "team", "duplicate")), StoreError);
+  db->rollback();
+  CHECK(db->max_message_id() == 0);
+  db->begin();
+  db->insert_message(room(1, "bob", "team", "again"));
+  db->commit();
+  CHECK(db->max_message_id() == 1);
+}
+
+TEST_CASE("begin inside a transaction is a StoreError", "[store]") {
+  auto db = Store::open(":memory:");
+  db->begin();
+  CHECK_THROWS_WITH(db->begin(), Contains("begin a transaction"));
+  db->rollback();
+}
+
+}  // namespace
+}  // namespace uvchat::test

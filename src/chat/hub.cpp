@@ -27,13 +27,25 @@ constexpr std::string_view kHelpLines[] = {
     "server:exit - say goodbye and disconnect",
 };
 
-void push_send(SessionId id, Payload payload, Effects& out) {
-  out.push_back(Effect{EffectKind::kSend, id, std::move(payload), LogLevel::kInfo});
+constexpr int kDefaultHistoryCount = 20;
+
+// The raw effect; Hub::send decides when it may go.
+void emit_send(SessionId id, Payload payload, Effects& out, MessageId message = 0) {
+  Effect effect;
+  effect.session = id;
+  effect.payload = std::move(payload);
+  effect.message_id = message;
+  out.push_back(std::move(effect));
 }
 
-void push_close(SessionId id, Effects& out) {
-  out.push_back(Effect{EffectKind::kClose, id, nullptr, LogLevel::kInfo});
+void push_session_effect(EffectKind kind, SessionId id, Effects& out) {
+  Effect effect;
+  effect.kind = kind;
+  effect.session = id;
+  out.push_back(std::move(effect));
 }
+
+void push_close(SessionId id, Effects& out) { push_session_effect(EffectKind::kClose, id, out); }
 
 std::string room_label(std::string_view room) {
   std::string label = "#";
@@ -65,18 +77,96 @@ Hub::Hub(HubConfig config)
   for (std::string_view line : kHelpLines) help_.push_back(make_payload(formatter_.event("help", {line})));
 }
 
+void Hub::load_user(std::string_view name, std::string password_hash, std::size_t queued) {
+  auto [it, is_new] = users_.try_emplace(std::string(name));
+  User& user = it->second;
+  if (is_new) user.name = std::string(name);
+  user.password_hash = std::move(password_hash);
+  user.queued = queued;
+}
+
 std::size_t Hub::queued_count(std::string_view name) const {
   const auto it = users_.find(name);
-  return it == users_.end() ? 0 : it->second.queue.size();
+  return it == users_.end() ? 0 : it->second.queued;
+}
+
+Hub::Session* Hub::find_session(SessionId id) {
+  const auto found = sessions_.find(id);
+  return found == sessions_.end() ? nullptr : &found->second;
+}
+
+void Hub::send(SessionId id, Payload line, Effects& out, MessageId message) {
+  Session* session = find_session(id);
+  if (session == nullptr || session->outbox.empty()) {
+    emit_send(id, std::move(line), out, message);
+    return;
+  }
+  if (session->outbox.back().awaiting != 0) session->outbox.emplace_back();
+  session->outbox.back().lines.push_back(Line{std::move(line), message});
+}
+
+std::uint64_t Hub::reserve_slot(Session& session) {
+  const std::uint64_t ticket = ++last_ticket_;
+  session.outbox.push_back(Slot{ticket, {}});
+  return ticket;
+}
+
+void Hub::fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out) {
+  Session* session = find_session(id);
+  if (session == nullptr) return;
+  for (Slot& slot : session->outbox) {
+    if (slot.awaiting != ticket) continue;
+    slot.awaiting = 0;
+    slot.lines = std::move(lines);
+    break;
+  }
+  release_ready(id, *session, out);
+}
+
+void Hub::release_ready(SessionId id, Session& session, Effects& out) {
+  while (!session.outbox.empty() && session.outbox.front().awaiting == 0) {
+    for (Line& line : session.outbox.front().lines) emit_send(id, std::move(line.bytes), out, line.message);
+    session.outbox.pop_front();
+  }
+  if (session.input_ended && session.outbox.empty() && session.verifying == nullptr) finish_session(id, out);
+}
+
+void Hub::end_of_input(SessionId id, Effects& out) {
+  Session* session = find_session(id);
+  if (session == nullptr) return;
+  session->input_ended = true;
+  release_ready(id, *session, out);
+}
+
+// Everything owed has been sent: close, and let the others know.
+void Hub::finish_session(SessionId id, Effects& out) {
+  push_close(id, out);
+  disconnect(id, out);
 }
 
 void Hub::log(LogLevel level, std::string text, Effects& out) {
-  out.push_back(Effect{EffectKind::kLog, 0, make_payload(std::move(text)), level});
+  Effect effect;
+  effect.kind = EffectKind::kLog;
+  effect.payload = make_payload(std::move(text));
+  effect.level = level;
+  out.push_back(std::move(effect));
+}
+
+void Hub::store(StoreRequest request, Effects& out) {
+  Effect effect;
+  effect.kind = EffectKind::kStore;
+  effect.store = std::make_shared<StoreRequest>(std::move(request));
+  out.push_back(std::move(effect));
+}
+
+MessageRecord Hub::new_message(const User& sender, MessageKind kind, std::string_view target,
+                               std::string_view text, TimePoint now) {
+  return MessageRecord{++last_message_id_, now, sender.name, kind, std::string(target), std::string(text)};
 }
 
 void Hub::send_error(SessionId id, ErrorCode code, std::string_view subject, std::string_view detail,
                      Effects& out) {
-  push_send(id, make_payload(formatter_.error(code, subject, detail)), out);
+  send(id, make_payload(formatter_.error(code, subject, detail)), out);
 }
 
 void Hub::connect(SessionId session, std::string_view peer, Effects& out) {
@@ -119,41 +209,125 @@ void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, 
     case CommandKind::kLeave: on_leave(*session.user, command.target, out); break;
     case CommandKind::kRooms: on_rooms(id, out); break;
     case CommandKind::kMembers: on_members(id, command.target, out); break;
-    case CommandKind::kHistory:
-      // Needs the message store; until then the command does not exist.
-      send_error(id, ErrorCode::kUnknownCommand, "history", "not available on this server yet", out);
-      break;
-    case CommandKind::kPing: push_send(id, make_payload(formatter_.event("pong", {})), out); break;
+    case CommandKind::kHistory: on_history(*session.user, command, out); break;
+    case CommandKind::kPing: send(id, make_payload(formatter_.event("pong", {})), out); break;
     case CommandKind::kHelp: on_help(id, out); break;
     case CommandKind::kExit: on_exit(id, out); break;
     case CommandKind::kInvalid: break;
   }
 }
 
-void Hub::on_register(Session& session, SessionId id, const protocol::Command& command, TimePoint,
+void Hub::on_register(Session& session, SessionId id, const protocol::Command& command, TimePoint now,
                       Effects& out) {
   if (session.user != nullptr) {
     send_error(id, ErrorCode::kAlreadyRegistered, session.user->name, {}, out);
     return;
   }
+  if (session.verifying != nullptr) {
+    send_error(id, ErrorCode::kWrongPassword, session.verifying->name, "one attempt at a time", out);
+    return;
+  }
   auto [it, is_new] = users_.try_emplace(std::string(command.target));
   User& user = it->second;
   if (is_new) user.name = std::string(command.target);
-  if (user.session != 0) {
+  if (user.session != 0 || user.verifying != 0) {
     send_error(id, ErrorCode::kNameTaken, user.name, {}, out);
     return;
   }
+  if (user.password_hash.empty() && command.password.empty()) {
+    complete_register(session, id, user.name, now, out);
+    return;
+  }
+  hold_name(session, id, user, out);
+  Effect effect;
+  if (user.password_hash.empty()) {
+    // A password on a name that has none claims it. The registration
+    // completes once the hash is ready, so that from `welcome` on the name
+    // is the user's.
+    effect.kind = EffectKind::kHashPassword;
+    effect.session = id;
+    effect.hash_password =
+        std::make_shared<HashPassword>(HashPassword{id, user.name, std::string(command.password)});
+    out.push_back(std::move(effect));
+    return;
+  }
+  // A missing password is checked too, so that every wrong answer costs
+  // the same.
+  effect.kind = EffectKind::kVerifyPassword;
+  effect.session = id;
+  effect.verify_password = std::make_shared<VerifyPassword>(VerifyPassword{
+      id, user.name, std::string(command.password), user.password_hash, config_.password_failure_delay});
+  out.push_back(std::move(effect));
+}
+
+// The name is held for the session until the password work answers, and
+// nothing after the register line can be understood before we know who it is.
+void Hub::hold_name(Session& session, SessionId id, User& user, Effects& out) {
+  user.verifying = id;
+  session.verifying = &user;
+  push_session_effect(EffectKind::kPauseInput, id, out);
+}
+
+void Hub::release_name(SessionId id, std::string_view name, Effects& out) {
+  const auto found = users_.find(name);
+  if (found != users_.end() && found->second.verifying == id) found->second.verifying = 0;
+  Session* session = find_session(id);
+  if (session == nullptr) return;
+  session->verifying = nullptr;
+  push_session_effect(EffectKind::kResumeInput, id, out);
+}
+
+void Hub::on_password_hashed(SessionId id, std::string_view name, std::string hash, TimePoint now,
+                             Effects& out) {
+  release_name(id, name, out);
+  Session* session = find_session(id);
+  const auto found = users_.find(name);
+  if (session == nullptr || stopping_ || found == users_.end()) return;
+  User& user = found->second;
+  complete_register(*session, id, user.name, now, out);
+  if (hash.empty()) {
+    log(LogLevel::kError, "could not hash the password for " + user.name + "; registered without one", out);
+  } else {
+    // After the user row (complete_register's TouchUser) in the store's order.
+    user.password_hash = hash;
+    store(SetPasswordHash{user.name, std::move(hash)}, out);
+  }
+  release_ready(id, *session, out);
+}
+
+void Hub::on_password_checked(SessionId id, std::string_view name, bool matches, TimePoint now,
+                              Effects& out) {
+  release_name(id, name, out);
+  Session* session = find_session(id);
+  const auto found = users_.find(name);
+  if (session == nullptr || stopping_) return;
+  if (found != users_.end() && matches) {
+    complete_register(*session, id, found->second.name, now, out);
+  } else if (found != users_.end()) {
+    send_error(id, ErrorCode::kWrongPassword, found->second.name, {}, out);
+    log(LogLevel::kWarn,
+        "session " + std::to_string(id) + " from " + session->peer + ": wrong password for " +
+            found->second.name,
+        out);
+  }
+  release_ready(id, *session, out);
+}
+
+void Hub::complete_register(Session& session, SessionId id, std::string_view name, TimePoint now,
+                            Effects& out) {
+  auto [it, is_new] = users_.try_emplace(std::string(name));
+  User& user = it->second;
+  if (is_new) user.name = std::string(name);
   user.session = id;
   session.user = &user;
   ++online_;
 
-  push_send(id, make_payload(formatter_.event("welcome", {user.name})), out);
-  const std::string count = std::to_string(user.queue.size());
-  push_send(id, make_payload(formatter_.event("queued-messages", {count})), out);
-  for (const QueuedDirect& queued : user.queue) {
-    push_send(id, make_payload(formatter_.replayed_direct(queued.when, queued.from, queued.text)), out);
-  }
-  user.queue.clear();
+  send(id, make_payload(formatter_.event("welcome", {user.name})), out);
+  store(TouchUser{user.name, now}, out);
+  // The store is asked even when the hub counts no queued DM: a DM sent
+  // live to an earlier session that never reached its socket is still
+  // undelivered there, and is delivered now.
+  store(FetchQueued{id, user.name, reserve_slot(session)}, out);
   announce_presence(user, "online", out);
   log(LogLevel::kInfo,
       "session " + std::to_string(id) + " from " + session.peer + " registered as " + user.name, out);
@@ -167,15 +341,77 @@ void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint no
   }
   User& recipient = found->second;
   if (recipient.session != 0) {
-    push_send(recipient.session, make_payload(formatter_.direct(now, sender.name, command.text)), out);
+    MessageRecord message = new_message(sender, MessageKind::kDirect, recipient.name, command.text, now);
+    const MessageId id = message.id;
+    store(InsertMessage{std::move(message), 0}, out);
+    send(recipient.session, make_payload(formatter_.direct(now, sender.name, command.text)), out, id);
     return;
   }
-  if (recipient.queue.size() >= config_.max_queue) {
+  if (recipient.queued >= config_.max_queue) {
     send_error(sender.session, ErrorCode::kQueueFull, recipient.name, {}, out);
     return;
   }
-  recipient.queue.push_back(QueuedDirect{now, sender.name, std::string(command.text)});
-  push_send(sender.session, make_payload(formatter_.event("queued", {recipient.name})), out);
+  // Acknowledged with server:queued only once the store has committed it.
+  ++recipient.queued;
+  const std::uint64_t ticket = reserve_slot(sessions_.at(sender.session));
+  pending_acks_.emplace(ticket, PendingAck{sender.session, recipient.name});
+  store(InsertMessage{new_message(sender, MessageKind::kDirect, recipient.name, command.text, now), ticket},
+        out);
+}
+
+void Hub::on_store_result(StoreResult& result, Effects& out) {
+  if (stopping_) return;
+  if (auto* ack = std::get_if<StoreAck>(&result)) {
+    on_ack(*ack, out);
+  } else if (auto* queued = std::get_if<QueuedFetched>(&result)) {
+    on_queued_fetched(*queued, out);
+  } else if (auto* history = std::get_if<HistoryFetched>(&result)) {
+    on_history_fetched(*history, out);
+  }
+}
+
+void Hub::on_ack(const StoreAck& ack, Effects& out) {
+  auto pending = pending_acks_.extract(ack.ticket);
+  if (pending.empty()) return;
+  const PendingAck& queued = pending.mapped();
+  if (ack.committed) {
+    fill_slot(queued.sender, ack.ticket, {Line{make_payload(formatter_.event("queued", {queued.recipient}))}},
+              out);
+    return;
+  }
+  // Not stored: the sender must not believe it was.
+  const auto recipient = users_.find(queued.recipient);
+  if (recipient != users_.end() && recipient->second.queued > 0) --recipient->second.queued;
+  const Payload error =
+      make_payload(formatter_.error(ErrorCode::kQueueFull, queued.recipient, "could not store it"));
+  fill_slot(queued.sender, ack.ticket, {Line{error}}, out);
+}
+
+void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
+  Session* session = find_session(fetched.session);
+  if (session == nullptr || session->user == nullptr || session->user->name != fetched.user) return;
+  User& user = *session->user;
+  // On failure the DMs are still in the store, undelivered: they still count.
+  if (fetched.ok) {
+    user.queued = 0;
+  } else {
+    log(LogLevel::kError, "could not read the queued messages for " + user.name, out);
+  }
+  std::vector<Line> lines;
+  lines.reserve(fetched.messages.size() + 1);
+  const std::string count = std::to_string(fetched.messages.size());
+  lines.push_back(Line{make_payload(formatter_.event("queued-messages", {count}))});
+  for (const MessageRecord& message : fetched.messages) {
+    lines.push_back(
+        Line{make_payload(formatter_.replayed_direct(message.received_at, message.sender, message.text)),
+             message.id});
+  }
+  fill_slot(fetched.session, fetched.ticket, std::move(lines), out);
+}
+
+void Hub::on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out) {
+  if (ids.empty()) return;
+  store(MarkDelivered{std::vector<MessageId>(ids.begin(), ids.end()), now}, out);
 }
 
 void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {
@@ -185,16 +421,18 @@ void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now,
     return;
   }
   Room& room = found->second;
+  store(InsertMessage{new_message(sender, MessageKind::kRoom, room.name, command.text, now), 0}, out);
   const Payload line = make_payload(formatter_.room(now, room.name, sender.name, command.text));
   for (User* member : room.members) {
-    if (member != &sender) push_send(member->session, line, out);
+    if (member != &sender) send(member->session, line, out);
   }
 }
 
 void Hub::on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {
+  store(InsertMessage{new_message(sender, MessageKind::kBroadcast, {}, command.text, now), 0}, out);
   const Payload line = make_payload(formatter_.broadcast(now, sender.name, command.text));
   for (const auto& [id, session] : sessions_) {
-    if (session.user != nullptr && session.user != &sender) push_send(id, line, out);
+    if (session.user != nullptr && session.user != &sender) send(id, line, out);
   }
 }
 
@@ -205,7 +443,7 @@ void Hub::on_who(SessionId id, Effects& out) {
     if (session.user != nullptr) names.push_back(session.user->name);
   }
   sort_names(names);
-  push_send(id, make_payload(formatter_.event_list("users", {}, names)), out);
+  send(id, make_payload(formatter_.event_list("users", {}, names)), out);
 }
 
 void Hub::send_members(SessionId id, const Room& room, Effects& out) {
@@ -213,7 +451,7 @@ void Hub::send_members(SessionId id, const Room& room, Effects& out) {
   names.reserve(room.members.size());
   for (const User* member : room.members) names.push_back(member->name);
   sort_names(names);
-  push_send(id, make_payload(formatter_.event_list("members", room_label(room.name), names)), out);
+  send(id, make_payload(formatter_.event_list("members", room_label(room.name), names)), out);
 }
 
 void Hub::on_join(User& user, std::string_view room_name, Effects& out) {
@@ -222,22 +460,75 @@ void Hub::on_join(User& user, std::string_view room_name, Effects& out) {
   if (is_new) room.name = std::string(room_name);
   const Payload joined = make_payload(formatter_.event("joined", {room_label(room.name), user.name}));
   if (room.members.contains(&user)) {
-    push_send(user.session, joined, out);
+    send(user.session, joined, out);
     send_members(user.session, room, out);
     return;
   }
   room.members.insert(&user);
   user.rooms.push_back(&room);
-  for (User* member : room.members) push_send(member->session, joined, out);
+  for (User* member : room.members) send(member->session, joined, out);
   send_members(user.session, room, out);
+  if (config_.history_on_join > 0) {
+    fetch_history(user.session, /*of_room=*/true, room.name, user, config_.history_on_join, /*for_join=*/true,
+                  out);
+  }
+}
+
+void Hub::fetch_history(SessionId id, bool of_room, const std::string& target, const User& asker, int limit,
+                        bool for_join, Effects& out) {
+  // Up to the last id given out: a message sent after this request is
+  // delivered live, not replayed as well.
+  Session* session = find_session(id);
+  if (session == nullptr) return;
+  store(FetchHistory{id, of_room, target, asker.name, limit, last_message_id_, for_join,
+                     reserve_slot(*session)},
+        out);
+}
+
+void Hub::on_history(User& user, const protocol::Command& command, Effects& out) {
+  const int limit = command.count > 0 ? command.count : kDefaultHistoryCount;
+  if (command.history_of_room) {
+    const auto found = rooms_.find(command.target);
+    if (found == rooms_.end() || !found->second.members.contains(&user)) {
+      send_error(user.session, ErrorCode::kNotInRoom, room_label(command.target), {}, out);
+      return;
+    }
+    fetch_history(user.session, true, found->second.name, user, limit, false, out);
+    return;
+  }
+  const auto other = users_.find(command.target);
+  if (other == users_.end()) {
+    send_error(user.session, ErrorCode::kNoSuchUser, command.target, {}, out);
+    return;
+  }
+  fetch_history(user.session, false, other->second.name, user, limit, false, out);
+}
+
+void Hub::on_history_fetched(const HistoryFetched& fetched, Effects& out) {
+  const FetchHistory& request = fetched.request;
+  if (!sessions_.contains(request.session)) return;
+  if (!fetched.ok) log(LogLevel::kError, "could not read the history of " + request.target, out);
+  std::vector<Line> lines;
+  if (!(request.for_join && fetched.messages.empty())) {
+    const std::string label = request.of_room ? room_label(request.target) : request.target;
+    const std::string count = std::to_string(fetched.messages.size());
+    lines.push_back(Line{make_payload(formatter_.event("history", {label, count}))});
+  }
+  for (const MessageRecord& message : fetched.messages) {
+    lines.push_back(Line{make_payload(
+        request.of_room
+            ? formatter_.replayed_room(message.received_at, request.target, message.sender, message.text)
+            : formatter_.replayed_direct(message.received_at, message.sender, message.text))});
+  }
+  fill_slot(request.session, request.ticket, std::move(lines), out);
 }
 
 void Hub::leave_room(User& user, Room& room, bool tell_leaver, Effects& out) {
   room.members.erase(&user);
   std::erase(user.rooms, &room);
   const Payload left = make_payload(formatter_.event("left", {room_label(room.name), user.name}));
-  for (User* member : room.members) push_send(member->session, left, out);
-  if (tell_leaver) push_send(user.session, left, out);
+  for (User* member : room.members) send(member->session, left, out);
+  if (tell_leaver) send(user.session, left, out);
   if (room.members.empty()) rooms_.erase(rooms_.find(room.name));
 }
 
@@ -256,26 +547,28 @@ void Hub::on_rooms(SessionId id, Effects& out) {
   for (const auto& [key, room] : rooms_) labels.push_back(room_label(room.name));
   std::vector<std::string_view> views(labels.begin(), labels.end());
   sort_names(views);
-  push_send(id, make_payload(formatter_.event_list("rooms", {}, views)), out);
+  send(id, make_payload(formatter_.event_list("rooms", {}, views)), out);
 }
 
 void Hub::on_members(SessionId id, std::string_view room_name, Effects& out) {
   const auto found = rooms_.find(room_name);
   if (found == rooms_.end()) {
-    push_send(id, make_payload(formatter_.event_list("members", room_label(room_name), {})), out);
+    send(id, make_payload(formatter_.event_list("members", room_label(room_name), {})), out);
     return;
   }
   send_members(id, found->second, out);
 }
 
 void Hub::on_help(SessionId id, Effects& out) {
-  for (const Payload& line : help_) push_send(id, line, out);
+  for (const Payload& line : help_) send(id, line, out);
 }
 
+// Answers still owed (a queued DM's ack, history) go out before bye; the
+// session closes once they have.
 void Hub::on_exit(SessionId id, Effects& out) {
-  push_send(id, make_payload(formatter_.event("bye", {})), out);
-  push_close(id, out);
-  disconnect(id, out);
+  send(id, make_payload(formatter_.event("bye", {})), out);
+  push_session_effect(EffectKind::kPauseInput, id, out);
+  end_of_input(id, out);
 }
 
 void Hub::announce_presence(User& user, std::string_view event, Effects& out) {
@@ -283,7 +576,7 @@ void Hub::announce_presence(User& user, std::string_view event, Effects& out) {
   const Payload line = make_payload(formatter_.event(event, {user.name}));
   if (config_.presence == Presence::kAll) {
     for (const auto& [id, session] : sessions_) {
-      if (session.user != nullptr && session.user != &user) push_send(id, line, out);
+      if (session.user != nullptr && session.user != &user) send(id, line, out);
     }
     return;
   }
@@ -291,7 +584,7 @@ void Hub::announce_presence(User& user, std::string_view event, Effects& out) {
   std::unordered_set<User*> told;
   for (Room* room : user.rooms) {
     for (User* member : room->members) {
-      if (member != &user && told.insert(member).second) push_send(member->session, line, out);
+      if (member != &user && told.insert(member).second) send(member->session, line, out);
     }
   }
 }
@@ -300,7 +593,9 @@ void Hub::disconnect(SessionId id, Effects& out) {
   const auto found = sessions_.find(id);
   if (found == sessions_.end()) return;
   User* user = found->second.user;
-  const std::string peer = std::move(found->second.peer);
+  if (User* verifying = found->second.verifying; verifying != nullptr && verifying->verifying == id) {
+    verifying->verifying = 0;
+  }
   sessions_.erase(found);
   if (user == nullptr || stopping_) return;
 
@@ -315,9 +610,10 @@ void Hub::disconnect(SessionId id, Effects& out) {
 
 void Hub::shutdown(Effects& out) {
   stopping_ = true;
+  // Straight out, ahead of anything still awaited: no answer comes now.
   const Payload line = make_payload(formatter_.event("shutdown", {}));
   for (const auto& [id, session] : sessions_) {
-    push_send(id, line, out);
+    emit_send(id, line, out);
     push_close(id, out);
   }
 }

@@ -24,7 +24,7 @@ constexpr std::uint64_t kDrainTimeoutMs = 5000;
 struct Connection::WriteRequest {
   uv_write_t request{};
   Connection* connection = nullptr;
-  std::vector<chat::Payload> payloads;
+  std::vector<Outgoing> entries;
   std::size_t bytes = 0;
 };
 
@@ -34,6 +34,18 @@ Connection::Connection(Server& server, chat::SessionId id, std::size_t max_line)
 }
 
 int Connection::start_reading() { return uv_read_start(stream(), on_alloc, on_read); }
+
+void Connection::pause_input() {
+  if (input_paused_) return;
+  input_paused_ = true;
+  if (state_ == State::kOpen) uv_read_stop(stream());
+}
+
+bool Connection::resume_input() {
+  input_paused_ = false;
+  if (state_ != State::kOpen || input_ended_) return false;
+  return start_reading() == 0;
+}
 
 void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
@@ -58,10 +70,10 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   // nread == 0 is EAGAIN: nothing to do.
 }
 
-void Connection::send(chat::Payload payload) {
+void Connection::send(chat::Payload payload, chat::MessageId message) {
   if (state_ == State::kClosing || payload->empty()) return;
   pending_bytes_ += payload->size();
-  output_.push_back(std::move(payload));
+  output_.push_back(Outgoing{std::move(payload), message});
   server_.schedule_flush(*this);
 }
 
@@ -93,12 +105,13 @@ void Connection::on_close(uv_handle_t* handle) {
 void Connection::drop_written(std::size_t bytes) {
   pending_bytes_ -= bytes;
   while (bytes > 0) {
-    const std::size_t left_in_front = output_.front()->size() - output_offset_;
+    const std::size_t left_in_front = output_.front().bytes->size() - output_offset_;
     if (bytes < left_in_front) {
       output_offset_ += bytes;
       return;
     }
     bytes -= left_in_front;
+    if (output_.front().message != 0) server_.on_delivered(output_.front().message);
     output_.pop_front();
     output_offset_ = 0;
   }
@@ -110,7 +123,7 @@ void Connection::flush() {
     std::array<uv_buf_t, kMaxBuffersPerWrite> buffers;
     const std::size_t count = std::min(output_.size(), buffers.size());
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string& bytes = *output_[i];
+      const std::string& bytes = *output_[i].bytes;
       const std::size_t skip = (i == 0) ? output_offset_ : 0;
       buffers[i] =
           uv_buf_init(const_cast<char*>(bytes.data() + skip), static_cast<unsigned int>(bytes.size() - skip));
@@ -136,11 +149,11 @@ void Connection::submit_write() {
   const std::size_t count = std::min(output_.size(), buffers.size());
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t skip = (i == 0) ? output_offset_ : 0;
-    const std::string& bytes = *output_.front();
+    const std::string& bytes = *output_.front().bytes;
     buffers[i] =
         uv_buf_init(const_cast<char*>(bytes.data() + skip), static_cast<unsigned int>(bytes.size() - skip));
     request->bytes += bytes.size() - skip;
-    request->payloads.push_back(std::move(output_.front()));
+    request->entries.push_back(std::move(output_.front()));
     output_.pop_front();
     output_offset_ = 0;
   }
@@ -160,6 +173,11 @@ void Connection::on_write(uv_write_t* raw, int status) {
   Connection* self = request->connection;
   self->write_in_flight_ = false;
   self->pending_bytes_ -= std::min(self->pending_bytes_, request->bytes);
+  if (status == 0) {
+    for (const Outgoing& entry : request->entries) {
+      if (entry.message != 0) self->server_.on_delivered(entry.message);
+    }
+  }
   delete request;
   if (self->state_ == State::kClosing) return;
   if (status < 0) {

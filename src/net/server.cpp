@@ -4,12 +4,15 @@
 
 #include "uvchat/log.hpp"
 #include "uvchat/protocol/parser.hpp"
+#include "uvchat/store/password.hpp"
 
 namespace uvchat::net {
 namespace {
 
 constexpr unsigned int kKeepAliveDelaySeconds = 60;
 constexpr std::uint64_t kSweepIntervalMs = 1000;
+constexpr std::uint64_t kRetentionFirstRunMs = 10'000;
+constexpr std::uint64_t kRetentionIntervalMs = 24 * 60 * 60 * 1000;
 
 protocol::Command command_from_frame(const protocol::Frame& frame) {
   protocol::Command command;
@@ -28,10 +31,6 @@ std::string peer_address(uv_tcp_t* tcp) {
   return format_address(reinterpret_cast<const sockaddr*>(&address));
 }
 
-void close_handle(void* handle) {
-  auto* uv_handle = static_cast<uv_handle_t*>(handle);
-  if (!uv_is_closing(uv_handle)) uv_close(uv_handle, nullptr);
-}
 
 }  // namespace
 
@@ -40,19 +39,48 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
   uv_prepare_init(loop_, &flush_handle_);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
+  uv_timer_init(loop_, &retention_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
-  for (uv_handle_t* handle :
-       {reinterpret_cast<uv_handle_t*>(&flush_handle_), reinterpret_cast<uv_handle_t*>(&sweep_timer_),
-        reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
-        reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
-    handle->data = this;
-  }
+  for (uv_handle_t* handle : own_handles()) handle->data = this;
+}
+
+std::vector<uv_handle_t*> Server::own_handles() {
+  return {reinterpret_cast<uv_handle_t*>(&flush_handle_), reinterpret_cast<uv_handle_t*>(&sweep_timer_),
+          reinterpret_cast<uv_handle_t*>(&grace_timer_),  reinterpret_cast<uv_handle_t*>(&retention_timer_),
+          reinterpret_cast<uv_handle_t*>(&sigint_),       reinterpret_cast<uv_handle_t*>(&sigterm_)};
 }
 
 Server::~Server() = default;
 
+std::string Server::open_store() {
+  try {
+    std::unique_ptr<store::Store> db = store::Store::open(config_.db);
+    std::size_t users = 0;
+    std::int64_t queued = 0;
+    for (store::StoredUser& user : db->load_users()) {
+      hub_.load_user(user.name, std::move(user.password_hash), static_cast<std::size_t>(user.queued));
+      ++users;
+      queued += user.queued;
+    }
+    hub_.set_last_message_id(db->max_message_id());
+    log(LogLevel::kInfo, "database " + config_.db + ": " + std::to_string(users) + " known users, " +
+                             std::to_string(queued) + " queued messages");
+    store_ = std::make_unique<StoreWorker>(
+        loop_, std::move(db), [this](std::vector<chat::StoreResult>& results) { on_store_results(results); },
+        config_.group_commit);
+    return {};
+  } catch (const store::StoreError& error) {
+    return "cannot use database " + config_.db + ": " + error.what();
+  }
+}
+
 std::string Server::start() {
+  // Known users and queue sizes are loaded before anyone can connect.
+  if (std::string error = open_store(); !error.empty()) {
+    close_own_handles();
+    return error;
+  }
   std::vector<sockaddr_storage> addresses;
   if (resolve_listen_addresses(config_.host, config_.port, addresses) != 0) {
     close_own_handles();
@@ -78,6 +106,9 @@ std::string Server::start() {
   // test) may send SIGTERM as soon as it reads it.
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  if (config_.retain_days > 0) {
+    uv_timer_start(&retention_timer_, on_retention, kRetentionFirstRunMs, kRetentionIntervalMs);
+  }
   for (const auto& listener : listeners_) log(LogLevel::kInfo, "listening on " + listener->address());
   return {};
 }
@@ -117,22 +148,24 @@ void Server::on_input(Connection& connection) {
 void Server::process_lines(Connection& connection) {
   const auto now = protocol::Clock::now();
   protocol::Frame frame;
-  while (connection.state() == Connection::State::kOpen &&
+  while (connection.state() == Connection::State::kOpen && !connection.input_paused() &&
          connection.framer().next(connection.input(), frame)) {
     hub_.handle(connection.id(), command_from_frame(frame), now, effects_);
     apply_effects();
   }
 }
 
+// The client closed its side; it may still read. The hub closes the session
+// once it has sent every answer it owes (it says so with a close effect).
 void Server::on_end_of_input(Connection& connection) {
+  connection.note_end_of_input();
   protocol::Frame frame;
   if (connection.framer().finish(connection.input(), frame)) {
     hub_.handle(connection.id(), command_from_frame(frame), protocol::Clock::now(), effects_);
   }
   connection.input().release();
-  hub_.disconnect(connection.id(), effects_);
+  hub_.end_of_input(connection.id(), effects_);
   apply_effects();
-  connection.close_after_flush();
 }
 
 void Server::on_connection_lost(Connection& connection) {
@@ -158,16 +191,130 @@ void Server::apply_effects() {
       log(effect.level, *effect.payload);
       continue;
     }
+    if (effect.kind == chat::EffectKind::kStore) {
+      if (store_) store_->submit(std::move(*effect.store));
+      continue;
+    }
+    if (effect.kind == chat::EffectKind::kHashPassword || effect.kind == chat::EffectKind::kVerifyPassword) {
+      start_password_job(effect);
+      continue;
+    }
     const auto found = connections_.find(effect.session);
     if (found == connections_.end()) continue;
-    if (effect.kind == chat::EffectKind::kSend) {
-      found->second->send(std::move(effect.payload));
-    } else {
-      found->second->close_after_flush();
+    Connection& connection = *found->second;
+    switch (effect.kind) {
+      case chat::EffectKind::kSend: connection.send(std::move(effect.payload), effect.message_id); break;
+      case chat::EffectKind::kClose: connection.close_after_flush(); break;
+      case chat::EffectKind::kPauseInput: connection.pause_input(); break;
+      // Taking the waiting lines now would call the hub back from here.
+      case chat::EffectKind::kResumeInput: resuming_.push_back(effect.session); break;
+      default: break;
     }
   }
   effects_.clear();
 }
+
+void Server::on_store_results(std::vector<chat::StoreResult>& results) {
+  for (chat::StoreResult& result : results) hub_.on_store_result(result, effects_);
+  apply_effects();
+}
+
+void Server::report_delivered() {
+  if (delivered_.empty()) return;
+  hub_.on_delivered(delivered_, protocol::Clock::now(), effects_);
+  delivered_.clear();
+  apply_effects();
+}
+
+void Server::on_retention(uv_timer_t* handle) {
+  auto* self = static_cast<Server*>(handle->data);
+  const auto cutoff = protocol::Clock::now() - std::chrono::hours(24) * self->config_.retain_days;
+  if (self->store_) self->store_->submit(chat::DeleteDeliveredBefore{cutoff});
+}
+
+// Hashing and checking passwords takes tens of milliseconds of CPU on
+// purpose, so it runs on libuv's thread pool. A wrong password is answered
+// only after a delay, on a timer, so that guessing is slow while the loop
+// goes on serving everyone else.
+struct Server::PasswordJob {
+  uv_work_t work{};
+  uv_timer_t delay{};
+  bool delaying = false;
+  Server* server = nullptr;
+  std::shared_ptr<chat::HashPassword> to_hash;
+  std::shared_ptr<chat::VerifyPassword> to_verify;
+  std::string hash;
+  bool matches = false;
+};
+
+void Server::start_password_job(chat::Effect& effect) {
+  auto* job = new PasswordJob;
+  job->server = this;
+  job->to_hash = std::move(effect.hash_password);
+  job->to_verify = std::move(effect.verify_password);
+  job->work.data = job;
+  password_jobs_.insert(job);
+  uv_queue_work(loop_, &job->work, on_password_work, on_password_done);
+}
+
+void Server::on_password_work(uv_work_t* work) {
+  auto* job = static_cast<PasswordJob*>(work->data);
+  try {
+    if (job->to_hash) {
+      job->hash = store::hash_password(job->to_hash->password);
+      store::wipe(job->to_hash->password);
+    } else {
+      job->matches = store::verify_password(job->to_verify->password, job->to_verify->hash);
+      store::wipe(job->to_verify->password);
+    }
+  } catch (const store::StoreError& error) {
+    log(LogLevel::kError, std::string("password: ") + error.what());
+  }
+}
+
+void Server::on_password_done(uv_work_t* work, int) {
+  auto* job = static_cast<PasswordJob*>(work->data);
+  Server* self = job->server;
+  const bool penalise = job->to_verify && !job->matches && job->to_verify->failure_delay.count() > 0;
+  if (!penalise || self->stopping_) {
+    self->finish_password_job(job);
+    return;
+  }
+  uv_timer_init(self->loop_, &job->delay);
+  job->delay.data = job;
+  job->delaying = true;
+  uv_timer_start(&job->delay, on_password_delay_over,
+                 static_cast<std::uint64_t>(job->to_verify->failure_delay.count()), 0);
+}
+
+void Server::on_password_delay_over(uv_timer_t* timer) {
+  auto* job = static_cast<PasswordJob*>(timer->data);
+  job->server->finish_password_job(job);
+}
+
+void Server::finish_password_job(PasswordJob* job) {
+  if (job->to_hash) {
+    hub_.on_password_hashed(job->to_hash->session, job->to_hash->name, std::move(job->hash), protocol::Clock::now(),
+                            effects_);
+  } else {
+    hub_.on_password_checked(job->to_verify->session, job->to_verify->name, job->matches, protocol::Clock::now(),
+                             effects_);
+  }
+  apply_effects();
+  password_jobs_.erase(job);
+  free_password_job(job);
+  finish_if_stopped();
+}
+
+void Server::free_password_job(PasswordJob* job) {
+  if (!job->delaying) {
+    delete job;
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&job->delay),
+           [](uv_handle_t* handle) { delete static_cast<PasswordJob*>(handle->data); });
+}
+
 
 void Server::schedule_flush(Connection& connection) {
   if (connection.flush_scheduled) return;
@@ -179,7 +326,20 @@ void Server::on_prepare(uv_prepare_t* handle) { static_cast<Server*>(handle->dat
 
 // Runs once per loop turn, just before the loop waits for I/O: every
 // connection that got output this turn writes it, all of it at once.
+void Server::resume_inputs() {
+  std::vector<chat::SessionId> ids;
+  ids.swap(resuming_);
+  for (const chat::SessionId id : ids) {
+    const auto found = connections_.find(id);
+    if (found == connections_.end()) continue;
+    Connection& connection = *found->second;
+    connection.resume_input();
+    if (connection.state() == Connection::State::kOpen) on_input(connection);
+  }
+}
+
 void Server::flush_pending() {
+  resume_inputs();
   flushing_.swap(dirty_);
   for (const chat::SessionId id : flushing_) {
     const auto found = connections_.find(id);
@@ -188,6 +348,7 @@ void Server::flush_pending() {
     found->second->flush();
   }
   flushing_.clear();
+  report_delivered();
 }
 
 void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->close_drained_too_long(); }
@@ -234,6 +395,12 @@ void Server::on_grace_over(uv_timer_t* handle) {
 
 void Server::finish_if_stopped() {
   if (!stopping_ || !connections_.empty()) return;
+  // A password being hashed is stored when the hash is ready; the store
+  // must still be there for it.
+  for (const PasswordJob* job : password_jobs_) {
+    if (!job->delaying) return;
+  }
+  report_delivered();
   close_own_handles();
 }
 
@@ -241,10 +408,20 @@ void Server::finish_if_stopped() {
 void Server::close_own_handles() {
   if (handles_closed_) return;
   handles_closed_ = true;
-  for (void* handle :
-       {static_cast<void*>(&flush_handle_), static_cast<void*>(&sweep_timer_),
-        static_cast<void*>(&grace_timer_), static_cast<void*>(&sigint_), static_cast<void*>(&sigterm_)}) {
-    close_handle(handle);
+  // The worker commits what it was given before its thread ends.
+  if (store_) store_->stop();
+  // Jobs on the thread pool cannot be recalled (the loop waits for them);
+  // those only waiting out a wrong password's delay are dropped.
+  std::vector<PasswordJob*> delaying;
+  for (PasswordJob* job : password_jobs_) {
+    if (job->delaying) delaying.push_back(job);
+  }
+  for (PasswordJob* job : delaying) {
+    password_jobs_.erase(job);
+    free_password_job(job);
+  }
+  for (uv_handle_t* handle : own_handles()) {
+    if (!uv_is_closing(handle)) uv_close(handle, nullptr);
   }
 }
 

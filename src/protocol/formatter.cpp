@@ -56,14 +56,23 @@ std::string Formatter::direct(TimePoint when, std::string_view from, std::string
   return chat(times_.time_of_day(when), {}, from, text);
 }
 
-std::string Formatter::room(TimePoint when, std::string_view room, std::string_view from,
-                            std::string_view text) {
+std::string Formatter::room_scope(std::string_view room) {
   std::string scope;
   scope.reserve(room.size() + 2);
   scope.push_back('#');
   scope.append(room);
   scope.push_back(' ');
-  return chat(times_.time_of_day(when), scope, from, text);
+  return scope;
+}
+
+std::string Formatter::room(TimePoint when, std::string_view room, std::string_view from,
+                            std::string_view text) {
+  return chat(times_.time_of_day(when), room_scope(room), from, text);
+}
+
+std::string Formatter::replayed_room(TimePoint when, std::string_view room, std::string_view from,
+                                     std::string_view text) {
+  return chat(times_.date_and_time(when), room_scope(room), from, text);
 }
 
 std::string Formatter::broadcast(TimePoint when, std::string_view from, std::string_view text) {

@@ -21,11 +21,14 @@ cxxopts::Options make_parser() {
   parser.add_options()
     ("host", "Address or host name to listen on (IPv4 or IPv6)", cxxopts::value<std::string>()->default_value("0.0.0.0"), "HOST")
     ("port", "TCP port (0: any free port, logged at start)", cxxopts::value<std::string>()->default_value("8080"), "PORT")
-    ("db", "SQLite database file (used from the message store on)", cxxopts::value<std::string>()->default_value("uvchat.db"), "PATH")
+    ("db", "SQLite database file, created if missing (:memory: for none)", cxxopts::value<std::string>()->default_value("uvchat.db"), "PATH")
     ("max-clients", "Connections at once; 0: as many as the file descriptor limit allows", cxxopts::value<std::string>()->default_value("0"), "N")
     ("max-line", "Longest line a client may send, in bytes (64 to 1048576)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("max-queue", "Offline messages kept per user", cxxopts::value<std::string>()->default_value("1000"), "N")
     ("presence", "Who hears online/offline: all, rooms or off", cxxopts::value<std::string>()->default_value("all"), "MODE")
+    ("history", "Room messages replayed on join (0 to 500)", cxxopts::value<std::string>()->default_value("10"), "N")
+    ("retain-days", "Delete delivered messages older than N days; 0: keep all", cxxopts::value<std::string>()->default_value("0"), "N")
+    ("no-group-commit", "Commit every message on its own (only to measure group commit)")
     ("utc", "Show times in UTC instead of local time")
     ("crlf", "End the lines the server sends with CR LF")
     ("log-level", "debug, info, warn or error", cxxopts::value<std::string>()->default_value("info"), "LEVEL")
@@ -73,7 +76,9 @@ Options to_options(const cxxopts::ParseResult& result) {
   server.host = result["host"].as<std::string>();
   server.port = static_cast<int>(ranged(result, "port", 0, 65535));
   server.max_line = static_cast<std::size_t>(ranged(result, "max-line", 64, 1 << 20));
-  options.db = result["db"].as<std::string>();
+  server.db = result["db"].as<std::string>();
+  server.retain_days = static_cast<int>(ranged(result, "retain-days", 0, 36500));
+  server.group_commit = result.count("no-group-commit") == 0;
 
   chat::HubConfig& hub = server.hub;
   const auto max_clients = ranged(result, "max-clients", 0, 10'000'000);
@@ -81,6 +86,7 @@ Options to_options(const cxxopts::ParseResult& result) {
   hub.max_queue = static_cast<std::size_t>(ranged(result, "max-queue", 0, 1'000'000));
   hub.max_line = server.max_line;
   hub.presence = presence_mode(result["presence"].as<std::string>());
+  hub.history_on_join = static_cast<int>(ranged(result, "history", 0, 500));
   hub.utc = result.count("utc") > 0;
   hub.line_ending = result.count("crlf") > 0 ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 

@@ -10,7 +10,6 @@ namespace uvchat::server {
 
 struct Options {
   net::ServerConfig server;
-  std::string db = "uvchat.db";
   LogLevel log_level = LogLevel::kInfo;
 };
 

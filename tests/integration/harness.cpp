@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -292,16 +294,91 @@ ExitStatus ChildProcess::wait_exit(Duration timeout) {
   return *status;
 }
 
-RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout) {
-  std::vector<std::string> argv = {uvchatd_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildProcess process(argv, {"TZ=UTC"}, ChildProcess::Stdout::kDrain);
+namespace {
+
+RunResult run_to_end(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                     Duration timeout) {
+  ChildProcess process(argv, extra_env, ChildProcess::Stdout::kDrain);
   process.close_stdin();
   RunResult result;
   result.status = process.wait_exit(timeout);
   result.out = process.out().text();
   result.err = process.err().text();
   return result;
+}
+
+}  // namespace
+
+RunResult run_command(const std::vector<std::string>& argv, Duration timeout) {
+  return run_to_end(argv, {}, timeout);
+}
+
+RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout) {
+  std::vector<std::string> argv = {uvchatd_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_to_end(argv, {"TZ=UTC"}, timeout);
+}
+
+std::optional<std::string> find_program(std::string_view program) {
+  const char* path = std::getenv("PATH");
+  std::istringstream directories(path == nullptr ? "/usr/bin:/bin" : path);
+  std::string directory;
+  while (std::getline(directories, directory, ':')) {
+    if (directory.empty()) continue;
+    std::string candidate = directory + "/" + std::string(program);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> sqlite3_output(const std::string& path, const std::string& sql, bool read_only) {
+  const std::optional<std::string> shell = find_program("sqlite3");
+  if (!shell) return std::nullopt;
+  std::vector<std::string> argv = {*shell, "-batch"};
+  if (read_only) argv.push_back("-readonly");
+  argv.push_back(path);
+  argv.push_back(sql);
+  const RunResult run = run_command(argv);
+  INFO("sqlite3 " << path << " '" << sql << "': " << run.err);
+  REQUIRE(run.status.describe() == "exited with 0");
+  return run.out;
+}
+
+// ----------------------------------------------------------------- TempDir
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/uvchat-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) FAIL(errno_text("mkdtemp " + pattern));
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::vector<std::string> TempDir::names() const {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(path_)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::optional<std::string> read_file_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  return bytes.str();
+}
+
+void write_file_bytes(const std::string& path, std::string_view bytes) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!file.flush()) FAIL("cannot write " << path);
 }
 
 // -------------------------------------------------------------- TestServer
@@ -313,7 +390,7 @@ TestServer::TestServer(ServerSetup setup)
 
 std::vector<std::string> TestServer::command_line(const ServerSetup& setup) {
   std::vector<std::string> argv = {uvchatd_path(), "--host", setup.host, "--port", "0",
-                                   "--log-level",  "info"};
+                                   "--log-level",  "info",   "--db",     setup.db};
   argv.insert(argv.end(), setup.args.begin(), setup.args.end());
   return argv;
 }
@@ -332,6 +409,30 @@ int TestServer::wait_for_port() {
 
 bool TestServer::wait_for_log(std::string_view needle, Duration timeout) const {
   return process_.err().wait_for(needle, timeout);
+}
+
+// ------------------------------------------------------- RestartableServer
+
+RestartableServer::RestartableServer(ServerSetup setup) : setup_(std::move(setup)) {
+  setup_.db = dir_.file("uvchat.db");
+  start();
+}
+
+void RestartableServer::stop(int signal_number) {
+  if (!server_) return;
+  server_->stop(signal_number);
+  const ExitStatus status = server_->wait_exit();
+  const std::string expected =
+      signal_number == SIGKILL ? "killed by signal " + std::to_string(SIGKILL) : "exited with 0";
+  INFO("uvchatd on " << setup_.db << ", stopped with signal " << signal_number << "; its stderr:\n"
+                     << server_->log());
+  REQUIRE(status.describe() == expected);
+  server_.reset();
+}
+
+void RestartableServer::start() {
+  stop();
+  server_.emplace(setup_);
 }
 
 // ---------------------------------------------------------------- LinePeer
@@ -472,6 +573,30 @@ void LinePeer::register_as(std::string_view name, int queued_messages) {
   send_line("server:register " + std::string(name));
   expect("server:welcome " + std::string(name));
   expect("server:queued-messages " + std::to_string(queued_messages));
+}
+
+void register_and_exit(const TestServer& server, const std::string& name) {
+  TestClient client(server, name);
+  client.register_as(name);
+  client.send_line("server:exit");
+  client.expect("server:bye");
+  client.expect_closed();
+}
+
+std::string numbered_text(int number) {
+  const std::string digits = std::to_string(number);
+  return "message " + std::string(digits.size() < 4 ? 4 - digits.size() : 0, '0') + digits;
+}
+
+void send_numbered_dms_to_offline(LinePeer& sender, const std::string& recipient, int count) {
+  std::string lines;
+  for (int i = 1; i <= count; ++i) lines += recipient + ": " + numbered_text(i) + "\n";
+  sender.send(lines);
+  for (int i = 1; i <= count; ++i) sender.expect("server:queued " + recipient);
+}
+
+void expect_numbered_replay(LinePeer& recipient, const std::string& sender, int count) {
+  for (int i = 1; i <= count; ++i) recipient.expect_replayed(sender + ": " + numbered_text(i));
 }
 
 void join_room(LinePeer& user, const std::string& name, const std::string& room, const std::string& members) {

@@ -140,15 +140,52 @@ struct RunResult {
   std::string err;
 };
 
+// Runs `argv` (argv[0] a path) with stdin closed until it exits.
+RunResult run_command(const std::vector<std::string>& argv, Duration timeout = kExitTimeout);
+
 // Runs uvchatd with exactly `args` (no defaults) until it exits.
 RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout = kExitTimeout);
 
+// The path of `program` in a directory of $PATH, or nothing.
+std::optional<std::string> find_program(std::string_view program);
+
+// What the sqlite3 shell prints for `sql` on the database `path` (opened
+// read-only unless `read_only` is false), or nothing when the shell is not
+// installed. Fails the test when the shell fails.
+std::optional<std::string> sqlite3_output(const std::string& path, const std::string& sql,
+                                          bool read_only = true);
+
+// A directory of its own under $TMPDIR (default /tmp), removed with
+// everything in it when the test is done.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::string& path() const { return path_; }
+  // The path of `name` in this directory.
+  std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
+  // The names in this directory, sorted.
+  std::vector<std::string> names() const;
+
+ private:
+  std::string path_;
+};
+
+// A file's bytes, or nothing when it does not exist.
+std::optional<std::string> read_file_bytes(const std::string& path);
+void write_file_bytes(const std::string& path, std::string_view bytes);
+
 struct ServerSetup {
-  // Appended to `--host HOST --port 0 --log-level info`.
+  // Appended to `--host HOST --port 0 --log-level info --db DB`.
   std::vector<std::string> args;
   std::string host = "127.0.0.1";
   // The server's TZ: the chat line times are local time.
   std::string tz = "UTC";
+  // --db: nothing on disk unless a test asks for a file.
+  std::string db = ":memory:";
 };
 
 // A running uvchatd on a free port, ready for connections.
@@ -173,6 +210,33 @@ class TestServer {
   std::string host_;
   ChildProcess process_;
   int port_ = 0;
+};
+
+// A uvchatd on a database file (`--db`) in a temporary directory of its
+// own, which can be stopped and started again on the same file.
+class RestartableServer {
+ public:
+  // `setup.db` is replaced by the file `uvchat.db` in the directory.
+  explicit RestartableServer(ServerSetup setup = {});
+
+  TestServer& server() { return *server_; }
+  const std::string& db_path() const { return setup_.db; }
+  const TempDir& dir() const { return dir_; }
+
+  // Sends `signal_number` and waits for the end it should bring: SIGKILL
+  // kills the server, SIGTERM and SIGINT make it exit 0.
+  void stop(int signal_number = SIGTERM);
+  // A new server on the same file; the old one is stopped first if need be.
+  void start();
+  void restart(int signal_number = SIGTERM) {
+    stop(signal_number);
+    start();
+  }
+
+ private:
+  TempDir dir_;
+  ServerSetup setup_;
+  std::optional<TestServer> server_;
 };
 
 // One side of a line-based conversation with the server: bytes out, lines
@@ -252,6 +316,20 @@ class RegisteredClient : public TestClient {
     register_as(name);
   }
 };
+
+// Registers `name` and leaves with server:exit, so that the server knows
+// the name and it is offline.
+void register_and_exit(const TestServer& server, const std::string& name);
+
+// "message 0001": numbered texts, so that order and duplicates show.
+std::string numbered_text(int number);
+
+// `sender` sends `count` numbered DMs to the offline `recipient` in one write
+// and gets `server:queued RECIPIENT` for each.
+void send_numbered_dms_to_offline(LinePeer& sender, const std::string& recipient, int count);
+
+// `recipient` gets the `count` numbered DMs from `sender` replayed, in order.
+void expect_numbered_replay(LinePeer& recipient, const std::string& sender, int count);
 
 // `user` (registered as `name`) sends `server:join ROOM` and gets `joined`
 // and then `members ROOM MEMBERS`; MEMBERS includes `name`.

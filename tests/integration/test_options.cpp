@@ -67,7 +67,7 @@ TEST_CASE("options: --help lists every option and exits 0", "[options]") {
 TEST_CASE("options: a port already in use exits 1 with a message", "[options]") {
   TestServer holder;
   const std::string port = std::to_string(holder.port());
-  const RunResult run = run_uvchatd({"--host", "127.0.0.1", "--port", port});
+  const RunResult run = run_uvchatd({"--host", "127.0.0.1", "--port", port, "--db", ":memory:"});
   INFO("stderr: " << run.err);
   CHECK(run.status.describe() == "exited with 1");
   CHECK(run.err.find("cannot listen on 127.0.0.1:" + port + ": address already in use") != std::string::npos);
@@ -76,8 +76,8 @@ TEST_CASE("options: a port already in use exits 1 with a message", "[options]") 
 
 TEST_CASE("options: the other options are accepted together", "[options]") {
   TestServer server(
-      {.args = {"--db", "unused-by-this-version.db", "--max-clients", "100", "--max-line", "1048576",
-                "--max-queue", "1000000", "--presence", "rooms", "--utc", "--log-level", "info"}});
+      {.args = {"--max-clients", "100", "--max-line", "1048576", "--max-queue", "1000000", "--presence", "rooms",
+                "--history", "0", "--retain-days", "30", "--utc", "--log-level", "info"}});
   RegisteredClient alice(server, "alice");
   alice.expect_quiet();
 }

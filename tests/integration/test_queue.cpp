@@ -6,38 +6,9 @@
 
 using namespace uvchat::test;
 
-namespace {
-
-// Registers `name` and leaves, so that the server knows it and it is offline.
-void register_and_leave(const TestServer& server, const std::string& name) {
-  RegisteredClient client(server, name);
-  client.send_line("server:exit");
-  client.expect("server:bye");
-  client.expect_closed();
-}
-
-std::string numbered(int number) {
-  std::string digits = std::to_string(number);
-  return "message " + std::string(4 - digits.size(), '0') + digits;
-}
-
-// Sends `count` DMs to the offline `recipient` in one write; each is queued.
-void queue_messages(LinePeer& sender, const std::string& recipient, int count) {
-  std::string lines;
-  for (int i = 1; i <= count; ++i) lines += recipient + ": " + numbered(i) + "\n";
-  sender.send(lines);
-  for (int i = 1; i <= count; ++i) sender.expect("server:queued " + recipient);
-}
-
-void expect_replay(LinePeer& recipient, const std::string& sender, int count) {
-  for (int i = 1; i <= count; ++i) recipient.expect_replayed(sender + ": " + numbered(i));
-}
-
-}  // namespace
-
 TEST_CASE("queue: a DM to a known offline user is queued and replayed on registration", "[queue]") {
   TestServer server;
-  register_and_leave(server, "bob");
+  register_and_exit(server, "bob");
   RegisteredClient alice(server, "alice");
   alice.send_line("bob: first");
   alice.expect("server:queued bob");
@@ -54,7 +25,7 @@ TEST_CASE("queue: a DM to a known offline user is queued and replayed on registr
 
 TEST_CASE("queue: DMs from several senders are replayed oldest first", "[queue]") {
   TestServer server;
-  register_and_leave(server, "bob");
+  register_and_exit(server, "bob");
   RegisteredClient alice(server, "alice");
   RegisteredClient carol(server, "carol");
   alice.expect("server:online carol");
@@ -75,7 +46,7 @@ TEST_CASE("queue: DMs from several senders are replayed oldest first", "[queue]"
 
 TEST_CASE("queue: a replayed queue is empty at the next registration", "[queue]") {
   TestServer server;
-  register_and_leave(server, "bob");
+  register_and_exit(server, "bob");
   RegisteredClient alice(server, "alice");
   alice.send_line("bob: only once");
   alice.expect("server:queued bob");
@@ -94,7 +65,7 @@ TEST_CASE("queue: a replayed queue is empty at the next registration", "[queue]"
 
 TEST_CASE("queue: the offline user is named as first registered", "[queue]") {
   TestServer server;
-  register_and_leave(server, "Bob");
+  register_and_exit(server, "Bob");
   RegisteredClient alice(server, "alice");
   alice.send_line("BOB: hello");
   alice.expect("server:queued Bob");
@@ -106,9 +77,9 @@ TEST_CASE("queue: the offline user is named as first registered", "[queue]") {
 
 TEST_CASE("queue: past --max-queue a DM is queue-full and nothing is dropped", "[queue]") {
   TestServer server({.args = {"--max-queue", "5"}});
-  register_and_leave(server, "bob");
+  register_and_exit(server, "bob");
   RegisteredClient alice(server, "alice");
-  queue_messages(alice, "bob", 5);
+  send_numbered_dms_to_offline(alice, "bob", 5);
   alice.send_line("bob: one too many");
   alice.expect("server:error queue-full bob");
   alice.send_line("bob: still too many");
@@ -116,7 +87,7 @@ TEST_CASE("queue: past --max-queue a DM is queue-full and nothing is dropped", "
 
   TestClient bob(server, "bob");
   bob.register_as("bob", 5);
-  expect_replay(bob, "alice", 5);
+  expect_numbered_replay(bob, "alice", 5);
   bob.expect_quiet();
   bob.close();
   alice.expect("server:online bob");
@@ -127,7 +98,7 @@ TEST_CASE("queue: past --max-queue a DM is queue-full and nothing is dropped", "
 
 TEST_CASE("queue: --max-queue 0 queues nothing", "[queue]") {
   TestServer server({.args = {"--max-queue", "0"}});
-  register_and_leave(server, "bob");
+  register_and_exit(server, "bob");
   RegisteredClient alice(server, "alice");
   alice.send_line("bob: hi");
   alice.expect("server:error queue-full bob");
@@ -136,15 +107,15 @@ TEST_CASE("queue: --max-queue 0 queues nothing", "[queue]") {
 TEST_CASE("queue: by default 1000 DMs are queued and the 1001st is queue-full", "[queue]") {
   constexpr int kDefaultMaxQueue = 1000;
   TestServer server;
-  register_and_leave(server, "bob");
+  register_and_exit(server, "bob");
   RegisteredClient alice(server, "alice");
-  queue_messages(alice, "bob", kDefaultMaxQueue);
+  send_numbered_dms_to_offline(alice, "bob", kDefaultMaxQueue);
   alice.send_line("bob: message 1001");
   alice.expect("server:error queue-full bob");
   alice.expect_quiet();
 
   TestClient bob(server, "bob");
   bob.register_as("bob", kDefaultMaxQueue);
-  expect_replay(bob, "alice", kDefaultMaxQueue);
+  expect_numbered_replay(bob, "alice", kDefaultMaxQueue);
   bob.expect_quiet();
 }

@@ -24,7 +24,7 @@ TEST_CASE("register: welcome and then queued-messages 0", "[registration]") {
   alice.expect_quiet();
 }
 
-TEST_CASE("register: a password is accepted and not checked", "[registration]") {
+TEST_CASE("register: the password is the rest of the line, spaces and all", "[registration]") {
   TestServer server;
   TestClient alice(server, "alice");
   alice.send_line("server:register alice some secret words");
@@ -32,8 +32,11 @@ TEST_CASE("register: a password is accepted and not checked", "[registration]") 
   alice.send_line("server:exit");
   alice.expect("server:bye");
 
+  TestClient guesser(server, "guesser");
+  guesser.send_line("server:register alice some secret");
+  guesser.expect("server:error wrong-password alice");
   TestClient again(server, "alice again");
-  again.send_line("server:register alice a different password");
+  again.send_line("server:register alice some secret words");
   again.expect_lines({"server:welcome alice", "server:queued-messages 0"});
 }
 

@@ -205,12 +205,3 @@ TEST_CASE("members: of a room that does not exist is an empty list", "[rooms]") 
   alice.send_line("server:members nowhere");
   alice.expect("server:members #nowhere");
 }
-
-TEST_CASE("history: answers unknown-command until the message store is in place", "[rooms]") {
-  TestServer server(without_presence());
-  RegisteredClient alice(server, "alice");
-  alice.send_line("server:history #team");
-  alice.expect("server:error unknown-command history, not available on this server yet");
-  alice.send_line("server:history bob 10");
-  alice.expect("server:error unknown-command history, not available on this server yet");
-}

@@ -127,7 +127,7 @@ TEST_CASE("Registering a free name answers welcome and queued-messages 0", "[hub
   CHECK(server.hub().online_count() == 1);
 }
 
-TEST_CASE("A password is accepted and not yet checked", "[hub][register]") {
+TEST_CASE("A password on a name registered without one is accepted", "[hub][register]") {
   HubFixture server;
   const SessionId first = server.sign_in("alice");
   server.disconnect(first);
@@ -660,14 +660,24 @@ TEST_CASE("Shutdown tells every session and closes it; nothing follows", "[hub][
 }
 
 // ---------------------------------------------------------------------------
-// Errors (5)
+// History (more in test_hub_store.cpp)
 
-TEST_CASE("server:history answers unknown-command until the message store exists", "[hub][errors]") {
+TEST_CASE("server:history is answered from the message store", "[hub][history]") {
   HubFixture server;
   const SessionId alice = server.sign_in("alice");
+  const SessionId bob = server.sign_in("bob");
+  server.send(alice, "server:join #team");
+  server.send(alice, "#team: hello");
+  server.forget();
+
   server.send(alice, "server:history #team 5");
-  check_one_line_starting(server.lines(alice), "server:error unknown-command");
+  CHECK(server.lines(alice) == Lines{"server:history #team 1", "[2023-11-14 22:13:20] #team alice: hello"});
+  server.send(bob, "server:history #team 5");
+  CHECK(server.lines(bob) == Lines{"server:error not-in-room #team"});
 }
+
+// ---------------------------------------------------------------------------
+// Errors (5)
 
 TEST_CASE("A line the parser refuses gets its error", "[hub][errors]") {
   HubFixture server;

@@ -1,9 +1,12 @@
-// What the hub asks the shell to do. The hub decides; the shell executes.
+// What the hub asks the shell to do, and what the shell reports back. The
+// hub decides; the shell executes. All plain data: no libuv, no SQLite.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "uvchat/log.hpp"
@@ -11,28 +14,133 @@
 namespace uvchat::chat {
 
 using SessionId = std::uint64_t;
+using MessageId = std::int64_t;  // 0: none
+using TimePoint = std::chrono::system_clock::time_point;
 
 // The bytes of one or more whole lines. A line sent to many sessions is
 // built once and shared by all of them.
 using Payload = std::shared_ptr<const std::string>;
 
-inline Payload make_payload(std::string bytes) {
-  return std::make_shared<const std::string>(std::move(bytes));
-}
+inline Payload make_payload(std::string bytes) { return std::make_shared<const std::string>(std::move(bytes)); }
 
 using uvchat::LogLevel;
 
+// ---- Requests to the message store (run in order, on the store thread) ----
+
+enum class MessageKind { kDirect, kRoom, kBroadcast };
+
+struct MessageRecord {
+  MessageId id = 0;
+  TimePoint received_at;
+  std::string sender;
+  MessageKind kind = MessageKind::kDirect;
+  std::string target;  // recipient, room without '#', or empty
+  std::string text;
+};
+
+// Stores a message. With a ticket, the hub hears (StoreAck) once the
+// transaction holding it has committed, or failed.
+struct InsertMessage {
+  MessageRecord message;
+  std::uint64_t ticket = 0;
+};
+struct MarkDelivered {
+  std::vector<MessageId> ids;
+  TimePoint when;
+};
+struct TouchUser {
+  std::string name;
+  TimePoint when;
+};
+struct SetPasswordHash {
+  std::string name;
+  std::string hash;
+};
+// Undelivered DMs to `user`, for the session that just registered as it.
+struct FetchQueued {
+  SessionId session = 0;
+  std::string user;
+  std::uint64_t ticket = 0;  // the answer's place in the session's output
+};
+// A room's last messages, or the DMs between `asker` and `target`.
+struct FetchHistory {
+  SessionId session = 0;
+  bool of_room = false;
+  std::string target;
+  std::string asker;
+  int limit = 0;
+  MessageId up_to = 0;
+  bool for_join = false;     // the replay after server:join: silent when empty
+  std::uint64_t ticket = 0;  // the answer's place in the session's output
+};
+// Retention: delivered messages received before `cutoff` go.
+struct DeleteDeliveredBefore {
+  TimePoint cutoff;
+};
+using StoreRequest = std::variant<InsertMessage, MarkDelivered, TouchUser, SetPasswordHash, FetchQueued, FetchHistory,
+                                  DeleteDeliveredBefore>;
+
+// ---- What comes back from the store ----
+
+struct StoreAck {
+  std::uint64_t ticket = 0;
+  bool committed = false;
+};
+struct QueuedFetched {
+  SessionId session = 0;
+  std::string user;
+  std::uint64_t ticket = 0;
+  bool ok = false;
+  std::vector<MessageRecord> messages;  // oldest first
+};
+struct HistoryFetched {
+  FetchHistory request;
+  bool ok = false;
+  std::vector<MessageRecord> messages;  // oldest first
+};
+using StoreResult = std::variant<StoreAck, QueuedFetched, HistoryFetched>;
+
+// ---- Password work (slow: off the loop thread) ----
+
+struct HashPassword {
+  SessionId session = 0;
+  std::string name;
+  std::string password;
+};
+struct VerifyPassword {
+  SessionId session = 0;
+  std::string name;
+  std::string password;
+  std::string hash;
+  // A wrong password is reported only after this long, so that guessing is
+  // slow; the loop is not blocked meanwhile.
+  std::chrono::milliseconds failure_delay{0};
+};
+
+// ---- Effects ----
+
 enum class EffectKind {
-  kSend,   // queue payload for the session
-  kClose,  // close the session once what is queued for it has been sent
-  kLog,    // log payload (text, no line end) at level
+  kSend,            // queue payload for the session
+  kClose,           // close the session once what is queued for it has been sent
+  kLog,             // log payload (text, no line end) at level
+  kStore,           // hand `store` to the store worker
+  kHashPassword,    // hash `hash_password` off the loop, then Hub::on_password_hashed
+  kVerifyPassword,  // verify off the loop, then Hub::on_password_checked
+  kPauseInput,      // read no more lines from the session until kResumeInput
+  kResumeInput,
 };
 
 struct Effect {
   EffectKind kind = EffectKind::kSend;
   SessionId session = 0;
   Payload payload;
+  // kSend of a DM: the shell reports the id (Hub::on_delivered) once the
+  // bytes have been handed to the socket.
+  MessageId message_id = 0;
   LogLevel level = LogLevel::kInfo;
+  std::shared_ptr<StoreRequest> store;
+  std::shared_ptr<HashPassword> hash_password;
+  std::shared_ptr<VerifyPassword> verify_password;
 };
 
 using Effects = std::vector<Effect>;

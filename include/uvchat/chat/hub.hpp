@@ -1,11 +1,15 @@
 // The hub: every decision of the chat (who may say what to whom, rooms,
-// presence, the offline queue), as pure code. It takes a session's command
-// and the time, and returns effects; it never touches a socket or a file,
-// so its tests run in microseconds.
+// presence, the offline queue, passwords), as pure code. It takes a
+// session's command and the time, and returns effects; it never touches a
+// socket or a file, so its tests run in microseconds. What it needs from
+// slow places (the store, password hashing) it asks for with an effect, and
+// the answer comes back through an on_* call.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,7 +23,6 @@
 
 namespace uvchat::chat {
 
-using protocol::TimePoint;
 
 enum class Presence { kAll, kRooms, kOff };
 
@@ -28,6 +31,8 @@ struct HubConfig {
   std::size_t max_queue = 1000;  // offline DMs per user
   std::size_t max_line = 4096;   // only for the line-too-long message
   Presence presence = Presence::kAll;
+  int history_on_join = 10;  // room messages replayed on join; 0: none
+  std::chrono::milliseconds password_failure_delay{1000};
   bool utc = false;
   protocol::LineEnding line_ending = protocol::LineEnding::kLf;
 };
@@ -38,14 +43,30 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
+  // Start-up, from the store: a known user, and the last message id used.
+  void load_user(std::string_view name, std::string password_hash, std::size_t queued);
+  void set_last_message_id(MessageId id) { last_message_id_ = id; }
+
   // A connection was accepted. Over max_clients it is answered server-full
   // and closed.
   void connect(SessionId session, std::string_view peer, Effects& out);
   void handle(SessionId session, const protocol::Command& command, TimePoint now, Effects& out);
+  // The client will send nothing more (it closed its side). The session is
+  // closed once every answer owed to it has been sent.
+  void end_of_input(SessionId session, Effects& out);
   // The connection is gone. Safe to call for a session the hub already let go.
   void disconnect(SessionId session, Effects& out);
   // The server is stopping: every session is told so and closed.
   void shutdown(Effects& out);
+
+  // Answers to the effects that asked for slow work.
+  void on_store_result(StoreResult& result, Effects& out);
+  void on_password_checked(SessionId session, std::string_view name, bool matches, TimePoint now, Effects& out);
+  // An empty hash: hashing failed.
+  void on_password_hashed(SessionId session, std::string_view name, std::string hash, TimePoint now,
+                          Effects& out);
+  // The bytes of these DMs have been handed to their recipients' sockets.
+  void on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out);
 
   std::size_t session_count() const { return sessions_.size(); }
   std::size_t online_count() const { return online_; }
@@ -54,34 +75,63 @@ class Hub {
 
  private:
   struct Room;
-  struct QueuedDirect {
-    TimePoint when;
-    std::string from;
-    std::string text;
-  };
   // A name that has registered at least once; online while session != 0.
   struct User {
     std::string name;
+    std::string password_hash;   // empty: none
     SessionId session = 0;
+    SessionId verifying = 0;     // a session proving or setting its password
     std::vector<Room*> rooms;
-    std::deque<QueuedDirect> queue;
+    std::size_t queued = 0;      // undelivered DMs in the store, as far as the hub knows
   };
   struct Room {
     std::string name;  // without '#', as spelled when created
     std::unordered_set<User*> members;
   };
+  struct Line {
+    Payload bytes;
+    MessageId message = 0;
+  };
+  // A place in a session's output. An answer that comes later (from the
+  // store) holds its place with a ticket, and every line for the session
+  // after it waits behind it: a client reads its answers in the order it
+  // asked, and a user reads queued DMs before newer ones.
+  struct Slot {
+    std::uint64_t awaiting = 0;  // ticket; 0 once the lines are ready
+    std::vector<Line> lines;
+  };
   struct Session {
     std::string peer;
-    User* user = nullptr;  // null until registered
+    User* user = nullptr;       // null until registered
+    User* verifying = nullptr;  // a password check is under way for this user
+    std::deque<Slot> outbox;    // empty while nothing is awaited
+    bool input_ended = false;   // close once the outbox is empty
+  };
+  // A DM to an offline user, acknowledged once its store commit is.
+  struct PendingAck {
+    SessionId sender = 0;
+    std::string recipient;
   };
 
   void on_register(Session& session, SessionId id, const protocol::Command& command, TimePoint now,
                    Effects& out);
+  void complete_register(Session& session, SessionId id, std::string_view name, TimePoint now, Effects& out);
+  void hold_name(Session& session, SessionId id, User& user, Effects& out);
+  void release_name(SessionId id, std::string_view name, Effects& out);
+  void on_history(User& user, const protocol::Command& command, Effects& out);
+  void on_ack(const StoreAck& ack, Effects& out);
+  void on_queued_fetched(QueuedFetched& fetched, Effects& out);
+  void on_history_fetched(const HistoryFetched& fetched, Effects& out);
+  MessageRecord new_message(const User& sender, MessageKind kind, std::string_view target, std::string_view text,
+                            TimePoint now);
+  void store(StoreRequest request, Effects& out);
   void on_direct(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_room(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_who(SessionId id, Effects& out);
   void on_join(User& user, std::string_view room_name, Effects& out);
+  void fetch_history(SessionId id, bool of_room, const std::string& target, const User& asker, int limit,
+                     bool for_join, Effects& out);
   void on_leave(User& user, std::string_view room_name, Effects& out);
   void on_rooms(SessionId id, Effects& out);
   void on_members(SessionId id, std::string_view room_name, Effects& out);
@@ -90,6 +140,13 @@ class Hub {
 
   void send_error(SessionId id, protocol::ErrorCode code, std::string_view subject, std::string_view detail,
                   Effects& out);
+  // Every line to a session goes through here (see Slot).
+  void send(SessionId id, Payload line, Effects& out, MessageId message = 0);
+  std::uint64_t reserve_slot(Session& session);
+  void fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out);
+  void release_ready(SessionId id, Session& session, Effects& out);
+  void finish_session(SessionId id, Effects& out);
+  Session* find_session(SessionId id);
   void send_members(SessionId id, const Room& room, Effects& out);
   void leave_room(User& user, Room& room, bool tell_leaver, Effects& out);
   void announce_presence(User& user, std::string_view event, Effects& out);
@@ -102,6 +159,9 @@ class Hub {
   NameMap<Room> rooms_;  // rooms with at least one member
   std::size_t online_ = 0;
   bool stopping_ = false;
+  MessageId last_message_id_ = 0;
+  std::uint64_t last_ticket_ = 0;
+  std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
   std::vector<Payload> help_;
   std::string line_too_long_detail_;
 };

@@ -49,7 +49,16 @@ class Connection {
   protocol::Framer& framer() { return framer_; }
 
   int start_reading();
-  void send(chat::Payload payload);
+  // The hub may hold a session's input (while a password is checked): no
+  // more lines are taken from the ring, and no more bytes read, until
+  // resume. Resuming is done by the server outside any callback of ours.
+  void pause_input();
+  bool resume_input();  // false when the connection cannot read any more
+  bool input_paused() const { return input_paused_; }
+  void note_end_of_input() { input_ended_ = true; }
+  // `message`: a DM whose id the server is told once its bytes are in the
+  // socket (Server::on_delivered); 0 for anything else.
+  void send(chat::Payload payload, chat::MessageId message = 0);
   // Stops reading, and closes once all queued output has been written.
   void close_after_flush();
   // Closes at once; queued output is dropped.
@@ -67,6 +76,10 @@ class Connection {
 
  private:
   struct WriteRequest;
+  struct Outgoing {
+    chat::Payload bytes;
+    chat::MessageId message = 0;
+  };
 
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
@@ -84,10 +97,12 @@ class Connection {
   protocol::RingBuffer input_;
   protocol::Framer framer_;
 
-  std::deque<chat::Payload> output_;  // not yet handed to the kernel
+  std::deque<Outgoing> output_;       // not yet handed to the kernel
   std::size_t output_offset_ = 0;     // bytes of output_.front() already written
   std::size_t pending_bytes_ = 0;     // queued and in flight
   bool write_in_flight_ = false;
+  bool input_paused_ = false;
+  bool input_ended_ = false;
   std::uint64_t drain_deadline_ = 0;
 };
 

@@ -7,11 +7,13 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "uvchat/chat/hub.hpp"
 #include "uvchat/net/connection.hpp"
 #include "uvchat/net/listener.hpp"
+#include "uvchat/net/store_worker.hpp"
 
 namespace uvchat::net {
 
@@ -22,6 +24,9 @@ struct ServerConfig {
   int backlog = 511;
   // How long a stopping server waits for clients to take their last lines.
   std::uint64_t shutdown_grace_ms = 2000;
+  std::string db = "uvchat.db";
+  int retain_days = 0;  // 0: keep every message
+  bool group_commit = true;
   chat::HubConfig hub;
 };
 
@@ -32,8 +37,9 @@ class Server {
   Server& operator=(const Server&) = delete;
   ~Server();
 
-  // Binds every address of the host and starts serving; logs the addresses.
-  // On failure returns a message and opens nothing.
+  // Opens the database and loads the known users, then binds every address
+  // of the host and starts serving; logs the addresses. On failure returns
+  // a message and leaves nothing open.
   std::string start();
   // Graceful stop (SIGINT/SIGTERM): every client gets server:shutdown, what
   // is queued is flushed for at most shutdown_grace_ms, then the loop ends.
@@ -46,20 +52,38 @@ class Server {
   void on_connection_lost(Connection& connection);
   void on_closed(Connection& connection);
   void schedule_flush(Connection& connection);
+  // A DM's bytes are in the socket; the store hears of it once per turn.
+  void on_delivered(chat::MessageId id) { delivered_.push_back(id); }
 
  private:
   static void on_prepare(uv_prepare_t* handle);
   static void on_sweep(uv_timer_t* handle);
   static void on_signal(uv_signal_t* handle, int signal);
   static void on_grace_over(uv_timer_t* handle);
+  static void on_retention(uv_timer_t* handle);
+
+  struct PasswordJob;
+  static void on_password_work(uv_work_t* work);
+  static void on_password_done(uv_work_t* work, int status);
+  static void on_password_delay_over(uv_timer_t* timer);
+  void start_password_job(chat::Effect& effect);
+  void finish_password_job(PasswordJob* job);
+  static void free_password_job(PasswordJob* job);
+
+  std::string open_store();
+  void on_store_results(std::vector<chat::StoreResult>& results);
+  void report_delivered();
 
   void accept(uv_stream_t* listener);
   void process_lines(Connection& connection);
   void apply_effects();
   void flush_pending();
+  void resume_inputs();
   void close_drained_too_long();
   void finish_if_stopped();
   void close_own_handles();
+  // The handles the server itself owns (not listeners or connections).
+  std::vector<uv_handle_t*> own_handles();
 
   uv_loop_t* loop_;
   ServerConfig config_;
@@ -73,10 +97,16 @@ class Server {
   // connection closed meanwhile is simply not found.
   std::vector<chat::SessionId> dirty_;
   std::vector<chat::SessionId> flushing_;
+  // Connections whose input the hub let go again; resumed before flushing.
+  std::vector<chat::SessionId> resuming_;
 
   uv_prepare_t flush_handle_{};
   uv_timer_t sweep_timer_{};
   uv_timer_t grace_timer_{};
+  uv_timer_t retention_timer_{};
+  std::unique_ptr<StoreWorker> store_;
+  std::vector<chat::MessageId> delivered_;
+  std::unordered_set<PasswordJob*> password_jobs_;
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   bool stopping_ = false;

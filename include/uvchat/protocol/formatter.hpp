@@ -48,6 +48,8 @@ class Formatter {
   std::string broadcast(TimePoint when, std::string_view from, std::string_view text);
   // [YYYY-MM-DD HH:MM:SS] alice: TEXT
   std::string replayed_direct(TimePoint when, std::string_view from, std::string_view text);
+  // [YYYY-MM-DD HH:MM:SS] #room alice: TEXT
+  std::string replayed_room(TimePoint when, std::string_view room, std::string_view from, std::string_view text);
 
   // server:EVENT ARG ARG...; an empty argument is left out.
   std::string event(std::string_view event, std::initializer_list<std::string_view> args);
@@ -60,6 +62,7 @@ class Formatter {
  private:
   std::string chat(std::string_view stamp, std::string_view scope, std::string_view from,
                    std::string_view text);
+  static std::string room_scope(std::string_view room);
   void end_line(std::string& line) const;
 
   LineEnding ending_;

@@ -1,0 +1,57 @@
+// The store's own thread: the loop hands it requests and never waits for
+// the disk; results come back to the loop through a uv_async_t.
+#pragma once
+
+#include <uv.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "uvchat/chat/effects.hpp"
+#include "uvchat/store/store.hpp"
+
+namespace uvchat::net {
+
+class StoreWorker {
+ public:
+  using ResultHandler = std::function<void(std::vector<chat::StoreResult>& results)>;
+
+  // `group_commit` off commits every request on its own: only for measuring
+  // what group commit is worth.
+  StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results, bool group_commit);
+  StoreWorker(const StoreWorker&) = delete;
+  StoreWorker& operator=(const StoreWorker&) = delete;
+  ~StoreWorker();
+
+  // From the loop thread. Requests run in the order they are submitted.
+  void submit(chat::StoreRequest request);
+  // Runs everything submitted so far, commits it, ends the thread and closes
+  // the async handle. Results still on the way are dropped.
+  void stop();
+
+ private:
+  static void on_async(uv_async_t* handle);
+  void run();
+  std::vector<chat::StoreResult> run_batch(std::vector<chat::StoreRequest>& batch);
+  void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
+  void roll_back();
+
+  uv_async_t async_{};
+  std::unique_ptr<store::Store> store_;  // used by the thread only
+  ResultHandler on_results_;
+  bool group_commit_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<chat::StoreRequest> incoming_;  // guarded by mutex_
+  std::vector<chat::StoreResult> outgoing_;   // guarded by mutex_
+  bool stopping_ = false;                     // guarded by mutex_
+  bool stopped_ = false;                      // loop thread only
+  std::thread thread_;
+};
+
+}  // namespace uvchat::net

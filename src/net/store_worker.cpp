@@ -1,0 +1,191 @@
+#include "uvchat/net/store_worker.hpp"
+
+#include <chrono>
+
+#include "uvchat/log.hpp"
+
+namespace uvchat::net {
+namespace {
+
+std::int64_t to_millis(chat::TimePoint when) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+}
+
+chat::TimePoint from_millis(std::int64_t millis) { return chat::TimePoint(std::chrono::milliseconds(millis)); }
+
+store::MessageKind to_store(chat::MessageKind kind) {
+  switch (kind) {
+    case chat::MessageKind::kDirect: return store::MessageKind::kDirect;
+    case chat::MessageKind::kRoom: return store::MessageKind::kRoom;
+    case chat::MessageKind::kBroadcast: return store::MessageKind::kBroadcast;
+  }
+  return store::MessageKind::kDirect;
+}
+
+chat::MessageKind from_store(store::MessageKind kind) {
+  switch (kind) {
+    case store::MessageKind::kDirect: return chat::MessageKind::kDirect;
+    case store::MessageKind::kRoom: return chat::MessageKind::kRoom;
+    case store::MessageKind::kBroadcast: return chat::MessageKind::kBroadcast;
+  }
+  return chat::MessageKind::kDirect;
+}
+
+store::StoredMessage to_store(const chat::MessageRecord& message) {
+  store::StoredMessage stored;
+  stored.id = message.id;
+  stored.received_at = to_millis(message.received_at);
+  stored.sender = message.sender;
+  stored.kind = to_store(message.kind);
+  stored.target = message.target;
+  stored.text = message.text;
+  return stored;
+}
+
+std::vector<chat::MessageRecord> from_store(std::vector<store::StoredMessage>&& stored) {
+  std::vector<chat::MessageRecord> messages;
+  messages.reserve(stored.size());
+  for (store::StoredMessage& message : stored) {
+    messages.push_back(chat::MessageRecord{message.id, from_millis(message.received_at), std::move(message.sender),
+                                           from_store(message.kind), std::move(message.target),
+                                           std::move(message.text)});
+  }
+  return messages;
+}
+
+// What a batch that failed to commit reports: no ack, and no data read in
+// a transaction that was rolled back.
+void mark_failed(std::vector<chat::StoreResult>& results, const std::vector<chat::StoreRequest>& batch) {
+  results.clear();
+  for (const chat::StoreRequest& request : batch) {
+    if (const auto* insert = std::get_if<chat::InsertMessage>(&request); insert && insert->ticket != 0) {
+      results.emplace_back(chat::StoreAck{insert->ticket, false});
+    } else if (const auto* queued = std::get_if<chat::FetchQueued>(&request)) {
+      results.emplace_back(chat::QueuedFetched{queued->session, queued->user, queued->ticket, false, {}});
+    } else if (const auto* history = std::get_if<chat::FetchHistory>(&request)) {
+      results.emplace_back(chat::HistoryFetched{*history, false, {}});
+    }
+  }
+}
+
+}  // namespace
+
+StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
+                         bool group_commit)
+    : store_(std::move(store)), on_results_(std::move(on_results)), group_commit_(group_commit) {
+  uv_async_init(loop, &async_, on_async);
+  async_.data = this;
+  thread_ = std::thread([this] { run(); });
+}
+
+StoreWorker::~StoreWorker() { stop(); }
+
+void StoreWorker::submit(chat::StoreRequest request) {
+  {
+    std::lock_guard lock(mutex_);
+    incoming_.push_back(std::move(request));
+  }
+  wake_.notify_one();
+}
+
+void StoreWorker::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+}
+
+void StoreWorker::on_async(uv_async_t* handle) {
+  auto* self = static_cast<StoreWorker*>(handle->data);
+  std::vector<chat::StoreResult> results;
+  {
+    std::lock_guard lock(self->mutex_);
+    results.swap(self->outgoing_);
+  }
+  if (!results.empty()) self->on_results_(results);
+}
+
+// Group commit: everything that arrived while the last transaction was
+// being written goes into the next one, so a burst of messages shares one
+// fsync instead of paying one each.
+void StoreWorker::run() {
+  std::vector<chat::StoreRequest> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return !incoming_.empty() || stopping_; });
+      if (incoming_.empty()) return;  // stopping, and nothing left to do
+      if (group_commit_) {
+        batch.swap(incoming_);
+      } else {
+        batch.push_back(std::move(incoming_.front()));
+        incoming_.erase(incoming_.begin());
+      }
+    }
+    std::vector<chat::StoreResult> results = run_batch(batch);
+    batch.clear();
+    if (results.empty()) continue;
+    {
+      std::lock_guard lock(mutex_);
+      for (chat::StoreResult& result : results) outgoing_.push_back(std::move(result));
+    }
+    uv_async_send(&async_);
+  }
+}
+
+std::vector<chat::StoreResult> StoreWorker::run_batch(std::vector<chat::StoreRequest>& batch) {
+  std::vector<chat::StoreResult> results;
+  try {
+    store_->begin();
+    for (chat::StoreRequest& request : batch) execute(request, results);
+    store_->commit();
+  } catch (const store::StoreError& error) {
+    roll_back();
+    log(LogLevel::kError, std::string("store: ") + error.what() + "; a batch of " + std::to_string(batch.size()) +
+                              " requests was not stored");
+    mark_failed(results, batch);
+  }
+  return results;
+}
+
+// A failed ROLLBACK leaves nothing more to undo here; it must not end the
+// thread (an exception would end the process).
+void StoreWorker::roll_back() {
+  try {
+    store_->rollback();
+  } catch (const store::StoreError& error) {
+    log(LogLevel::kError, std::string("store: ") + error.what());
+  }
+}
+
+void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results) {
+  if (auto* insert = std::get_if<chat::InsertMessage>(&request)) {
+    store_->insert_message(to_store(insert->message));
+    // Reported after the commit: the ack must not come before durability.
+    if (insert->ticket != 0) results.emplace_back(chat::StoreAck{insert->ticket, true});
+  } else if (auto* delivered = std::get_if<chat::MarkDelivered>(&request)) {
+    store_->mark_delivered(delivered->ids, to_millis(delivered->when));
+  } else if (auto* touch = std::get_if<chat::TouchUser>(&request)) {
+    store_->touch_user(touch->name, to_millis(touch->when));
+  } else if (auto* password = std::get_if<chat::SetPasswordHash>(&request)) {
+    store_->set_password_hash(password->name, password->hash);
+  } else if (auto* queued = std::get_if<chat::FetchQueued>(&request)) {
+    results.emplace_back(chat::QueuedFetched{queued->session, queued->user, queued->ticket, true,
+                                             from_store(store_->undelivered_directs(queued->user))});
+  } else if (auto* history = std::get_if<chat::FetchHistory>(&request)) {
+    auto stored = history->of_room
+                      ? store_->room_history(history->target, history->limit, history->up_to)
+                      : store_->direct_history(history->asker, history->target, history->limit, history->up_to);
+    results.emplace_back(chat::HistoryFetched{*history, true, from_store(std::move(stored))});
+  } else if (auto* retention = std::get_if<chat::DeleteDeliveredBefore>(&request)) {
+    const std::int64_t deleted = store_->delete_delivered_before(to_millis(retention->cutoff));
+    log(LogLevel::kInfo, "retention: deleted " + std::to_string(deleted) + " messages");
+  }
+}
+
+}  // namespace uvchat::net

@@ -2,6 +2,7 @@
 
 #include <netdb.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "uvchat/log.hpp"
@@ -30,16 +31,26 @@ int resolve_listen_addresses(const std::string& host, int port, std::vector<sock
   return out.empty() ? UV_EAI_NONAME : 0;
 }
 
+// Built with append rather than a chain of operator+: GCC 12 at -O3 warns
+// falsely (-Wrestrict, GCC bug 105651) on such a chain, and we build with
+// -Werror.
 std::string format_address(const sockaddr* address) {
   char host[INET6_ADDRSTRLEN] = "?";
+  std::string text;
+  std::uint16_t port = 0;
   if (address->sa_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
     uv_ip6_name(v6, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(v6->sin6_port));
+    text.append("[").append(host).append("]");
+    port = ntohs(v6->sin6_port);
+  } else {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    uv_ip4_name(v4, host, sizeof host);
+    text.append(host);
+    port = ntohs(v4->sin_port);
   }
-  const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
-  uv_ip4_name(v4, host, sizeof host);
-  return std::string(host) + ":" + std::to_string(ntohs(v4->sin_port));
+  text.append(":").append(std::to_string(port));
+  return text;
 }
 
 Listener::Listener(uv_loop_t* loop, AcceptHandler on_accept) : on_accept_(std::move(on_accept)) {

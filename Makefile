@@ -4,10 +4,12 @@
 #   make run      build and run the server on port 8080
 #   make test     build and run every test; ends with "N passed, M failed"
 #   make asan     the same tests, built with AddressSanitizer + UBSan
+#   make bench    Release build of uvchatd and uvchat-bench in build-release/
 #   make clean    remove the build directories
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+BENCH_BUILD ?= build-release
 MESON_OPTS ?=
 RUN_ARGS   ?=
 
@@ -38,5 +40,13 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		scripts/run-tests $(ASAN_BUILD)
 
+# Benchmarks need the optimised binaries; scripts/bench-offline runs them.
+.PHONY: bench
+$(BENCH_BUILD)/build.ninja: | deps
+	meson setup $(BENCH_BUILD) $(MESON_OPTS) -Dbuildtype=release
+
+bench: deps $(BENCH_BUILD)/build.ninja
+	ninja -C $(BENCH_BUILD) uvchatd uvchat-bench
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)

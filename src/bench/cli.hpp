@@ -1,0 +1,25 @@
+// uvchat-bench's command line: a scenario, where the server is, and the
+// scenario's own options.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <string>
+
+#include "scenario.hpp"
+
+namespace uvchat::bench {
+
+struct CommandLine {
+  bool run = false;     // false: print `message` and exit with exit_code
+  int exit_code = 0;    // 0 for --help, 2 for a bad command line
+  std::string message;  // for stdout when exit_code is 0, else stderr
+  sockaddr_storage server{};
+  std::chrono::seconds stall_limit{30};
+  ScenarioRun scenario;
+};
+
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+}  // namespace uvchat::bench

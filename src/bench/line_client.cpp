@@ -1,0 +1,143 @@
+#include "line_client.hpp"
+
+#include <cassert>
+
+#include "driver.hpp"
+
+namespace uvchat::bench {
+namespace {
+
+std::string describe(std::string_view what, int status) {
+  return std::string(what) + ": " + uv_strerror(status);
+}
+
+}  // namespace
+
+LineClient::LineClient(Driver& driver, LineHandler& handler) : driver_(driver), handler_(handler) {
+  uv_tcp_init(driver_.loop(), &tcp_);
+  tcp_.data = this;
+  connect_request_.data = this;
+  write_request_.data = this;
+  driver_.adopt(*this);
+}
+
+LineClient::~LineClient() { assert(closed_ && "a LineClient must be closed before it is freed"); }
+
+void LineClient::connect() {
+  const int status = uv_tcp_connect(&connect_request_, &tcp_, driver_.server(), on_connect);
+  if (status < 0) close_for(CloseReason::kError, describe("connect", status));
+}
+
+void LineClient::on_connect(uv_connect_t* request, int status) {
+  auto* self = static_cast<LineClient*>(request->data);
+  if (self->closing_) return;
+  if (status < 0) {
+    self->close_for(CloseReason::kError, describe("connect", status));
+    return;
+  }
+  self->driver_.note_progress();
+  uv_tcp_nodelay(&self->tcp_, 1);
+  if (const int reading = uv_read_start(self->stream(), on_alloc, on_read); reading < 0) {
+    self->close_for(CloseReason::kError, describe("read", reading));
+    return;
+  }
+  self->handler_.on_connected();
+}
+
+void LineClient::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
+  *buf = static_cast<LineClient*>(handle->data)->driver_.read_buffer();
+}
+
+void LineClient::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<LineClient*>(stream->data);
+  if (nread > 0) {
+    self->driver_.note_progress();
+    self->take_lines(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+  } else if (nread == UV_EOF) {
+    self->close_for(CloseReason::kByServer, {});
+  } else if (nread < 0) {
+    self->close_for(CloseReason::kError, describe("read", static_cast<int>(nread)));
+  }
+}
+
+// Complete lines are handed over straight from the read buffer; only a line
+// split across reads is copied.
+void LineClient::take_lines(std::string_view bytes) {
+  while (!closing_) {
+    const std::size_t end = bytes.find('\n');
+    if (end == std::string_view::npos) break;
+    std::string_view line = bytes.substr(0, end);
+    bytes.remove_prefix(end + 1);
+    if (!partial_.empty()) {
+      partial_.append(line);
+      line = partial_;
+    }
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    handler_.on_line(line);
+    partial_.clear();
+  }
+  if (!closing_) partial_.append(bytes);
+}
+
+void LineClient::send_line(std::string_view line) {
+  if (closing_) return;
+  outbox_.append(line);
+  outbox_.push_back('\n');
+  driver_.schedule_flush(*this);
+}
+
+void LineClient::flush() {
+  if (closing_ || writing_ || outbox_.empty()) return;
+  uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned int>(outbox_.size()));
+  const int written = uv_try_write(stream(), &buf, 1);
+  if (written == static_cast<int>(outbox_.size())) {
+    outbox_.clear();
+    return;
+  }
+  if (written < 0 && written != UV_EAGAIN) {
+    close_for(CloseReason::kError, describe("write", written));
+    return;
+  }
+  write_in_background(written > 0 ? static_cast<std::size_t>(written) : 0);
+}
+
+void LineClient::write_in_background(std::size_t already_written) {
+  in_flight_.swap(outbox_);
+  in_flight_.erase(0, already_written);
+  outbox_.clear();
+  uv_buf_t buf = uv_buf_init(in_flight_.data(), static_cast<unsigned int>(in_flight_.size()));
+  writing_ = true;
+  if (const int status = uv_write(&write_request_, stream(), &buf, 1, on_write); status < 0) {
+    writing_ = false;
+    close_for(CloseReason::kError, describe("write", status));
+  }
+}
+
+void LineClient::on_write(uv_write_t* request, int status) {
+  auto* self = static_cast<LineClient*>(request->data);
+  self->writing_ = false;
+  self->in_flight_.clear();
+  if (self->closing_) return;
+  if (status < 0) {
+    self->close_for(CloseReason::kError, describe("write", status));
+    return;
+  }
+  if (!self->outbox_.empty()) self->driver_.schedule_flush(*self);
+}
+
+void LineClient::close_for(CloseReason reason, std::string error) {
+  if (closing_) return;
+  closing_ = true;
+  close_reason_ = reason;
+  close_error_ = std::move(error);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+void LineClient::on_close(uv_handle_t* handle) {
+  auto* self = static_cast<LineClient*>(handle->data);
+  self->closed_ = true;
+  self->driver_.forget(*self);
+  self->handler_.on_closed(self->close_reason_, self->close_error_);
+}
+
+}  // namespace uvchat::bench

@@ -1,0 +1,90 @@
+// One client connection to the server that speaks in lines.
+#pragma once
+
+#include <uv.h>
+
+#include <string>
+#include <string_view>
+
+namespace uvchat::bench {
+
+class Driver;
+
+enum class CloseReason {
+  kByUs,      // close() was called
+  kByServer,  // the server ended the connection
+  kError,     // connecting, reading or writing failed
+};
+
+// What a client's owner (a sender, a reader) is told.
+class LineHandler {
+ public:
+  virtual ~LineHandler() = default;
+  virtual void on_connected() = 0;
+  // A line from the server, without its line end. Only valid during the call.
+  virtual void on_line(std::string_view line) = 0;
+  // The connection is closed and will say nothing more. `error` says what
+  // went wrong when the reason is kError.
+  virtual void on_closed(CloseReason reason, std::string_view error) = 0;
+};
+
+// Moves lines between a handler and a TCP connection (with TCP_NODELAY).
+//
+// send_line() only appends to the outbox; the driver flushes each client
+// with pending output once per loop turn: uv_try_write first, and a uv_write
+// of what is left, while lines that arrive meanwhile collect in the outbox.
+//
+// Input is read into the driver's shared buffer; a partial line at its end is
+// kept in `partial_` until the rest arrives.
+//
+// The client must outlive its close callback: free it only once closed()
+// holds (Driver::close_all_clients() waits for that).
+class LineClient {
+ public:
+  LineClient(Driver& driver, LineHandler& handler);
+  LineClient(const LineClient&) = delete;
+  LineClient& operator=(const LineClient&) = delete;
+  ~LineClient();
+
+  // Connects to the driver's server; the handler hears on_connected() or
+  // on_closed(kError, ...).
+  void connect();
+  // Queues `line` and a line end.
+  void send_line(std::string_view line);
+  void close() { close_for(CloseReason::kByUs, {}); }
+  bool closed() const { return closed_; }
+
+  // For the driver.
+  void flush();
+  bool flush_scheduled = false;
+
+ private:
+  static void on_connect(uv_connect_t* request, int status);
+  static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* request, int status);
+  static void on_close(uv_handle_t* handle);
+
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+  void take_lines(std::string_view bytes);
+  void write_in_background(std::size_t already_written);
+  void close_for(CloseReason reason, std::string error);
+
+  Driver& driver_;
+  LineHandler& handler_;
+  uv_tcp_t tcp_{};
+  uv_connect_t connect_request_{};
+  uv_write_t write_request_{};
+
+  std::string partial_;    // the start of a line whose end has not arrived
+  std::string outbox_;     // queued, not yet handed to the kernel
+  std::string in_flight_;  // held by the uv_write in progress
+  bool writing_ = false;
+
+  bool closing_ = false;
+  bool closed_ = false;
+  CloseReason close_reason_ = CloseReason::kByUs;
+  std::string close_error_;
+};
+
+}  // namespace uvchat::bench

@@ -1,0 +1,21 @@
+// Reading numbers from the command line, with messages that name the option.
+#pragma once
+
+#include <cstdint>
+#include <cxxopts.hpp>
+#include <string>
+
+namespace uvchat::bench {
+
+// A command line that cannot run; the message is for the user.
+struct BadOption {
+  std::string message;
+};
+
+// Options are declared as strings and read with these, so that a bad value
+// says which option and which range (cxxopts would only say "bad value").
+std::uint64_t whole_number(const cxxopts::ParseResult& options, const std::string& name, std::uint64_t low,
+                           std::uint64_t high);
+double real_number(const cxxopts::ParseResult& options, const std::string& name, double low, double high);
+
+}  // namespace uvchat::bench

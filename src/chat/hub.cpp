@@ -169,18 +169,82 @@ void Hub::send_error(SessionId id, ErrorCode code, std::string_view subject, std
   send(id, make_payload(formatter_.error(code, subject, detail)), out);
 }
 
-void Hub::connect(SessionId session, std::string_view peer, Effects& out) {
+void Hub::connect(SessionId id, std::string_view peer, std::string_view ip, Monotonic now, Effects& out) {
   if (stopping_) {
-    push_close(session, out);
+    push_close(id, out);
     return;
   }
+  const auto refuse = [&](std::string_view detail, std::string_view why) {
+    send_error(id, ErrorCode::kServerFull, {}, detail, out);
+    push_close(id, out);
+    log(LogLevel::kWarn, "refused " + std::string(peer) + ": " + std::string(why), out);
+  };
   if (config_.max_clients != 0 && sessions_.size() >= config_.max_clients) {
-    send_error(session, ErrorCode::kServerFull, {}, {}, out);
-    push_close(session, out);
-    log(LogLevel::kWarn, "refused " + std::string(peer) + ": server full", out);
+    refuse({}, "server full");
     return;
   }
-  sessions_[session].peer = std::string(peer);
+  if (!ip.empty() && config_.max_per_ip != 0) {
+    const auto found = addresses_.find(ip);
+    if (found != addresses_.end() && found->second.connections >= config_.max_per_ip) {
+      refuse("too many connections from your address", "too many connections from its address");
+      return;
+    }
+  }
+  Session& session = sessions_[id];
+  session.peer = std::string(peer);
+  session.ip = std::string(ip);
+  session.connected_at = now;
+  session.last_activity = now;
+  if (!ip.empty()) ++addresses_[session.ip].connections;
+}
+
+void Hub::note_activity(SessionId id, Monotonic now) {
+  if (Session* session = find_session(id)) session->last_activity = now;
+}
+
+void Hub::tick(Monotonic now, Effects& out) {
+  for (auto& [id, session] : sessions_) {
+    if (session.expired) continue;
+    const bool unregistered = session.user == nullptr && session.verifying == nullptr;
+    if (unregistered && config_.register_timeout.count() > 0 &&
+        now - session.connected_at >= config_.register_timeout) {
+      expire(id, session, "not registered within " + std::to_string(config_.register_timeout.count()) + " s",
+             out);
+    } else if (config_.idle_timeout.count() > 0 && now - session.last_activity >= config_.idle_timeout) {
+      expire(id, session, "nothing received for " + std::to_string(config_.idle_timeout.count()) + " s", out);
+    }
+  }
+  // An address is forgotten once it has no connection and its minute of
+  // registrations is over: the table holds only addresses seen lately.
+  std::erase_if(addresses_, [&](const auto& entry) {
+    return entry.second.connections == 0 && now - entry.second.window_start >= std::chrono::minutes(1);
+  });
+}
+
+// The error goes out at once, ahead of anything the session still awaits:
+// it is closing, and will not get those answers.
+void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& out) {
+  session.expired = true;
+  emit_send(id, make_payload(formatter_.error(ErrorCode::kIdleTimeout, {}, why)), out);
+  push_close(id, out);
+  log(LogLevel::kInfo, "session " + std::to_string(id) + " from " + session.peer + ": " + std::string(why),
+      out);
+}
+
+bool Hub::allow_registration(Session& session) {
+  if (session.ip.empty() || config_.max_registrations_per_minute == 0) return true;
+  Address& address = addresses_[session.ip];
+  if (session.last_activity - address.window_start >= std::chrono::minutes(1)) {
+    address.window_start = session.last_activity;
+    address.registrations = 0;
+  }
+  return address.registrations++ < config_.max_registrations_per_minute;
+}
+
+void Hub::forget_address(const std::string& ip) {
+  if (ip.empty()) return;
+  const auto found = addresses_.find(ip);
+  if (found != addresses_.end() && found->second.connections > 0) --found->second.connections;
 }
 
 void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, Effects& out) {
@@ -225,6 +289,13 @@ void Hub::on_register(Session& session, SessionId id, const protocol::Command& c
   }
   if (session.verifying != nullptr) {
     send_error(id, ErrorCode::kWrongPassword, session.verifying->name, "one attempt at a time", out);
+    return;
+  }
+  // Counted before the name is looked at, so that guessing passwords or
+  // probing names from one address is slow too.
+  if (!allow_registration(session)) {
+    send_error(id, ErrorCode::kRateLimited, {}, "too many registrations from your address, wait a minute",
+               out);
     return;
   }
   auto [it, is_new] = users_.try_emplace(std::string(command.target));
@@ -596,6 +667,7 @@ void Hub::disconnect(SessionId id, Effects& out) {
   if (User* verifying = found->second.verifying; verifying != nullptr && verifying->verifying == id) {
     verifying->verifying = 0;
   }
+  forget_address(found->second.ip);
   sessions_.erase(found);
   if (user == nullptr || stopping_) return;
 

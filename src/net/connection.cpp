@@ -28,23 +28,54 @@ struct Connection::WriteRequest {
   std::size_t bytes = 0;
 };
 
-Connection::Connection(Server& server, chat::SessionId id, std::size_t max_line)
-    : server_(server), id_(id), input_(protocol::Framer::buffer_capacity(max_line)), framer_(max_line) {
+Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimits& limits)
+    : server_(server),
+      id_(id),
+      input_(protocol::Framer::buffer_capacity(limits.max_line)),
+      framer_(limits.max_line),
+      max_outbuf_(limits.max_outbuf),
+      bucket_(limits.rate, limits.burst) {
   tcp_.data = this;
 }
 
-int Connection::start_reading() { return uv_read_start(stream(), on_alloc, on_read); }
-
-void Connection::pause_input() {
-  if (input_paused_) return;
-  input_paused_ = true;
-  if (state_ == State::kOpen) uv_read_stop(stream());
+int Connection::start_reading() {
+  const int status = uv_read_start(stream(), on_alloc, on_read);
+  reading_ = status == 0;
+  return status;
 }
 
-bool Connection::resume_input() {
+void Connection::update_reading() {
+  const bool want = takes_input() && !input_ended_;
+  if (want == reading_) return;
+  if (want) {
+    if (start_reading() != 0) server_.on_connection_lost(*this);
+  } else {
+    uv_read_stop(stream());
+    reading_ = false;
+  }
+}
+
+void Connection::pause_input() {
+  input_paused_ = true;
+  update_reading();
+}
+
+void Connection::resume_input() {
   input_paused_ = false;
-  if (state_ != State::kOpen || input_ended_) return false;
-  return start_reading() == 0;
+  update_reading();
+}
+
+bool Connection::may_take_line(std::uint64_t now_ms) { return bucket_.has_token(now_ms); }
+
+std::uint64_t Connection::throttle(std::uint64_t now_ms) {
+  throttled_ = true;
+  update_reading();
+  return bucket_.next_token_at(now_ms);
+}
+
+void Connection::unthrottle() {
+  throttled_ = false;
+  update_reading();
 }
 
 void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
@@ -71,16 +102,22 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
 }
 
 void Connection::send(chat::Payload payload, chat::MessageId message) {
-  if (state_ == State::kClosing || payload->empty()) return;
+  if (state_ == State::kClosing || too_slow_ || payload->empty()) return;
   pending_bytes_ += payload->size();
   output_.push_back(Outgoing{std::move(payload), message});
+  if (max_outbuf_ != 0 && pending_bytes_ > max_outbuf_) {
+    // Cut at the end of this turn, not from inside the effects being applied.
+    too_slow_ = true;
+    server_.on_too_slow(*this);
+    return;
+  }
   server_.schedule_flush(*this);
 }
 
 void Connection::close_after_flush() {
   if (state_ != State::kOpen) return;
   state_ = State::kDraining;
-  uv_read_stop(stream());
+  update_reading();
   drain_deadline_ = uv_now(tcp_.loop) + kDrainTimeoutMs;
   if (!has_pending_output()) {
     close_now();

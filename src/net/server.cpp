@@ -12,6 +12,7 @@ namespace {
 constexpr unsigned int kKeepAliveDelaySeconds = 60;
 constexpr std::uint64_t kSweepIntervalMs = 1000;
 constexpr std::uint64_t kRetentionFirstRunMs = 10'000;
+constexpr std::uint64_t kThrottleTickMs = 5;
 constexpr std::uint64_t kRetentionIntervalMs = 24 * 60 * 60 * 1000;
 
 protocol::Command command_from_frame(const protocol::Frame& frame) {
@@ -24,31 +25,40 @@ protocol::Command command_from_frame(const protocol::Frame& frame) {
   return command;  // kInvalid
 }
 
-std::string peer_address(uv_tcp_t* tcp) {
+// "127.0.0.1:50000" for logs, and "127.0.0.1" for per-address limits.
+std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp) {
   sockaddr_storage address{};
   int length = sizeof address;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "?";
-  return format_address(reinterpret_cast<const sockaddr*>(&address));
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {"?", {}};
+  const auto* socket_address = reinterpret_cast<const sockaddr*>(&address);
+  std::string with_port = format_address(socket_address);
+  std::string ip = with_port.substr(0, with_port.rfind(':'));
+  if (ip.size() >= 2 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+  return {std::move(with_port), std::move(ip)};
 }
-
 
 }  // namespace
 
 Server::Server(uv_loop_t* loop, ServerConfig config)
-    : loop_(loop), config_(std::move(config)), hub_(config_.hub) {
+    : loop_(loop),
+      config_(std::move(config)),
+      hub_(config_.hub),
+      limits_{config_.max_line, config_.max_outbuf, config_.rate, config_.burst} {
   uv_prepare_init(loop_, &flush_handle_);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
   uv_timer_init(loop_, &retention_timer_);
+  uv_timer_init(loop_, &throttle_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   for (uv_handle_t* handle : own_handles()) handle->data = this;
 }
 
 std::vector<uv_handle_t*> Server::own_handles() {
-  return {reinterpret_cast<uv_handle_t*>(&flush_handle_), reinterpret_cast<uv_handle_t*>(&sweep_timer_),
-          reinterpret_cast<uv_handle_t*>(&grace_timer_),  reinterpret_cast<uv_handle_t*>(&retention_timer_),
-          reinterpret_cast<uv_handle_t*>(&sigint_),       reinterpret_cast<uv_handle_t*>(&sigterm_)};
+  return {reinterpret_cast<uv_handle_t*>(&flush_handle_),   reinterpret_cast<uv_handle_t*>(&sweep_timer_),
+          reinterpret_cast<uv_handle_t*>(&grace_timer_),    reinterpret_cast<uv_handle_t*>(&retention_timer_),
+          reinterpret_cast<uv_handle_t*>(&throttle_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
+          reinterpret_cast<uv_handle_t*>(&sigterm_)};
 }
 
 Server::~Server() = default;
@@ -115,7 +125,7 @@ std::string Server::start() {
 
 void Server::accept(uv_stream_t* listener) {
   const chat::SessionId id = next_id_++;
-  auto owned = std::make_unique<Connection>(*this, id, config_.max_line);
+  auto owned = std::make_unique<Connection>(*this, id, limits_);
   Connection& connection = *owned;
   connections_.emplace(id, std::move(owned));
   uv_tcp_init(loop_, connection.tcp());
@@ -128,10 +138,11 @@ void Server::accept(uv_stream_t* listener) {
   // small lines by up to 40 ms each.
   uv_tcp_nodelay(connection.tcp(), 1);
   uv_tcp_keepalive(connection.tcp(), 1, kKeepAliveDelaySeconds);
-  connection.set_peer(peer_address(connection.tcp()));
+  auto [peer, ip] = peer_address(connection.tcp());
+  connection.set_peer(std::move(peer));
   log(LogLevel::kInfo, "connection " + std::to_string(id) + " from " + connection.peer());
 
-  hub_.connect(id, connection.peer(), effects_);
+  hub_.connect(id, connection.peer(), ip, loop_time(), effects_);
   apply_effects();
   if (connection.state() != Connection::State::kOpen) return;
   if (const int status = connection.start_reading(); status != 0) {
@@ -141,6 +152,11 @@ void Server::accept(uv_stream_t* listener) {
 }
 
 void Server::on_input(Connection& connection) {
+  hub_.note_activity(connection.id(), loop_time());
+  take_waiting_lines(connection);
+}
+
+void Server::take_waiting_lines(Connection& connection) {
   process_lines(connection);
   connection.input().release();
 }
@@ -148,8 +164,13 @@ void Server::on_input(Connection& connection) {
 void Server::process_lines(Connection& connection) {
   const auto now = protocol::Clock::now();
   protocol::Frame frame;
-  while (connection.state() == Connection::State::kOpen && !connection.input_paused() &&
-         connection.framer().next(connection.input(), frame)) {
+  while (connection.takes_input()) {
+    if (!connection.may_take_line(uv_now(loop_))) {
+      throttle(connection);
+      return;
+    }
+    if (!connection.framer().next(connection.input(), frame)) return;
+    connection.take_line();
     hub_.handle(connection.id(), command_from_frame(frame), now, effects_);
     apply_effects();
   }
@@ -294,11 +315,11 @@ void Server::on_password_delay_over(uv_timer_t* timer) {
 
 void Server::finish_password_job(PasswordJob* job) {
   if (job->to_hash) {
-    hub_.on_password_hashed(job->to_hash->session, job->to_hash->name, std::move(job->hash), protocol::Clock::now(),
-                            effects_);
+    hub_.on_password_hashed(job->to_hash->session, job->to_hash->name, std::move(job->hash),
+                            protocol::Clock::now(), effects_);
   } else {
-    hub_.on_password_checked(job->to_verify->session, job->to_verify->name, job->matches, protocol::Clock::now(),
-                             effects_);
+    hub_.on_password_checked(job->to_verify->session, job->to_verify->name, job->matches,
+                             protocol::Clock::now(), effects_);
   }
   apply_effects();
   password_jobs_.erase(job);
@@ -315,7 +336,6 @@ void Server::free_password_job(PasswordJob* job) {
            [](uv_handle_t* handle) { delete static_cast<PasswordJob*>(handle->data); });
 }
 
-
 void Server::schedule_flush(Connection& connection) {
   if (connection.flush_scheduled) return;
   connection.flush_scheduled = true;
@@ -326,6 +346,59 @@ void Server::on_prepare(uv_prepare_t* handle) { static_cast<Server*>(handle->dat
 
 // Runs once per loop turn, just before the loop waits for I/O: every
 // connection that got output this turn writes it, all of it at once.
+// Over its rate the connection is read more slowly, never dropped: its
+// lines wait in its ring (and in the kernel) until a token is there.
+void Server::throttle(Connection& connection) {
+  const std::uint64_t resume_at = connection.throttle(uv_now(loop_));
+  throttled_.emplace_back(connection.id(), resume_at);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&throttle_timer_))) {
+    uv_timer_start(&throttle_timer_, on_throttle_timer, kThrottleTickMs, kThrottleTickMs);
+  }
+}
+
+void Server::on_throttle_timer(uv_timer_t* handle) {
+  static_cast<Server*>(handle->data)->release_throttled();
+}
+
+void Server::release_throttled() {
+  const std::uint64_t now = uv_now(loop_);
+  std::vector<std::pair<chat::SessionId, std::uint64_t>> waiting;
+  waiting.swap(throttled_);
+  for (const auto& [id, resume_at] : waiting) {
+    const auto found = connections_.find(id);
+    if (found == connections_.end()) continue;
+    if (resume_at > now) {
+      throttled_.emplace_back(id, resume_at);
+      continue;
+    }
+    found->second->unthrottle();
+    take_waiting_lines(*found->second);  // may throttle it again
+  }
+  if (throttled_.empty()) uv_timer_stop(&throttle_timer_);
+}
+
+// A client that does not read what it is sent would make the server hold
+// it all. Past --max-outbuf it is cut; DMs that had not reached its socket
+// are still undelivered in the store and come back at its next registration.
+void Server::cut_too_slow() {
+  std::vector<chat::SessionId> ids;
+  ids.swap(too_slow_);
+  for (const chat::SessionId id : ids) {
+    const auto found = connections_.find(id);
+    if (found == connections_.end()) continue;
+    Connection& connection = *found->second;
+    log(LogLevel::kWarn, "connection " + std::to_string(id) + " from " + connection.peer() +
+                             " too slow: over " + std::to_string(config_.max_outbuf) +
+                             " bytes of output waiting (--max-outbuf); closed");
+    // Best effort: its socket buffer is most likely full.
+    const std::string notice =
+        "server:error too-slow more than " + std::to_string(config_.max_outbuf) + " bytes waiting\n";
+    uv_buf_t buffer = uv_buf_init(const_cast<char*>(notice.data()), static_cast<unsigned int>(notice.size()));
+    uv_try_write(connection.stream(), &buffer, 1);
+    on_connection_lost(connection);
+  }
+}
+
 void Server::resume_inputs() {
   std::vector<chat::SessionId> ids;
   ids.swap(resuming_);
@@ -334,11 +407,12 @@ void Server::resume_inputs() {
     if (found == connections_.end()) continue;
     Connection& connection = *found->second;
     connection.resume_input();
-    if (connection.state() == Connection::State::kOpen) on_input(connection);
+    take_waiting_lines(connection);
   }
 }
 
 void Server::flush_pending() {
+  cut_too_slow();
   resume_inputs();
   flushing_.swap(dirty_);
   for (const chat::SessionId id : flushing_) {
@@ -351,11 +425,14 @@ void Server::flush_pending() {
   report_delivered();
 }
 
-void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->close_drained_too_long(); }
+void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->sweep(); }
 
-// O(connections) once a second: cheap next to the traffic that many
-// connections make, and it needs no timer per connection.
-void Server::close_drained_too_long() {
+// Once a second: the hub's timeouts, and connections that took too long to
+// take their last lines. O(connections): cheap next to the traffic that
+// many connections make, and no timer per connection.
+void Server::sweep() {
+  hub_.tick(loop_time(), effects_);
+  apply_effects();
   const std::uint64_t now = uv_now(loop_);
   for (auto& [id, connection] : connections_) {
     if (connection->state() == Connection::State::kDraining && connection->drain_deadline() <= now) {

@@ -11,7 +11,9 @@ std::int64_t to_millis(chat::TimePoint when) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
 }
 
-chat::TimePoint from_millis(std::int64_t millis) { return chat::TimePoint(std::chrono::milliseconds(millis)); }
+chat::TimePoint from_millis(std::int64_t millis) {
+  return chat::TimePoint(std::chrono::milliseconds(millis));
+}
 
 store::MessageKind to_store(chat::MessageKind kind) {
   switch (kind) {
@@ -46,9 +48,9 @@ std::vector<chat::MessageRecord> from_store(std::vector<store::StoredMessage>&& 
   std::vector<chat::MessageRecord> messages;
   messages.reserve(stored.size());
   for (store::StoredMessage& message : stored) {
-    messages.push_back(chat::MessageRecord{message.id, from_millis(message.received_at), std::move(message.sender),
-                                           from_store(message.kind), std::move(message.target),
-                                           std::move(message.text)});
+    messages.push_back(chat::MessageRecord{message.id, from_millis(message.received_at),
+                                           std::move(message.sender), from_store(message.kind),
+                                           std::move(message.target), std::move(message.text)});
   }
   return messages;
 }
@@ -146,8 +148,8 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(std::vector<chat::StoreReq
     store_->commit();
   } catch (const store::StoreError& error) {
     roll_back();
-    log(LogLevel::kError, std::string("store: ") + error.what() + "; a batch of " + std::to_string(batch.size()) +
-                              " requests was not stored");
+    log(LogLevel::kError, std::string("store: ") + error.what() + "; a batch of " +
+                              std::to_string(batch.size()) + " requests was not stored");
     mark_failed(results, batch);
   }
   return results;
@@ -178,9 +180,9 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
     results.emplace_back(chat::QueuedFetched{queued->session, queued->user, queued->ticket, true,
                                              from_store(store_->undelivered_directs(queued->user))});
   } else if (auto* history = std::get_if<chat::FetchHistory>(&request)) {
-    auto stored = history->of_room
-                      ? store_->room_history(history->target, history->limit, history->up_to)
-                      : store_->direct_history(history->asker, history->target, history->limit, history->up_to);
+    auto stored = history->of_room ? store_->room_history(history->target, history->limit, history->up_to)
+                                   : store_->direct_history(history->asker, history->target, history->limit,
+                                                            history->up_to);
     results.emplace_back(chat::HistoryFetched{*history, true, from_store(std::move(stored))});
   } else if (auto* retention = std::get_if<chat::DeleteDeliveredBefore>(&request)) {
     const std::int64_t deleted = store_->delete_delivered_before(to_millis(retention->cutoff));

@@ -180,6 +180,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kQueueFull: return "queue-full";
     case ErrorCode::kServerFull: return "server-full";
     case ErrorCode::kTooSlow: return "too-slow";
+    case ErrorCode::kIdleTimeout: return "idle-timeout";
+    case ErrorCode::kRateLimited: return "rate-limited";
   }
   return "unknown-command";
 }

@@ -29,6 +29,13 @@ cxxopts::Options make_parser() {
     ("history", "Room messages replayed on join (0 to 500)", cxxopts::value<std::string>()->default_value("10"), "N")
     ("retain-days", "Delete delivered messages older than N days; 0: keep all", cxxopts::value<std::string>()->default_value("0"), "N")
     ("no-group-commit", "Commit every message on its own (only to measure group commit)")
+    ("max-outbuf", "Bytes waiting for a client before it is cut as too slow; 0: no limit", cxxopts::value<std::string>()->default_value("1048576"), "BYTES")
+    ("rate", "Lines a second a client may send (more are read later); 0: no limit", cxxopts::value<std::string>()->default_value("20"), "N")
+    ("burst", "Lines a client may send at once before --rate applies", cxxopts::value<std::string>()->default_value("50"), "N")
+    ("max-per-ip", "Connections from one address; 0: no limit", cxxopts::value<std::string>()->default_value("16"), "N")
+    ("max-registrations", "Registrations a minute from one address; 0: no limit", cxxopts::value<std::string>()->default_value("60"), "N")
+    ("register-timeout", "Seconds a connection may stay unregistered; 0: no limit", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
+    ("idle-timeout", "Seconds a connection may stay silent; 0: no limit", cxxopts::value<std::string>()->default_value("0"), "SECONDS")
     ("utc", "Show times in UTC instead of local time")
     ("crlf", "End the lines the server sends with CR LF")
     ("log-level", "debug, info, warn or error", cxxopts::value<std::string>()->default_value("info"), "LEVEL")
@@ -79,6 +86,11 @@ Options to_options(const cxxopts::ParseResult& result) {
   server.db = result["db"].as<std::string>();
   server.retain_days = static_cast<int>(ranged(result, "retain-days", 0, 36500));
   server.group_commit = result.count("no-group-commit") == 0;
+  const auto max_outbuf = ranged(result, "max-outbuf", 0, std::int64_t{1} << 32);
+  if (max_outbuf != 0 && max_outbuf < 4096) throw BadOption{"--max-outbuf must be 0 or at least 4096"};
+  server.max_outbuf = static_cast<std::size_t>(max_outbuf);
+  server.rate = static_cast<double>(ranged(result, "rate", 0, 1'000'000));
+  server.burst = static_cast<double>(ranged(result, "burst", 1, 1'000'000));
 
   chat::HubConfig& hub = server.hub;
   const auto max_clients = ranged(result, "max-clients", 0, 10'000'000);
@@ -87,6 +99,11 @@ Options to_options(const cxxopts::ParseResult& result) {
   hub.max_line = server.max_line;
   hub.presence = presence_mode(result["presence"].as<std::string>());
   hub.history_on_join = static_cast<int>(ranged(result, "history", 0, 500));
+  hub.max_per_ip = static_cast<std::size_t>(ranged(result, "max-per-ip", 0, 1'000'000));
+  hub.max_registrations_per_minute =
+      static_cast<std::size_t>(ranged(result, "max-registrations", 0, 1'000'000));
+  hub.register_timeout = std::chrono::seconds(ranged(result, "register-timeout", 0, 86'400));
+  hub.idle_timeout = std::chrono::seconds(ranged(result, "idle-timeout", 0, 30 * 86'400));
   hub.utc = result.count("utc") > 0;
   hub.line_ending = result.count("crlf") > 0 ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 

@@ -389,8 +389,12 @@ TestServer::TestServer(ServerSetup setup)
 }
 
 std::vector<std::string> TestServer::command_line(const ServerSetup& setup) {
-  std::vector<std::string> argv = {uvchatd_path(), "--host", setup.host, "--port", "0",
-                                   "--log-level",  "info",   "--db",     setup.db};
+  // Limits meant for strangers on a network are off by default here: tests
+  // send fast and connect many clients from one address. The tests of
+  // those limits set them (a later option wins).
+  std::vector<std::string> argv = {
+      uvchatd_path(), "--host", setup.host, "--port",       "0", "--log-level",         "info", "--db",
+      setup.db,       "--rate", "0",        "--max-per-ip", "0", "--max-registrations", "0"};
   argv.insert(argv.end(), setup.args.begin(), setup.args.end());
   return argv;
 }

@@ -23,8 +23,12 @@
 
 namespace uvchat::chat {
 
-
 enum class Presence { kAll, kRooms, kOff };
+
+// Monotonic time (the loop's clock), for timeouts and rate windows: the
+// wall clock may jump (a Pi without a clock sets it from the network after
+// boot), and a jump must not expire every connection at once.
+using Monotonic = std::chrono::milliseconds;
 
 struct HubConfig {
   std::size_t max_clients = 0;   // connections at once; 0: no limit
@@ -33,6 +37,10 @@ struct HubConfig {
   Presence presence = Presence::kAll;
   int history_on_join = 10;  // room messages replayed on join; 0: none
   std::chrono::milliseconds password_failure_delay{1000};
+  std::size_t max_per_ip = 16;                    // connections from one address; 0: no limit
+  std::size_t max_registrations_per_minute = 60;  // per address; 0: no limit
+  std::chrono::seconds register_timeout{30};      // 0: none
+  std::chrono::seconds idle_timeout{0};           // 0: none
   bool utc = false;
   protocol::LineEnding line_ending = protocol::LineEnding::kLf;
 };
@@ -47,9 +55,18 @@ class Hub {
   void load_user(std::string_view name, std::string password_hash, std::size_t queued);
   void set_last_message_id(MessageId id) { last_message_id_ = id; }
 
-  // A connection was accepted. Over max_clients it is answered server-full
-  // and closed.
-  void connect(SessionId session, std::string_view peer, Effects& out);
+  // A connection was accepted from `ip` (`peer`: address and port, for
+  // logs). Over max_clients or max_per_ip it is answered server-full and
+  // closed.
+  void connect(SessionId session, std::string_view peer, std::string_view ip, Monotonic now, Effects& out);
+  // For tests that need no address: no per-address limits apply.
+  void connect(SessionId session, std::string_view peer, Effects& out) {
+    connect(session, peer, {}, Monotonic{0}, out);
+  }
+  // Bytes came from the session (the idle timeout starts again).
+  void note_activity(SessionId session, Monotonic now);
+  // Once a second or so: closes sessions past their timeouts.
+  void tick(Monotonic now, Effects& out);
   void handle(SessionId session, const protocol::Command& command, TimePoint now, Effects& out);
   // The client will send nothing more (it closed its side). The session is
   // closed once every answer owed to it has been sent.
@@ -61,7 +78,8 @@ class Hub {
 
   // Answers to the effects that asked for slow work.
   void on_store_result(StoreResult& result, Effects& out);
-  void on_password_checked(SessionId session, std::string_view name, bool matches, TimePoint now, Effects& out);
+  void on_password_checked(SessionId session, std::string_view name, bool matches, TimePoint now,
+                           Effects& out);
   // An empty hash: hashing failed.
   void on_password_hashed(SessionId session, std::string_view name, std::string hash, TimePoint now,
                           Effects& out);
@@ -78,11 +96,11 @@ class Hub {
   // A name that has registered at least once; online while session != 0.
   struct User {
     std::string name;
-    std::string password_hash;   // empty: none
+    std::string password_hash;  // empty: none
     SessionId session = 0;
-    SessionId verifying = 0;     // a session proving or setting its password
+    SessionId verifying = 0;  // a session proving or setting its password
     std::vector<Room*> rooms;
-    std::size_t queued = 0;      // undelivered DMs in the store, as far as the hub knows
+    std::size_t queued = 0;  // undelivered DMs in the store, as far as the hub knows
   };
   struct Room {
     std::string name;  // without '#', as spelled when created
@@ -102,10 +120,20 @@ class Hub {
   };
   struct Session {
     std::string peer;
+    std::string ip;  // empty: no per-address limits
+    Monotonic connected_at{0};
+    Monotonic last_activity{0};
+    bool expired = false;       // told idle-timeout; the close is under way
     User* user = nullptr;       // null until registered
     User* verifying = nullptr;  // a password check is under way for this user
     std::deque<Slot> outbox;    // empty while nothing is awaited
     bool input_ended = false;   // close once the outbox is empty
+  };
+  // What one address has open and has done lately.
+  struct Address {
+    std::size_t connections = 0;
+    Monotonic window_start{0};  // of the current minute of registrations
+    std::size_t registrations = 0;
   };
   // A DM to an offline user, acknowledged once its store commit is.
   struct PendingAck {
@@ -122,8 +150,8 @@ class Hub {
   void on_ack(const StoreAck& ack, Effects& out);
   void on_queued_fetched(QueuedFetched& fetched, Effects& out);
   void on_history_fetched(const HistoryFetched& fetched, Effects& out);
-  MessageRecord new_message(const User& sender, MessageKind kind, std::string_view target, std::string_view text,
-                            TimePoint now);
+  MessageRecord new_message(const User& sender, MessageKind kind, std::string_view target,
+                            std::string_view text, TimePoint now);
   void store(StoreRequest request, Effects& out);
   void on_direct(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_room(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
@@ -151,6 +179,9 @@ class Hub {
   void leave_room(User& user, Room& room, bool tell_leaver, Effects& out);
   void announce_presence(User& user, std::string_view event, Effects& out);
   void log(LogLevel level, std::string text, Effects& out);
+  bool allow_registration(Session& session);
+  void expire(SessionId id, Session& session, std::string_view why, Effects& out);
+  void forget_address(const std::string& ip);
 
   HubConfig config_;
   protocol::Formatter formatter_;
@@ -162,6 +193,7 @@ class Hub {
   MessageId last_message_id_ = 0;
   std::uint64_t last_ticket_ = 0;
   std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
+  NameMap<Address> addresses_;  // IPv6 hex is case-insensitive too
   std::vector<Payload> help_;
   std::string line_too_long_detail_;
 };

@@ -8,12 +8,20 @@
 #include <string>
 
 #include "uvchat/chat/effects.hpp"
+#include "uvchat/net/token_bucket.hpp"
 #include "uvchat/protocol/framer.hpp"
 #include "uvchat/protocol/ring_buffer.hpp"
 
 namespace uvchat::net {
 
 class Server;
+
+struct ConnectionLimits {
+  std::size_t max_line = 4096;
+  std::size_t max_outbuf = 1 << 20;  // bytes waiting to be written; 0: none
+  double rate = 20;                  // lines a second; 0: no limit
+  double burst = 50;
+};
 
 // The connection only moves bytes: it reads into its ring and tells the
 // server, and it writes what the server queued for it. Lines and their
@@ -34,7 +42,7 @@ class Connection {
     kClosing,   // uv_close called; freed in the close callback
   };
 
-  Connection(Server& server, chat::SessionId id, std::size_t max_line);
+  Connection(Server& server, chat::SessionId id, const ConnectionLimits& limits);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -53,9 +61,22 @@ class Connection {
   // more lines are taken from the ring, and no more bytes read, until
   // resume. Resuming is done by the server outside any callback of ours.
   void pause_input();
-  bool resume_input();  // false when the connection cannot read any more
-  bool input_paused() const { return input_paused_; }
-  void note_end_of_input() { input_ended_ = true; }
+  void resume_input();
+  // Flood control: a line may be taken now, or the connection must wait
+  // (throttle) until the time it is told, and is then let go (unthrottle).
+  bool may_take_line(std::uint64_t now_ms);
+  void take_line() { bucket_.take(); }
+  std::uint64_t throttle(std::uint64_t now_ms);
+  void unthrottle();
+  // Lines may be taken from the ring: open, not paused, not throttled.
+  bool takes_input() const { return state_ == State::kOpen && !input_paused_ && !throttled_; }
+  // libuv stops reading by itself at end of input.
+  void note_end_of_input() {
+    input_ended_ = true;
+    reading_ = false;
+  }
+  // More than max_outbuf bytes are waiting: the server cuts it.
+  bool too_slow() const { return too_slow_; }
   // `message`: a DM whose id the server is told once its bytes are in the
   // socket (Server::on_delivered); 0 for anything else.
   void send(chat::Payload payload, chat::MessageId message = 0);
@@ -88,6 +109,8 @@ class Connection {
 
   void drop_written(std::size_t bytes);
   void submit_write();
+  // Reads while lines may be taken and the peer may still send.
+  void update_reading();
 
   Server& server_;
   chat::SessionId id_;
@@ -97,12 +120,17 @@ class Connection {
   protocol::RingBuffer input_;
   protocol::Framer framer_;
 
-  std::deque<Outgoing> output_;       // not yet handed to the kernel
-  std::size_t output_offset_ = 0;     // bytes of output_.front() already written
-  std::size_t pending_bytes_ = 0;     // queued and in flight
+  std::deque<Outgoing> output_;    // not yet handed to the kernel
+  std::size_t output_offset_ = 0;  // bytes of output_.front() already written
+  std::size_t pending_bytes_ = 0;  // queued and in flight
   bool write_in_flight_ = false;
   bool input_paused_ = false;
   bool input_ended_ = false;
+  bool throttled_ = false;
+  bool reading_ = false;
+  bool too_slow_ = false;
+  std::size_t max_outbuf_;
+  TokenBucket bucket_;
   std::uint64_t drain_deadline_ = 0;
 };
 

@@ -21,6 +21,9 @@ struct ServerConfig {
   std::string host = "0.0.0.0";
   int port = 8080;
   std::size_t max_line = 4096;
+  std::size_t max_outbuf = 1 << 20;  // 0: no limit
+  double rate = 20;                  // lines a second per connection; 0: no limit
+  double burst = 50;
   int backlog = 511;
   // How long a stopping server waits for clients to take their last lines.
   std::uint64_t shutdown_grace_ms = 2000;
@@ -52,6 +55,7 @@ class Server {
   void on_connection_lost(Connection& connection);
   void on_closed(Connection& connection);
   void schedule_flush(Connection& connection);
+  void on_too_slow(Connection& connection) { too_slow_.push_back(connection.id()); }
   // A DM's bytes are in the socket; the store hears of it once per turn.
   void on_delivered(chat::MessageId id) { delivered_.push_back(id); }
 
@@ -61,6 +65,7 @@ class Server {
   static void on_signal(uv_signal_t* handle, int signal);
   static void on_grace_over(uv_timer_t* handle);
   static void on_retention(uv_timer_t* handle);
+  static void on_throttle_timer(uv_timer_t* handle);
 
   struct PasswordJob;
   static void on_password_work(uv_work_t* work);
@@ -79,7 +84,12 @@ class Server {
   void apply_effects();
   void flush_pending();
   void resume_inputs();
-  void close_drained_too_long();
+  void cut_too_slow();
+  void throttle(Connection& connection);
+  void release_throttled();
+  chat::Monotonic loop_time() const { return chat::Monotonic(uv_now(loop_)); }
+  void sweep();
+  void take_waiting_lines(Connection& connection);
   void finish_if_stopped();
   void close_own_handles();
   // The handles the server itself owns (not listeners or connections).
@@ -99,6 +109,14 @@ class Server {
   std::vector<chat::SessionId> flushing_;
   // Connections whose input the hub let go again; resumed before flushing.
   std::vector<chat::SessionId> resuming_;
+  // Connections past --max-outbuf, cut before flushing.
+  std::vector<chat::SessionId> too_slow_;
+  // Connections over their line rate, and when each may go on. Checked by
+  // one timer every few milliseconds while any is waiting, rather than a
+  // timer per connection.
+  std::vector<std::pair<chat::SessionId, std::uint64_t>> throttled_;
+  uv_timer_t throttle_timer_{};
+  ConnectionLimits limits_;
 
   uv_prepare_t flush_handle_{};
   uv_timer_t sweep_timer_{};

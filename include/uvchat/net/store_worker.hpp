@@ -22,7 +22,8 @@ class StoreWorker {
 
   // `group_commit` off commits every request on its own: only for measuring
   // what group commit is worth.
-  StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results, bool group_commit);
+  StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
+              bool group_commit);
   StoreWorker(const StoreWorker&) = delete;
   StoreWorker& operator=(const StoreWorker&) = delete;
   ~StoreWorker();

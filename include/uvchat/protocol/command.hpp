@@ -20,6 +20,8 @@ enum class ErrorCode {
   kQueueFull,
   kServerFull,
   kTooSlow,
+  kIdleTimeout,
+  kRateLimited,
 };
 
 // The CODE word of `server:error CODE`, e.g. "not-registered".

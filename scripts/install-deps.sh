@@ -2,6 +2,9 @@
 # Installs the Debian packages uvchat needs to build and test, and only those
 # that are missing, so it is cheap to run before every build. Works as root or
 # through sudo; apt-get update runs only when something has to be installed.
+#
+#   scripts/install-deps.sh          build, run and test
+#   scripts/install-deps.sh --fuzz   also clang and libFuzzer (make fuzz, CI)
 set -euo pipefail
 
 packages=(
@@ -10,6 +13,9 @@ packages=(
   libsqlite3-dev libsodium-dev sqlite3
   netcat-openbsd
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -34,6 +34,7 @@ Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimit
       input_(protocol::Framer::buffer_capacity(limits.max_line)),
       framer_(limits.max_line),
       max_outbuf_(limits.max_outbuf),
+      hard_outbuf_(limits.hard_outbuf),
       bucket_(limits.rate, limits.burst) {
   tcp_.data = this;
 }
@@ -105,13 +106,23 @@ void Connection::send(chat::Payload payload, chat::MessageId message) {
   if (state_ == State::kClosing || too_slow_ || payload->empty()) return;
   pending_bytes_ += payload->size();
   output_.push_back(Outgoing{std::move(payload), message});
-  if (max_outbuf_ != 0 && pending_bytes_ > max_outbuf_) {
-    // Cut at the end of this turn, not from inside the effects being applied.
-    too_slow_ = true;
-    server_.on_too_slow(*this);
+  server_.schedule_flush(*this);
+}
+
+void Connection::check_output_limit(std::uint64_t now_ms) {
+  if (max_outbuf_ == 0 || too_slow_ || state_ == State::kClosing) return;
+  if (pending_bytes_ <= max_outbuf_) {
+    over_limit_ = false;
     return;
   }
-  server_.schedule_flush(*this);
+  if (!over_limit_) {
+    over_limit_ = true;
+    over_limit_since_ = now_ms;
+  }
+  if (pending_bytes_ > hard_outbuf_ || now_ms - over_limit_since_ >= kSoftLimitMs) {
+    too_slow_ = true;
+    server_.on_too_slow(*this);
+  }
 }
 
 void Connection::close_after_flush() {
@@ -139,7 +150,12 @@ void Connection::on_close(uv_handle_t* handle) {
   self->server_.on_closed(*self);  // deletes self
 }
 
+void Connection::note_progress() {
+  if (over_limit_) over_limit_since_ = uv_now(tcp_.loop);
+}
+
 void Connection::drop_written(std::size_t bytes) {
+  note_progress();
   pending_bytes_ -= bytes;
   while (bytes > 0) {
     const std::size_t left_in_front = output_.front().bytes->size() - output_offset_;
@@ -211,6 +227,7 @@ void Connection::on_write(uv_write_t* raw, int status) {
   self->write_in_flight_ = false;
   self->pending_bytes_ -= std::min(self->pending_bytes_, request->bytes);
   if (status == 0) {
+    self->note_progress();
     for (const Outgoing& entry : request->entries) {
       if (entry.message != 0) self->server_.on_delivered(entry.message);
     }

@@ -1,5 +1,6 @@
 #include "uvchat/net/server.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include "uvchat/log.hpp"
@@ -25,6 +26,17 @@ protocol::Command command_from_frame(const protocol::Frame& frame) {
   return command;  // kInvalid
 }
 
+// The hard bound on a connection's waiting output: eight times the soft
+// one, and never below the largest answer the server itself may owe (a
+// full offline queue replayed at registration), which a client must be
+// able to take however small its TCP window.
+std::size_t hard_outbuf(const ServerConfig& config) {
+  constexpr std::size_t kHardFactor = 8;
+  constexpr std::size_t kReplayLineOverhead = 64;  // "[date] name: " and the line end
+  const std::size_t full_replay = config.hub.max_queue * (config.max_line + kReplayLineOverhead);
+  return std::max(kHardFactor * config.max_outbuf, full_replay);
+}
+
 // "127.0.0.1:50000" for logs, and "127.0.0.1" for per-address limits.
 std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp) {
   sockaddr_storage address{};
@@ -43,7 +55,7 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
     : loop_(loop),
       config_(std::move(config)),
       hub_(config_.hub),
-      limits_{config_.max_line, config_.max_outbuf, config_.rate, config_.burst} {
+      limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), config_.rate, config_.burst} {
   uv_prepare_init(loop_, &flush_handle_);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
@@ -387,9 +399,9 @@ void Server::cut_too_slow() {
     const auto found = connections_.find(id);
     if (found == connections_.end()) continue;
     Connection& connection = *found->second;
-    log(LogLevel::kWarn, "connection " + std::to_string(id) + " from " + connection.peer() +
-                             " too slow: over " + std::to_string(config_.max_outbuf) +
-                             " bytes of output waiting (--max-outbuf); closed");
+    log(LogLevel::kWarn, "connection " + std::to_string(id) + " from " + connection.peer() + " too slow: " +
+                             std::to_string(connection.pending_bytes()) + " bytes of output waiting, over " +
+                             std::to_string(config_.max_outbuf) + " (--max-outbuf); closed");
     // Best effort: its socket buffer is most likely full.
     const std::string notice =
         "server:error too-slow more than " + std::to_string(config_.max_outbuf) + " bytes waiting\n";
@@ -420,8 +432,10 @@ void Server::flush_pending() {
     if (found == connections_.end()) continue;
     found->second->flush_scheduled = false;
     found->second->flush();
+    found->second->check_output_limit(uv_now(loop_));
   }
   flushing_.clear();
+  cut_too_slow();
   report_delivered();
 }
 
@@ -434,6 +448,7 @@ void Server::sweep() {
   hub_.tick(loop_time(), effects_);
   apply_effects();
   const std::uint64_t now = uv_now(loop_);
+  for (auto& [id, connection] : connections_) connection->check_output_limit(now);
   for (auto& [id, connection] : connections_) {
     if (connection->state() == Connection::State::kDraining && connection->drain_deadline() <= now) {
       log(LogLevel::kInfo, "connection " + std::to_string(id) + " did not take its last lines in time");

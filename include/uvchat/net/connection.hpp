@@ -18,8 +18,9 @@ class Server;
 
 struct ConnectionLimits {
   std::size_t max_line = 4096;
-  std::size_t max_outbuf = 1 << 20;  // bytes waiting to be written; 0: none
-  double rate = 20;                  // lines a second; 0: no limit
+  std::size_t max_outbuf = 1 << 20;   // bytes waiting to be written; 0: none
+  std::size_t hard_outbuf = 8 << 20;  // waiting at any time; see check_output_limit
+  double rate = 20;                   // lines a second; 0: no limit
   double burst = 50;
 };
 
@@ -75,8 +76,15 @@ class Connection {
     input_ended_ = true;
     reading_ = false;
   }
-  // More than max_outbuf bytes are waiting: the server cuts it.
+  // Output the kernel would not take is bounded twice over, as in Redis: a
+  // client with more than max_outbuf bytes waiting and none of it taken for
+  // kSoftLimitMs, or more than hard_outbuf at any time, is not reading, and
+  // is marked too slow (the server cuts it). Called after each write
+  // attempt and once a second. A client that reads, however slowly, keeps
+  // going: a long replay through a small TCP window passes.
+  void check_output_limit(std::uint64_t now_ms);
   bool too_slow() const { return too_slow_; }
+  static constexpr std::uint64_t kSoftLimitMs = 5000;
   // `message`: a DM whose id the server is told once its bytes are in the
   // socket (Server::on_delivered); 0 for anything else.
   void send(chat::Payload payload, chat::MessageId message = 0);
@@ -108,6 +116,8 @@ class Connection {
   static void on_close(uv_handle_t* handle);
 
   void drop_written(std::size_t bytes);
+  // Bytes reached the kernel: a client over the soft bound is reading.
+  void note_progress();
   void submit_write();
   // Reads while lines may be taken and the peer may still send.
   void update_reading();
@@ -129,7 +139,10 @@ class Connection {
   bool throttled_ = false;
   bool reading_ = false;
   bool too_slow_ = false;
+  bool over_limit_ = false;
+  std::uint64_t over_limit_since_ = 0;
   std::size_t max_outbuf_;
+  std::size_t hard_outbuf_;
   TokenBucket bucket_;
   std::uint64_t drain_deadline_ = 0;
 };

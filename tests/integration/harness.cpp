@@ -100,6 +100,8 @@ std::optional<int> listening_port(const std::string& log) {
 
 }  // namespace
 
+Duration Stopwatch::elapsed() const { return std::chrono::duration_cast<Duration>(Clock::now() - start_); }
+
 std::string uvchatd_path() {
   const char* path = std::getenv("UVCHATD");
   if (path == nullptr || *path == '\0') FAIL("UVCHATD is not set: it must name the uvchatd binary to test");
@@ -319,6 +321,18 @@ RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout) {
   return run_to_end(argv, {"TZ=UTC"}, timeout);
 }
 
+long proc_status_kib(pid_t pid, std::string_view field) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/status";
+  std::ifstream status(path);
+  const std::string prefix = std::string(field) + ":";
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(prefix)) return std::stol(line.substr(prefix.size()));
+  }
+  FAIL("no " << field << " in " << path);
+  return 0;
+}
+
 std::optional<std::string> find_program(std::string_view program) {
   const char* path = std::getenv("PATH");
   std::istringstream directories(path == nullptr ? "/usr/bin:/bin" : path);
@@ -383,8 +397,19 @@ void write_file_bytes(const std::string& path, std::string_view bytes) {
 
 // -------------------------------------------------------------- TestServer
 
+namespace {
+
+std::vector<std::string> server_environment(const ServerSetup& setup) {
+  std::vector<std::string> env = {"TZ=" + setup.tz};
+  env.insert(env.end(), setup.env.begin(), setup.env.end());
+  return env;
+}
+
+}  // namespace
+
 TestServer::TestServer(ServerSetup setup)
-    : host_(setup.host), process_(command_line(setup), {"TZ=" + setup.tz}, ChildProcess::Stdout::kDrain) {
+    : host_(setup.host),
+      process_(command_line(setup), server_environment(setup), ChildProcess::Stdout::kDrain) {
   port_ = wait_for_port();
 }
 
@@ -542,24 +567,23 @@ void LinePeer::expect_match(const std::string& pattern) {
   REQUIRE(std::regex_match(line, std::regex(pattern)));
 }
 
-void LinePeer::expect_stamped(std::string_view stamp_pattern, std::string_view stamp_shape,
-                              std::string_view rest) {
+void LinePeer::expect_stamped(bool replayed, std::string_view rest) {
+  // Built once: building a std::regex costs far more than matching one.
+  static const std::regex kTime(R"(\[([01]\d|2[0-3]):[0-5]\d:[0-5]\d\] )");
+  static const std::regex kDateTime(
+      R"(\[\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d\] )");
   const std::string line = read_line();
-  INFO(label_ << ": expected '" << stamp_shape << rest << "'");
+  INFO(label_ << ": expected '" << (replayed ? "[YYYY-MM-DD HH:MM:SS] " : "[HH:MM:SS] ") << rest << "', got '"
+              << line << "'");
   std::smatch stamp;
-  const std::regex pattern{std::string(stamp_pattern)};
-  REQUIRE(std::regex_search(line, stamp, pattern, std::regex_constants::match_continuous));
+  REQUIRE(
+      std::regex_search(line, stamp, replayed ? kDateTime : kTime, std::regex_constants::match_continuous));
   REQUIRE(line.substr(static_cast<std::size_t>(stamp.length())) == std::string(rest));
 }
 
-void LinePeer::expect_chat(std::string_view rest) {
-  expect_stamped(R"(\[([01]\d|2[0-3]):[0-5]\d:[0-5]\d\] )", "[HH:MM:SS] ", rest);
-}
+void LinePeer::expect_chat(std::string_view rest) { expect_stamped(false, rest); }
 
-void LinePeer::expect_replayed(std::string_view rest) {
-  expect_stamped(R"(\[\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d\] )",
-                 "[YYYY-MM-DD HH:MM:SS] ", rest);
-}
+void LinePeer::expect_replayed(std::string_view rest) { expect_stamped(true, rest); }
 
 void LinePeer::expect_quiet() {
   send_line("server:ping");
@@ -573,10 +597,28 @@ void LinePeer::expect_closed(Duration timeout) {
   if (!pending_.empty()) FAIL(label_ << ": closed after a line without LF: '" << pending_ << "'");
 }
 
+std::vector<std::string> LinePeer::read_until_closed(Duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::vector<std::string> lines;
+  for (;;) {
+    while (std::optional<std::string> line = take_line()) lines.push_back(std::move(*line));
+    if (!receive_more(deadline)) break;
+  }
+  if (!closed_) FAIL(label_ << ": the connection is still open after " << timeout.count() << " ms");
+  pending_.clear();
+  return lines;
+}
+
 void LinePeer::register_as(std::string_view name, int queued_messages) {
   send_line("server:register " + std::string(name));
   expect("server:welcome " + std::string(name));
   expect("server:queued-messages " + std::to_string(queued_messages));
+}
+
+Duration ping_round_trip(LinePeer& peer) {
+  const Stopwatch watch;
+  peer.expect_quiet();
+  return watch.elapsed();
 }
 
 void register_and_exit(const TestServer& server, const std::string& name) {
@@ -592,10 +634,14 @@ std::string numbered_text(int number) {
   return "message " + std::string(digits.size() < 4 ? 4 - digits.size() : 0, '0') + digits;
 }
 
-void send_numbered_dms_to_offline(LinePeer& sender, const std::string& recipient, int count) {
+std::string numbered_dm_lines(const std::string& recipient, int count) {
   std::string lines;
   for (int i = 1; i <= count; ++i) lines += recipient + ": " + numbered_text(i) + "\n";
-  sender.send(lines);
+  return lines;
+}
+
+void send_numbered_dms_to_offline(LinePeer& sender, const std::string& recipient, int count) {
+  sender.send(numbered_dm_lines(recipient, count));
   for (int i = 1; i <= count; ++i) sender.expect("server:queued " + recipient);
 }
 
@@ -611,10 +657,11 @@ void join_room(LinePeer& user, const std::string& name, const std::string& room,
 
 // -------------------------------------------------------------- TestClient
 
-TestClient::TestClient(const TestServer& server, std::string label)
-    : TestClient(server.host(), server.port(), std::move(label)) {}
+TestClient::TestClient(const TestServer& server, std::string label, int receive_buffer)
+    : TestClient(server.host(), server.port(), std::move(label), receive_buffer) {}
 
-TestClient::TestClient(const std::string& host, int port, std::string label) : LinePeer(std::move(label)) {
+TestClient::TestClient(const std::string& host, int port, std::string label, int receive_buffer)
+    : LinePeer(std::move(label)) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -623,6 +670,9 @@ TestClient::TestClient(const std::string& host, int port, std::string label) : L
     FAIL("cannot parse the address " << host);
   }
   socket_.reset(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (receive_buffer > 0 && socket_.get() >= 0) {
+    ::setsockopt(socket_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   const int connected = socket_.get() < 0 ? -1 : ::connect(socket_.get(), found->ai_addr, found->ai_addrlen);
   ::freeaddrinfo(found);
   if (connected != 0) FAIL(this->label() << ": " << errno_text("connect to " + host));

@@ -30,6 +30,15 @@ inline constexpr Duration kLineTimeout{3000};
 inline constexpr Duration kStartTimeout{5000};
 inline constexpr Duration kExitTimeout{5000};
 
+// Time since it was made, for bounds on how long something took.
+class Stopwatch {
+ public:
+  Duration elapsed() const;
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 // The binary under test: $UVCHATD. Fails the test when it is not set.
 std::string uvchatd_path();
 
@@ -109,6 +118,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();
 
+  pid_t pid() const { return pid_; }
   int stdin_fd() const { return stdin_.get(); }
   // Only with Stdout::kPipe.
   int stdout_fd() const { return stdout_pipe_.get(); }
@@ -139,6 +149,10 @@ struct RunResult {
   std::string out;
   std::string err;
 };
+
+// A field of /proc/PID/status that is counted in kB ("VmRSS", "VmHWM"), in
+// KiB. Fails the test when the process or the field is not there.
+long proc_status_kib(pid_t pid, std::string_view field);
 
 // Runs `argv` (argv[0] a path) with stdin closed until it exits.
 RunResult run_command(const std::vector<std::string>& argv, Duration timeout = kExitTimeout);
@@ -186,6 +200,8 @@ struct ServerSetup {
   std::string tz = "UTC";
   // --db: nothing on disk unless a test asks for a file.
   std::string db = ":memory:";
+  // More of the server's environment, NAME=VALUE.
+  std::vector<std::string> env = {};
 };
 
 // A running uvchatd on a free port, ready for connections.
@@ -195,6 +211,7 @@ class TestServer {
 
   const std::string& host() const { return host_; }
   int port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
   // Everything the server has logged so far.
   std::string log() const { return process_.err().text(); }
   // True when the log shows `needle` within `timeout`.
@@ -248,6 +265,8 @@ class LinePeer {
   virtual ~LinePeer() = default;
 
   const std::string& label() const { return label_; }
+  // True once the server has closed the connection (seen by a read).
+  bool closed() const { return closed_; }
 
   void send(std::string_view bytes);
   void send_line(std::string_view text);
@@ -269,6 +288,9 @@ class LinePeer {
   void expect_replayed(std::string_view rest);
   // Nothing was sent to this peer before the answer to a ping.
   void expect_quiet();
+  // Every line until the server closes the connection, which it must do
+  // within `timeout`. A last line cut off by the close (no LF) is dropped.
+  std::vector<std::string> read_until_closed(Duration timeout = kLineTimeout);
   // The server closed the connection with no line before the close.
   void expect_closed(Duration timeout = kLineTimeout);
 
@@ -283,7 +305,9 @@ class LinePeer {
   std::optional<std::string> take_line();
   // Waits for more bytes until `deadline`; false on timeout or close.
   bool receive_more(std::chrono::steady_clock::time_point deadline);
-  void expect_stamped(std::string_view stamp_pattern, std::string_view stamp_shape, std::string_view rest);
+  // A chat line: a stamp of the time (or, `replayed`, the date and time), a
+  // space, and exactly `rest`.
+  void expect_stamped(bool replayed, std::string_view rest);
   std::string received_so_far() const;
 
   std::string label_;
@@ -294,11 +318,13 @@ class LinePeer {
   bool closed_ = false;
 };
 
-// A TCP connection to a TestServer.
+// A TCP connection to a TestServer. With a `receive_buffer` (bytes, set as
+// SO_RCVBUF before connecting) the socket holds little of what the server
+// sends: a client that does not read soon makes the server wait.
 class TestClient : public LinePeer {
  public:
-  explicit TestClient(const TestServer& server, std::string label = "client");
-  TestClient(const std::string& host, int port, std::string label = "client");
+  explicit TestClient(const TestServer& server, std::string label = "client", int receive_buffer = 0);
+  TestClient(const std::string& host, int port, std::string label = "client", int receive_buffer = 0);
 
   // Closes our side for writing (the server sees EOF) and keeps reading.
   void shutdown_write();
@@ -317,12 +343,18 @@ class RegisteredClient : public TestClient {
   }
 };
 
+// How long `peer` waits for `server:pong` after sending `server:ping`.
+Duration ping_round_trip(LinePeer& peer);
+
 // Registers `name` and leaves with server:exit, so that the server knows
 // the name and it is offline.
 void register_and_exit(const TestServer& server, const std::string& name);
 
 // "message 0001": numbered texts, so that order and duplicates show.
 std::string numbered_text(int number);
+
+// `count` lines of numbered DMs to `recipient`: "bob: message 0001\n"...
+std::string numbered_dm_lines(const std::string& recipient, int count);
 
 // `sender` sends `count` numbered DMs to the offline `recipient` in one write
 // and gets `server:queued RECIPIENT` for each.

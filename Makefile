@@ -5,6 +5,7 @@
 #   make test     build and run every test; ends with "N passed, M failed"
 #   make asan     the same tests, built with AddressSanitizer + UBSan
 #   make bench    Release build of uvchatd and uvchat-bench in build-release/
+#   make fuzz     the libFuzzer targets, FUZZ_SECONDS (30) each, in build-fuzz/
 #   make clean    remove the build directories
 
 BUILD      ?= build
@@ -47,6 +48,12 @@ $(BENCH_BUILD)/build.ninja: | deps
 
 bench: deps $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD) uvchatd uvchat-bench
+
+# Needs clang; tests/fuzz/README.md says how to keep what it finds.
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)

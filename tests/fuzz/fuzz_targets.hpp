@@ -1,0 +1,18 @@
+// The fuzz targets, callable without libFuzzer: each file defines its
+// LLVMFuzzerTestOneInput on top of one of these only when built for
+// libFuzzer (UVCHAT_LIBFUZZER), and the replay tests call them directly.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace uvchat::fuzz {
+
+// Bytes from a client through RingBuffer, Framer and parse_line.
+void fuzz_framer_parser(std::span<const std::uint8_t> input);
+
+// A program of connections, lines, store answers and password answers run
+// against the Hub.
+void fuzz_hub(std::span<const std::uint8_t> input);
+
+}  // namespace uvchat::fuzz

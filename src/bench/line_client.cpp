@@ -23,7 +23,13 @@ LineClient::LineClient(Driver& driver, LineHandler& handler) : driver_(driver), 
 
 LineClient::~LineClient() { assert(closed_ && "a LineClient must be closed before it is freed"); }
 
-void LineClient::connect() {
+void LineClient::connect(const sockaddr* source) {
+  if (source != nullptr) {
+    if (const int bound = uv_tcp_bind(&tcp_, source, 0); bound < 0) {
+      close_for(CloseReason::kError, describe("bind", bound));
+      return;
+    }
+  }
   const int status = uv_tcp_connect(&connect_request_, &tcp_, driver_.server(), on_connect);
   if (status < 0) close_for(CloseReason::kError, describe("connect", status));
 }
@@ -37,11 +43,19 @@ void LineClient::on_connect(uv_connect_t* request, int status) {
   }
   self->driver_.note_progress();
   uv_tcp_nodelay(&self->tcp_, 1);
-  if (const int reading = uv_read_start(self->stream(), on_alloc, on_read); reading < 0) {
-    self->close_for(CloseReason::kError, describe("read", reading));
-    return;
+  self->resume_reading();
+  if (!self->closing_) self->handler_.on_connected();
+}
+
+void LineClient::pause_reading() {
+  if (!closing_) uv_read_stop(stream());
+}
+
+void LineClient::resume_reading() {
+  if (closing_) return;
+  if (const int reading = uv_read_start(stream(), on_alloc, on_read); reading < 0) {
+    close_for(CloseReason::kError, describe("read", reading));
   }
-  self->handler_.on_connected();
 }
 
 void LineClient::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
@@ -80,9 +94,13 @@ void LineClient::take_lines(std::string_view bytes) {
 }
 
 void LineClient::send_line(std::string_view line) {
+  send_bytes(line);
+  send_bytes("\n");
+}
+
+void LineClient::send_bytes(std::string_view bytes) {
   if (closing_) return;
-  outbox_.append(line);
-  outbox_.push_back('\n');
+  outbox_.append(bytes);
   driver_.schedule_flush(*this);
 }
 
@@ -126,11 +144,22 @@ void LineClient::on_write(uv_write_t* request, int status) {
 }
 
 void LineClient::close_for(CloseReason reason, std::string error) {
-  if (closing_) return;
+  if (begin_closing(reason, std::move(error))) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+void LineClient::reset() {
+  if (!begin_closing(CloseReason::kByUs, {})) return;
+  // Not connected yet, there is nothing to reset: a plain close will do.
+  if (uv_tcp_close_reset(&tcp_, on_close) != 0) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+// False when the client is already closing.
+bool LineClient::begin_closing(CloseReason reason, std::string error) {
+  if (closing_) return false;
   closing_ = true;
   close_reason_ = reason;
   close_error_ = std::move(error);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+  return true;
 }
 
 void LineClient::on_close(uv_handle_t* handle) {

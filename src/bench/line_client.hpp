@@ -47,12 +47,25 @@ class LineClient {
   ~LineClient();
 
   // Connects to the driver's server; the handler hears on_connected() or
-  // on_closed(kError, ...).
-  void connect();
+  // on_closed(kError, ...). With a `source` (a local address, port 0) the
+  // connection comes from there: on loopback a client may pose as a host of
+  // its own.
+  void connect(const sockaddr* source = nullptr);
   // Queues `line` and a line end.
   void send_line(std::string_view line);
+  // Queues `bytes` as they are, line end or not.
+  void send_bytes(std::string_view bytes);
+  // Stops taking input from the socket, so that the kernel's buffers fill
+  // and the server meets a client that does not read; and starts again.
+  // Only once connected (from on_connected() on).
+  void pause_reading();
+  void resume_reading();
   void close() { close_for(CloseReason::kByUs, {}); }
+  // Closes with a TCP reset instead of a FIN, as a peer that vanished.
+  void reset();
   bool closed() const { return closed_; }
+  // Bytes queued or being written that the kernel has not taken yet.
+  std::size_t unsent_bytes() const { return outbox_.size() + in_flight_.size(); }
 
   // For the driver.
   void flush();
@@ -69,6 +82,7 @@ class LineClient {
   void take_lines(std::string_view bytes);
   void write_in_background(std::size_t already_written);
   void close_for(CloseReason reason, std::string error);
+  bool begin_closing(CloseReason reason, std::string error);
 
   Driver& driver_;
   LineHandler& handler_;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "offline.hpp"
+#include "soak.hpp"
 
 namespace uvchat::bench {
 namespace {
@@ -10,6 +11,8 @@ namespace {
 constexpr std::array kScenarios = {
     Scenario{"offline", "DMs to offline users: queued-and-acknowledged per second", add_offline_options,
              configure_offline},
+    Scenario{"soak", "hostile clients among well-behaved ones for a while; nothing acknowledged lost",
+             add_soak_options, configure_soak},
 };
 
 }  // namespace

@@ -56,7 +56,6 @@ class SoakClient : public LineHandler {
   void check_close(CloseReason reason, std::string_view error);
   LineClient& client() { return *client_; }
   bool session_open() const { return client_ && !client_->closed(); }
-  bool stopping() const { return stopping_; }
   std::uint64_t now_ms() const;
   // Uniform in [low, high].
   std::uint64_t random_between(std::uint64_t low, std::uint64_t high);

@@ -7,6 +7,10 @@ namespace {
 
 constexpr std::uint64_t kBatchLines = 32;
 constexpr std::uint64_t kBatchesInFlight = 4;
+// Of every 20 lines: 16 to the room, 3 DMs to itself, 1 broadcast.
+constexpr std::uint64_t kLineKinds = 20;
+constexpr std::uint64_t kRoomLines = 16;
+constexpr std::uint64_t kDmsToSelf = 3;
 constexpr std::uint64_t kShortestRoomLine = 2000;
 constexpr std::uint64_t kLongestRoomLine = 4000;
 constexpr std::uint64_t kShortestSessionMs = 20'000;
@@ -62,12 +66,12 @@ void Flooder::send_batch() {
 }
 
 void Flooder::append_flood_line() {
-  const std::uint64_t roll = random_between(0, 9);
+  const std::uint64_t roll = random_between(0, kLineKinds - 1);
   const std::string number = std::to_string(++lines_);
-  if (roll < 7) {
+  if (roll < kRoomLines) {
     batch_.append(kFloodRoom).append(": flood ").append(number).append(" ");
     batch_.append(random_between(kShortestRoomLine, kLongestRoomLine), static_cast<char>('a' + roll));
-  } else if (roll < 9) {
+  } else if (roll < kRoomLines + kDmsToSelf) {
     batch_.append(name_).append(": note to self ").append(number);
   } else {
     batch_.append("*: flood ").append(number);

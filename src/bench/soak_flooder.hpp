@@ -12,7 +12,7 @@ namespace uvchat::bench {
 // Registers, joins the flood room and sends batches of lines, each ended by
 // a ping, keeping several batches unanswered: as fast as the server will
 // take them. Most lines go to the flood room (2 to 4 KB, to fill the slow
-// readers who are in it), some are DMs to itself or short broadcasts. A
+// readers who are in it), the rest are DMs to itself and short broadcasts. A
 // server with --rate reads it more slowly but must never drop it or refuse a
 // line. After 20 to 60 s it leaves, with `server:exit` or a TCP reset.
 class Flooder final : public SoakClient {

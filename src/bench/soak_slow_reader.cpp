@@ -8,8 +8,11 @@
 namespace uvchat::bench {
 namespace {
 
-constexpr std::uint64_t kShortestHoldMs = 10'000;
-constexpr std::uint64_t kLongestHoldMs = 40'000;
+constexpr std::uint64_t kShortestHoldMs = 15'000;
+constexpr std::uint64_t kLongestHoldMs = 50'000;
+// PROTOCOL.md, section 6: a client may have this many times --max-outbuf
+// waiting at any moment (or less for 5 s) before it is cut.
+constexpr std::uint64_t kHardLimitFactor = 8;
 constexpr std::uint64_t kShortestReadMs = 1'000;
 constexpr std::uint64_t kLongestReadMs = 3'000;
 constexpr std::uint64_t kShortestAbsenceMs = 1'000;
@@ -38,7 +41,7 @@ std::uint64_t SlowReader::backlog_allowed(const SoakConfig& config) {
   // The receive buffer grows only as the reader reads, and this one does not.
   const std::uint64_t receive = proc_number("/proc/sys/net/ipv4/tcp_rmem", 1, kDefaultReceiveBuffer);
   const std::uint64_t inflow = kInflowPerSecond * (config.slow_reader_wait_ms + 500) / 1000;
-  return config.max_outbuf + send_max + 2 * receive + inflow;
+  return kHardLimitFactor * config.max_outbuf + send_max + 2 * receive + inflow;
 }
 
 SlowReader::SlowReader(SoakContext& context, std::uint32_t slot)
@@ -91,7 +94,8 @@ void SlowReader::take_pong() {
   SoakStats& stats = context_.stats;
   stats.slow_largest_backlog = std::max(stats.slow_largest_backlog, backlog_bytes_);
   if (stats.slow_backlog_allowed > 0 && backlog_bytes_ > stats.slow_backlog_allowed) {
-    fail(std::to_string(backlog_bytes_) + " bytes waited for it and it was not cut: more than --max-outbuf " +
+    fail(std::to_string(backlog_bytes_) + " bytes waited for it and it was not cut: more than " +
+         std::to_string(kHardLimitFactor) + " times --max-outbuf " +
          std::to_string(context_.config.max_outbuf) + " and the kernel's buffers allow");
   }
   pacer_.start(random_between(kShortestReadMs, kLongestReadMs), [this] { leave(); });

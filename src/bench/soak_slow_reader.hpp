@@ -9,7 +9,7 @@
 namespace uvchat::bench {
 
 // Registers, joins the flood room (so that plenty is sent to it besides the
-// users' DMs) and reads nothing for 10 to 40 s. Then it reads again, and
+// users' DMs) and reads nothing for 15 to 50 s. Then it reads again, and
 // --slow-reader-wait ms later sends a ping: the bytes read before the pong
 // are the backlog, which must stay within backlog_allowed(). A server that
 // enforces --max-outbuf has cut it long before (`server:error too-slow` if
@@ -26,10 +26,11 @@ class SlowReader final : public IdentityClient {
  public:
   SlowReader(SoakContext& context, std::uint32_t slot);
 
-  // How large a backlog may be without a cut: the server's --max-outbuf,
-  // the kernel's share (the server's send buffer at its largest and the
-  // reader's receive buffer, from /proc/sys/net/ipv4), and what may arrive
-  // while the reader catches up. 0 when the limit is not checked.
+  // How large a backlog may be without a cut: the server's hard limit
+  // (eight times --max-outbuf; the soft one, --max-outbuf for 5 s, is not
+  // checked), the kernel's share (the server's send buffer at its largest
+  // and the reader's receive buffer, from /proc/sys/net/ipv4), and what may
+  // arrive while the reader catches up. 0 when the limit is not checked.
   static std::uint64_t backlog_allowed(const SoakConfig& config);
 
  private:

@@ -1,6 +1,5 @@
 #include "soak_user.hpp"
 
-#include "driver.hpp"
 #include "report.hpp"
 
 namespace uvchat::bench {
@@ -44,6 +43,8 @@ void SoakUser::act() {
     leave();
     return;
   }
+  // Of every 100 actions: 55 DMs, 15 room lines, 3 broadcasts, 20 pings,
+  // 4 history queries and 3 questions.
   const std::uint64_t roll = random_between(0, 99);
   if (roll < 55) {
     send_dm();

@@ -11,7 +11,8 @@ RingBuffer::RingBuffer(std::size_t capacity) : capacity_(capacity) { assert(capa
 std::size_t RingBuffer::tail() const { return (head_ + size_) % capacity_; }
 
 std::span<char> RingBuffer::writable() {
-  if (!storage_) storage_ = std::make_unique<char[]>(capacity_);
+  // Not zeroed: every byte is written by a read before it is looked at.
+  if (!storage_) storage_ = std::make_unique_for_overwrite<char[]>(capacity_);
   if (full()) return {};
   const std::size_t start = tail();
   const std::size_t end = (start < head_) ? head_ : capacity_;

@@ -113,7 +113,7 @@ std::uint64_t Hub::reserve_slot(Session& session) {
 
 void Hub::fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out) {
   Session* session = find_session(id);
-  if (session == nullptr) return;
+  if (session == nullptr || session->expired) return;
   for (Slot& slot : session->outbox) {
     if (slot.awaiting != ticket) continue;
     slot.awaiting = 0;
@@ -203,8 +203,10 @@ void Hub::note_activity(SessionId id, Monotonic now) {
 }
 
 void Hub::tick(Monotonic now, Effects& out) {
+  // Everyone was told `shutdown` and is being closed; nobody else expires.
+  if (stopping_) return;
   for (auto& [id, session] : sessions_) {
-    if (session.expired) continue;
+    if (session.expired || session.leaving) continue;
     const bool unregistered = session.user == nullptr && session.verifying == nullptr;
     if (unregistered && config_.register_timeout.count() > 0 &&
         now - session.connected_at >= config_.register_timeout) {
@@ -225,10 +227,12 @@ void Hub::tick(Monotonic now, Effects& out) {
 // it is closing, and will not get those answers.
 void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& out) {
   session.expired = true;
+  session.outbox.clear();
   emit_send(id, make_payload(formatter_.error(ErrorCode::kIdleTimeout, {}, why)), out);
   push_close(id, out);
   log(LogLevel::kInfo, "session " + std::to_string(id) + " from " + session.peer + ": " + std::string(why),
       out);
+  take_offline(id, session, out);
 }
 
 bool Hub::allow_registration(Session& session) {
@@ -353,7 +357,8 @@ void Hub::on_password_hashed(SessionId id, std::string_view name, std::string ha
   release_name(id, name, out);
   Session* session = find_session(id);
   const auto found = users_.find(name);
-  if (session == nullptr || stopping_ || found == users_.end()) return;
+  // A session that timed out while the hash was made is closing: no welcome.
+  if (session == nullptr || session->expired || stopping_ || found == users_.end()) return;
   User& user = found->second;
   complete_register(*session, id, user.name, now, out);
   if (hash.empty()) {
@@ -371,7 +376,7 @@ void Hub::on_password_checked(SessionId id, std::string_view name, bool matches,
   release_name(id, name, out);
   Session* session = find_session(id);
   const auto found = users_.find(name);
-  if (session == nullptr || stopping_) return;
+  if (session == nullptr || session->expired || stopping_) return;
   if (found != users_.end() && matches) {
     complete_register(*session, id, found->second.name, now, out);
   } else if (found != users_.end()) {
@@ -459,12 +464,16 @@ void Hub::on_ack(const StoreAck& ack, Effects& out) {
 }
 
 void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
+  // The session may have said `server:exit` since: the replay still goes
+  // out, before its `bye`.
   Session* session = find_session(fetched.session);
-  if (session == nullptr || session->user == nullptr || session->user->name != fetched.user) return;
-  User& user = *session->user;
-  // On failure the DMs are still in the store, undelivered: they still count.
+  const auto found = users_.find(fetched.user);
+  if (session == nullptr || found == users_.end()) return;
+  User& user = found->second;
+  // On failure the DMs are still in the store, undelivered: they still
+  // count. Those queued since the fetch was asked count as well.
   if (fetched.ok) {
-    user.queued = 0;
+    user.queued -= std::min(user.queued, fetched.messages.size());
   } else {
     log(LogLevel::kError, "could not read the queued messages for " + user.name, out);
   }
@@ -639,6 +648,10 @@ void Hub::on_help(SessionId id, Effects& out) {
 void Hub::on_exit(SessionId id, Effects& out) {
   send(id, make_payload(formatter_.event("bye", {})), out);
   push_session_effect(EffectKind::kPauseInput, id, out);
+  sessions_.at(id).leaving = true;
+  // From `bye` on the user is offline: a DM now is queued, not sent after
+  // `bye` to a client that may stop reading there.
+  take_offline(id, sessions_.at(id), out);
   end_of_input(id, out);
 }
 
@@ -663,14 +676,19 @@ void Hub::announce_presence(User& user, std::string_view event, Effects& out) {
 void Hub::disconnect(SessionId id, Effects& out) {
   const auto found = sessions_.find(id);
   if (found == sessions_.end()) return;
-  User* user = found->second.user;
   if (User* verifying = found->second.verifying; verifying != nullptr && verifying->verifying == id) {
     verifying->verifying = 0;
   }
+  take_offline(id, found->second, out);
   forget_address(found->second.ip);
   sessions_.erase(found);
-  if (user == nullptr || stopping_) return;
+}
 
+// The session stays (answers it is owed still go out) but its user is
+// offline: out of its rooms, told to nobody, and its DMs are queued.
+void Hub::take_offline(SessionId id, Session& session, Effects& out) {
+  User* user = std::exchange(session.user, nullptr);
+  if (user == nullptr || stopping_) return;
   // The user is still in its rooms here, so presence by rooms finds its
   // room-mates; `offline` goes before the `left` lines.
   announce_presence(*user, "offline", out);
@@ -685,6 +703,7 @@ void Hub::shutdown(Effects& out) {
   // Straight out, ahead of anything still awaited: no answer comes now.
   const Payload line = make_payload(formatter_.event("shutdown", {}));
   for (const auto& [id, session] : sessions_) {
+    if (session.expired) continue;  // told idle-timeout, and closing
     emit_send(id, line, out);
     push_close(id, out);
   }

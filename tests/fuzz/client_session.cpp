@@ -51,11 +51,7 @@ void Transcript::on_line(std::string_view line) {
   const std::string_view body = without_line_end(line);
   check(protocol::is_valid_utf8(body), "a line sent is not UTF-8", body);
   check(has_no_control_bytes(body), "a line sent holds a control byte", body);
-  check(!said_farewell_ || tolerate_tmp, "a line after shutdown or idle-timeout", body);
-  if (tolerate_tmp && said_farewell_) {
-    if (body.starts_with("server:welcome ")) name_ = std::string(body.substr(15));
-    return;
-  }
+  check(!said_farewell_, "a line after shutdown, bye or idle-timeout", body);
   check(body.starts_with('[') || body.starts_with("server:"), "a line that is neither chat nor server", body);
   if (replays_due_ > 0) {
     on_replay_line(body);
@@ -101,7 +97,9 @@ void Transcript::on_live_line(std::string_view line) {
   } else if (line.starts_with("server:history ")) {
     on_count(last_word(line));
     check(replays_due_ <= protocol::kMaxHistoryCount, "a history longer than 500", line);
-  } else if (is_farewell(line)) {
+  } else if (is_farewell(line) || line == "server:bye") {
+    // Nothing follows bye: the session closes once it has every answer
+    // it asked for, and they all come before bye.
     said_farewell_ = true;
   }
 }

@@ -23,7 +23,9 @@ class Transcript {
   void on_line(std::string_view line);
 
   bool welcomed() const { return !name_.empty(); }
-  bool tolerate_tmp = false;
+  // Welcomed, and not told bye or idle-timeout since: from those on, the
+  // user is offline even while its connection is still closing.
+  bool online() const { return welcomed() && !said_farewell_; }
   const std::string& name() const { return name_; }
   // True while lines promised by a count (queued-messages, history) are due.
   bool owes_lines() const { return awaiting_queued_count_ || replays_due_ > 0; }
@@ -39,7 +41,7 @@ class Transcript {
   std::string name_;                    // from server:welcome
   bool awaiting_queued_count_ = false;  // welcome was the last line
   std::size_t replays_due_ = 0;         // replayed lines still to come
-  bool said_farewell_ = false;          // shutdown or idle-timeout was the last line
+  bool said_farewell_ = false;          // shutdown, bye or idle-timeout was the last line
 };
 
 struct RegisterAttempt {
@@ -62,7 +64,6 @@ struct ClientSession {
   bool reading() const { return live() && !paused; }
 
   chat::SessionId id;
-  bool expired_tmp = false;
   std::string ip;
   protocol::RingBuffer input;
   protocol::Framer framer;
@@ -73,6 +74,7 @@ struct ClientSession {
   bool refused = false;        // closed by Hub::connect itself
   bool closed = false;         // the hub sent kClose
   bool disconnected = false;   // Hub::disconnect was called
+  bool exited = false;         // handed server:exit while registered
   RegisterAttempt last_register;
   std::set<std::string> rooms;  // folded; the rooms it joined, while registered
   std::set<chat::MessageId> dms_received;

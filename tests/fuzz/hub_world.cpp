@@ -27,7 +27,7 @@ struct Tally {
 
   void add(const ClientSession& session) {
     ++sessions;
-    if (session.transcript.welcomed()) ++online;
+    if (session.transcript.online() && !session.exited) ++online;
     rooms.insert(session.rooms.begin(), session.rooms.end());
   }
 };
@@ -301,6 +301,12 @@ void HubWorld::hand_over(ClientSession& session, const protocol::Command& comman
 // The rooms a registered session is in, as its joins and leaves say.
 void HubWorld::note_command(ClientSession& session, const protocol::Command& command, bool was_registered) {
   if (!was_registered || !session.live()) return;
+  // The user is offline from server:exit on, though its bye may wait.
+  if (command.kind == protocol::CommandKind::kExit) {
+    session.exited = true;
+    session.rooms.clear();
+  }
+  if (session.exited) return;
   if (command.kind == protocol::CommandKind::kJoin) session.rooms.insert(protocol::fold_case(command.target));
   if (command.kind == protocol::CommandKind::kLeave) session.rooms.erase(protocol::fold_case(command.target));
 }
@@ -325,13 +331,9 @@ void HubWorld::on_send(const chat::Effect& effect) {
   ClientSession& session = known(effect.session, "a send");
   check(effect.payload != nullptr, "a send without payload");
   const std::string& payload = *effect.payload;
-  // TEMPORARY: known findings (sends after idle-timeout) tolerated.
-  if (silenced_ && payload.starts_with("server:error idle-timeout")) return;
-  if (payload.starts_with("server:error idle-timeout")) session.expired_tmp = true;
   check(!silenced_, "a send after shutdown", payload);
   check(!session.disconnected, "a send after disconnect", payload);
-  check(!session.closed || session.expired_tmp, "a send after close", payload);
-  if (session.expired_tmp) session.transcript.tolerate_tmp = true;
+  check(!session.closed, "a send after close", payload);
   check(!payload.empty() && payload.back() == '\n', "a payload that is not whole lines", payload);
   for (std::size_t start = 0; start < payload.size();) {
     const std::size_t end = payload.find('\n', start);

@@ -38,6 +38,14 @@ class LimitsFixture {
     hub_.disconnect(id, effects_);
     collect();
   }
+  void shutdown() {
+    hub_.shutdown(effects_);
+    collect();
+  }
+  void password_hashed(SessionId id, const std::string& name) {
+    hub_.on_password_hashed(id, name, "$argon2id$fake", chat::TimePoint{}, effects_);
+    collect();
+  }
 
   // Everything sent to `id` since last asked, and "<closed>" for a close.
   std::vector<std::string> take(SessionId id) { return std::exchange(lines_[id], {}); }
@@ -140,4 +148,41 @@ TEST_CASE("A connection silent past the idle timeout is closed; any line keeps i
   }
   CHECK(hub.take(1) == Lines(5, "server:pong"));
   CHECK(hub.take(2) == Lines{"server:error idle-timeout nothing received for 10 s", "<closed>"});
+}
+
+// Found by fuzz_hub: the sweep timer still ticks during the shutdown grace.
+TEST_CASE("No timeout fires once the server is shutting down", "[hub][limits][shutdown]") {
+  LimitsFixture hub(config_with([](chat::HubConfig& c) {
+    c.register_timeout = seconds(30);
+    c.idle_timeout = seconds(10);
+  }));
+  hub.connect(1, "10.0.0.1", Monotonic{0});
+  hub.connect(2, "10.0.0.2", Monotonic{0});
+  hub.send(2, "server:register bob", Monotonic{0});
+  hub.take(2);
+
+  hub.shutdown();
+  CHECK(hub.take(1) == Lines{"server:shutdown", "<closed>"});
+  CHECK(hub.take(2) == Lines{"server:shutdown", "<closed>"});
+  hub.tick(Monotonic{60'000});
+  CHECK(hub.take(1).empty());
+  CHECK(hub.take(2).empty());
+}
+
+// Found by fuzz_hub: the hash of a new password came back for a session
+// that had meanwhile been closed for silence, and it was welcomed.
+TEST_CASE("A session that times out while its password is hashed is not welcomed", "[hub][limits]") {
+  LimitsFixture hub(config_with([](chat::HubConfig& c) { c.idle_timeout = seconds(10); }));
+  hub.connect(1, "10.0.0.1", Monotonic{0});
+  hub.send(1, "server:register bo secret1", Monotonic{0});
+  CHECK(hub.take(1).empty());
+  hub.tick(Monotonic{10'000});
+  CHECK(hub.take(1) == Lines{"server:error idle-timeout nothing received for 10 s", "<closed>"});
+
+  hub.password_hashed(1, "bo");
+  CHECK(hub.take(1).empty());
+  hub.disconnect(1);
+  hub.connect(2, "10.0.0.2", Monotonic{11'000});
+  hub.send(2, "server:register bo", Monotonic{11'000});
+  CHECK(hub.take(2) == Lines{"server:welcome bo"});
 }

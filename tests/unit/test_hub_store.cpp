@@ -391,6 +391,36 @@ TEST_CASE("A session that is done closes only once the answers owed to it are se
   CHECK(server.hub().online_count() == 0);
 }
 
+// A client may stop reading at bye: a DM sent after it would count as
+// delivered and be lost. So the user is offline from server:exit on.
+TEST_CASE("From server:exit on, a user is offline while its owed answers go out", "[hub][store][order]") {
+  HubFixture server;
+  const SessionId alice = server.sign_in("alice");
+  const SessionId carol = server.sign_in("carol");
+  server.send(alice, "server:join #team");
+  server.send(carol, "server:join #team");
+  register_and_leave(server, "bob");
+  server.forget();
+  server.hold_store_results();
+  server.send(alice, "bob: hi");
+  server.send(alice, "server:exit");
+  CHECK(server.lines(carol) == Lines{"server:offline alice", "server:left #team alice"});
+  CHECK(server.hub().online_count() == 1);
+
+  server.send(carol, "alice: are you there?");
+  server.send(carol, "#team: anyone?");
+  server.send(carol, "*: all");
+  server.send(carol, "server:who");
+  server.release_all_store_results();
+  CHECK(server.lines(alice) == Lines{"server:queued bob", "server:bye", kClosed});
+  CHECK(server.lines(carol) == Lines{"server:queued alice", "server:users carol"});
+
+  const SessionId alice_again = server.new_session();
+  server.send(alice_again, "server:register alice");
+  server.release_all_store_results();
+  CHECK(server.lines(alice_again)[1] == "server:queued-messages 1");
+}
+
 TEST_CASE("A session that closes its side during a password check gets the answer first",
           "[hub][password][order]") {
   HubFixture server;

@@ -124,7 +124,8 @@ class Hub {
     Monotonic connected_at{0};
     Monotonic last_activity{0};
     bool expired = false;       // told idle-timeout; the close is under way
-    User* user = nullptr;       // null until registered
+    bool leaving = false;       // said server:exit; closes once answered
+    User* user = nullptr;       // null until registered, and once leaving
     User* verifying = nullptr;  // a password check is under way for this user
     std::deque<Slot> outbox;    // empty while nothing is awaited
     bool input_ended = false;   // close once the outbox is empty
@@ -165,6 +166,7 @@ class Hub {
   void on_members(SessionId id, std::string_view room_name, Effects& out);
   void on_help(SessionId id, Effects& out);
   void on_exit(SessionId id, Effects& out);
+  void take_offline(SessionId id, Session& session, Effects& out);
 
   void send_error(SessionId id, protocol::ErrorCode code, std::string_view subject, std::string_view detail,
                   Effects& out);

@@ -305,7 +305,7 @@ void Hub::on_register(Session& session, SessionId id, const protocol::Command& c
   auto [it, is_new] = users_.try_emplace(std::string(command.target));
   User& user = it->second;
   if (is_new) user.name = std::string(command.target);
-  if (user.session != 0 || user.verifying != 0) {
+  if (user.session != 0 || user.verifying != 0 || user.departing != 0) {
     send_error(id, ErrorCode::kNameTaken, user.name, {}, out);
     return;
   }
@@ -468,7 +468,7 @@ void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
   // out, before its `bye`.
   Session* session = find_session(fetched.session);
   const auto found = users_.find(fetched.user);
-  if (session == nullptr || found == users_.end()) return;
+  if (session == nullptr || session->expired || found == users_.end()) return;
   User& user = found->second;
   // On failure the DMs are still in the store, undelivered: they still
   // count. Those queued since the fetch was asked count as well.
@@ -648,10 +648,15 @@ void Hub::on_help(SessionId id, Effects& out) {
 void Hub::on_exit(SessionId id, Effects& out) {
   send(id, make_payload(formatter_.event("bye", {})), out);
   push_session_effect(EffectKind::kPauseInput, id, out);
-  sessions_.at(id).leaving = true;
+  Session& session = sessions_.at(id);
+  session.leaving = true;
+  if (session.user != nullptr && !session.outbox.empty()) {
+    session.departing = session.user;
+    session.user->departing = id;
+  }
   // From `bye` on the user is offline: a DM now is queued, not sent after
   // `bye` to a client that may stop reading there.
-  take_offline(id, sessions_.at(id), out);
+  take_offline(id, session, out);
   end_of_input(id, out);
 }
 
@@ -678,6 +683,9 @@ void Hub::disconnect(SessionId id, Effects& out) {
   if (found == sessions_.end()) return;
   if (User* verifying = found->second.verifying; verifying != nullptr && verifying->verifying == id) {
     verifying->verifying = 0;
+  }
+  if (User* departing = found->second.departing; departing != nullptr && departing->departing == id) {
+    departing->departing = 0;
   }
   take_offline(id, found->second, out);
   forget_address(found->second.ip);

@@ -376,7 +376,8 @@ void HubWorld::on_chat(const ClientSession& session, std::string_view line) {
 void HubWorld::on_welcome(ClientSession& session) {
   const std::string& name = session.transcript.name();
   for (const auto& [id, other] : sessions_) {
-    if (&other == &session || !other.live() || !other.transcript.welcomed()) continue;
+    // One that said exit holds its name until its bye.
+    if (&other == &session || !other.live() || !other.transcript.online()) continue;
     check(!same_name(other.transcript.name(), name), "a name online on two sessions", name);
   }
   const RegisterAttempt& attempt = session.last_register;

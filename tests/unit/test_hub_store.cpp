@@ -421,6 +421,29 @@ TEST_CASE("From server:exit on, a user is offline while its owed answers go out"
   CHECK(server.lines(alice_again)[1] == "server:queued-messages 1");
 }
 
+// Found by fuzz_hub: otherwise both sessions could be sent the queued DMs.
+TEST_CASE("A name that said server:exit is not free until its answers are out", "[hub][store][order]") {
+  HubFixture server;
+  register_and_leave(server, "alice");
+  const SessionId bob = server.sign_in("bob");
+  server.send(bob, "alice: while you were out");
+  server.release_all_store_results();
+  server.hold_store_results();
+  const SessionId alice = server.new_session();
+  server.send(alice, "server:register alice");
+  server.send(alice, "server:exit");
+  const SessionId again = server.new_session();
+  server.send(again, "server:register alice");
+  CHECK(server.lines(again) == Lines{"server:error name-taken alice"});
+
+  server.release_all_store_results();
+  CHECK(server.lines(alice) == Lines{"server:welcome alice", "server:queued-messages 1",
+                                     "[2023-11-14 22:13:20] bob: while you were out", "server:bye", kClosed});
+  server.send(again, "server:register alice");
+  server.release_all_store_results();
+  CHECK(server.lines(again) == Lines{"server:welcome alice", "server:queued-messages 0"});
+}
+
 TEST_CASE("A session that closes its side during a password check gets the answer first",
           "[hub][password][order]") {
   HubFixture server;

@@ -99,6 +99,7 @@ class Hub {
     std::string password_hash;  // empty: none
     SessionId session = 0;
     SessionId verifying = 0;  // a session proving or setting its password
+    SessionId departing = 0;  // a session that said exit and awaits answers
     std::vector<Room*> rooms;
     std::size_t queued = 0;  // undelivered DMs in the store, as far as the hub knows
   };
@@ -126,6 +127,9 @@ class Hub {
     bool expired = false;       // told idle-timeout; the close is under way
     bool leaving = false;       // said server:exit; closes once answered
     User* user = nullptr;       // null until registered, and once leaving
+    // The user it was, while leaving with answers owed: the name is not
+    // free until they are out, so that its queued DMs go to one session.
+    User* departing = nullptr;
     User* verifying = nullptr;  // a password check is under way for this user
     std::deque<Slot> outbox;    // empty while nothing is awaited
     bool input_ended = false;   // close once the outbox is empty

@@ -1,5 +1,10 @@
 #include "uvchat/net/connection.hpp"
 
+#include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -17,6 +22,10 @@ constexpr std::size_t kMaxBuffersPerWrite = 64;
 // How long a closing connection may take to take its last lines.
 constexpr std::uint64_t kDrainTimeoutMs = 5000;
 
+// A busy connection asks the kernel what the client acknowledged once this
+// many DMs wait for it, and not at every write; the sweep asks once a second.
+constexpr std::size_t kReleaseBatch = 128;
+
 }  // namespace
 
 // A uv_write in flight holds references to the payloads it writes, so a
@@ -26,6 +35,8 @@ struct Connection::WriteRequest {
   Connection* connection = nullptr;
   std::vector<Outgoing> entries;
   std::size_t bytes = 0;
+  std::uint64_t start = 0;     // stream offset of its first byte
+  std::size_t first_skip = 0;  // bytes of entries[0] written before it
 };
 
 Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimits& limits)
@@ -103,14 +114,14 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
 }
 
 void Connection::send(chat::Payload payload, chat::MessageId message) {
-  if (state_ == State::kClosing || too_slow_ || payload->empty()) return;
+  if (state_ == State::kClosing || state_ == State::kCutting || too_slow_ || payload->empty()) return;
   pending_bytes_ += payload->size();
   output_.push_back(Outgoing{std::move(payload), message});
   server_.schedule_flush(*this);
 }
 
 void Connection::check_output_limit(std::uint64_t now_ms) {
-  if (max_outbuf_ == 0 || too_slow_ || state_ == State::kClosing) return;
+  if (max_outbuf_ == 0 || too_slow_ || state_ == State::kCutting || state_ == State::kClosing) return;
   if (pending_bytes_ <= max_outbuf_) {
     over_limit_ = false;
     return;
@@ -139,10 +150,111 @@ void Connection::close_after_flush() {
 
 void Connection::close_now() {
   if (state_ == State::kClosing) return;
+  release_all();
   state_ = State::kClosing;
   output_.clear();
   pending_bytes_ = 0;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+void Connection::abort(std::string_view last_words) {
+  if (state_ == State::kClosing) return;
+  release_acknowledged();
+  // Only between lines: a write in flight or a line half written would
+  // have the words land inside a line.
+  if (!last_words.empty() && write_in_flight_ == nullptr && output_offset_ == 0) {
+    uv_buf_t buffer =
+        uv_buf_init(const_cast<char*>(last_words.data()), static_cast<unsigned int>(last_words.size()));
+    uv_try_write(stream(), &buffer, 1);
+  }
+  unacknowledged_.clear();
+  state_ = State::kClosing;
+  output_.clear();
+  pending_bytes_ = 0;
+  if (uv_tcp_close_reset(&tcp_, on_close) != 0) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+void Connection::begin_cut(std::uint64_t now_ms) {
+  if (state_ == State::kClosing || state_ == State::kCutting) return;
+  state_ = State::kCutting;
+  update_reading();
+  cut_deadline_ = now_ms + kCutWaitMs;
+}
+
+bool Connection::cut_settled(std::uint64_t now_ms) const {
+  return now_ms >= cut_deadline_ || bytes_sent_unacknowledged() == 0;
+}
+
+void Connection::note_in_kernel(std::uint64_t end, chat::MessageId message) {
+  unacknowledged_.push_back(InKernel{end, message});
+}
+
+std::uint64_t Connection::bytes_in_kernel() const {
+  if (write_in_flight_ == nullptr) return written_;
+  // libuv writes a request in pieces; what it has not written yet is the
+  // stream's write queue (one request at a time here).
+  const std::size_t unwritten = uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+  return written_ + (write_in_flight_->bytes - std::min(unwritten, write_in_flight_->bytes));
+}
+
+// SIOCOUTQ is what the socket holds that the peer has not acknowledged,
+// sent or not. Where it cannot be asked, every byte in the kernel counts.
+std::uint64_t Connection::bytes_acknowledged() const {
+  const std::uint64_t in_kernel = bytes_in_kernel();
+#ifdef SIOCOUTQ
+  uv_os_fd_t fd = -1;
+  int unacknowledged = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0 &&
+      ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged >= 0) {
+    return in_kernel - std::min<std::uint64_t>(in_kernel, static_cast<std::uint64_t>(unacknowledged));
+  }
+#endif
+  return in_kernel;
+}
+
+// SIOCOUTQNSD is the part of SIOCOUTQ not sent yet.
+std::uint64_t Connection::bytes_sent_unacknowledged() const {
+#if defined(SIOCOUTQ) && defined(SIOCOUTQNSD)
+  uv_os_fd_t fd = -1;
+  int unacknowledged = 0;
+  int unsent = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0 &&
+      ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && ::ioctl(fd, SIOCOUTQNSD, &unsent) == 0 &&
+      unacknowledged > unsent) {
+    return static_cast<std::uint64_t>(unacknowledged - unsent);
+  }
+#endif
+  return 0;
+}
+
+void Connection::release_acknowledged() {
+  if (unacknowledged_.empty() && write_in_flight_ == nullptr) return;
+  release_up_to(bytes_acknowledged());
+}
+
+void Connection::release_up_to(std::uint64_t acknowledged) {
+  auto first_unacknowledged = unacknowledged_.begin();
+  while (first_unacknowledged != unacknowledged_.end() && first_unacknowledged->end <= acknowledged) {
+    server_.on_delivered(first_unacknowledged->message);
+    ++first_unacknowledged;
+  }
+  unacknowledged_.erase(unacknowledged_.begin(), first_unacknowledged);
+  if (write_in_flight_ == nullptr) return;
+  // DMs of the write in flight, when the client acknowledged them before
+  // it ended (or before an abort cancels it): reported now, and not again.
+  std::uint64_t end = write_in_flight_->start - write_in_flight_->first_skip;
+  for (Outgoing& entry : write_in_flight_->entries) {
+    end += entry.bytes->size();
+    if (end > acknowledged) break;
+    if (entry.message == 0) continue;
+    server_.on_delivered(entry.message);
+    entry.message = 0;
+  }
+}
+
+void Connection::release_all() {
+  for (const InKernel& sent : unacknowledged_) server_.on_delivered(sent.message);
+  unacknowledged_.clear();
 }
 
 void Connection::on_close(uv_handle_t* handle) {
@@ -161,17 +273,20 @@ void Connection::drop_written(std::size_t bytes) {
     const std::size_t left_in_front = output_.front().bytes->size() - output_offset_;
     if (bytes < left_in_front) {
       output_offset_ += bytes;
+      written_ += bytes;
       return;
     }
     bytes -= left_in_front;
-    if (output_.front().message != 0) server_.on_delivered(output_.front().message);
+    written_ += left_in_front;
+    if (output_.front().message != 0) note_in_kernel(written_, output_.front().message);
     output_.pop_front();
     output_offset_ = 0;
   }
 }
 
 void Connection::flush() {
-  if (state_ == State::kClosing || write_in_flight_) return;
+  if (state_ == State::kClosing || state_ == State::kCutting || write_in_flight_ != nullptr) return;
+  if (unacknowledged_.size() >= kReleaseBatch) release_acknowledged();
   if (!output_.empty()) {
     std::array<uv_buf_t, kMaxBuffersPerWrite> buffers;
     const std::size_t count = std::min(output_.size(), buffers.size());
@@ -198,6 +313,8 @@ void Connection::flush() {
 void Connection::submit_write() {
   auto* request = new WriteRequest;
   request->connection = this;
+  request->start = written_;
+  request->first_skip = output_offset_;
   std::array<uv_buf_t, kMaxBuffersPerWrite> buffers;
   const std::size_t count = std::min(output_.size(), buffers.size());
   for (std::size_t i = 0; i < count; ++i) {
@@ -218,19 +335,22 @@ void Connection::submit_write() {
     server_.on_connection_lost(*this);
     return;
   }
-  write_in_flight_ = true;
+  write_in_flight_ = request;
 }
 
 void Connection::on_write(uv_write_t* raw, int status) {
   auto* request = static_cast<WriteRequest*>(raw->data);
   Connection* self = request->connection;
-  self->write_in_flight_ = false;
+  self->write_in_flight_ = nullptr;
   self->pending_bytes_ -= std::min(self->pending_bytes_, request->bytes);
   if (status == 0) {
     self->note_progress();
+    std::uint64_t end = request->start - request->first_skip;
     for (const Outgoing& entry : request->entries) {
-      if (entry.message != 0) self->server_.on_delivered(entry.message);
+      end += entry.bytes->size();
+      if (entry.message != 0) self->note_in_kernel(end, entry.message);
     }
+    self->written_ += request->bytes;
   }
   delete request;
   if (self->state_ == State::kClosing) return;

@@ -14,6 +14,7 @@ constexpr unsigned int kKeepAliveDelaySeconds = 60;
 constexpr std::uint64_t kSweepIntervalMs = 1000;
 constexpr std::uint64_t kRetentionFirstRunMs = 10'000;
 constexpr std::uint64_t kThrottleTickMs = 5;
+constexpr std::uint64_t kCutTickMs = 20;
 constexpr std::uint64_t kRetentionIntervalMs = 24 * 60 * 60 * 1000;
 
 protocol::Command command_from_frame(const protocol::Frame& frame) {
@@ -61,6 +62,7 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
   uv_timer_init(loop_, &grace_timer_);
   uv_timer_init(loop_, &retention_timer_);
   uv_timer_init(loop_, &throttle_timer_);
+  uv_timer_init(loop_, &cut_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   for (uv_handle_t* handle : own_handles()) handle->data = this;
@@ -69,8 +71,8 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
 std::vector<uv_handle_t*> Server::own_handles() {
   return {reinterpret_cast<uv_handle_t*>(&flush_handle_),   reinterpret_cast<uv_handle_t*>(&sweep_timer_),
           reinterpret_cast<uv_handle_t*>(&grace_timer_),    reinterpret_cast<uv_handle_t*>(&retention_timer_),
-          reinterpret_cast<uv_handle_t*>(&throttle_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
-          reinterpret_cast<uv_handle_t*>(&sigterm_)};
+          reinterpret_cast<uv_handle_t*>(&throttle_timer_), reinterpret_cast<uv_handle_t*>(&cut_timer_),
+          reinterpret_cast<uv_handle_t*>(&sigint_),         reinterpret_cast<uv_handle_t*>(&sigterm_)};
 }
 
 Server::~Server() = default;
@@ -174,6 +176,9 @@ void Server::take_waiting_lines(Connection& connection) {
 }
 
 void Server::process_lines(Connection& connection) {
+  // A registration reads the queue from the store: the store must know of
+  // every DM delivered before it does.
+  report_delivered();
   const auto now = protocol::Clock::now();
   protocol::Frame frame;
   while (connection.takes_input()) {
@@ -201,10 +206,12 @@ void Server::on_end_of_input(Connection& connection) {
   apply_effects();
 }
 
+// A broken connection is reset: DMs its client did not acknowledge stay
+// queued in the store.
 void Server::on_connection_lost(Connection& connection) {
   hub_.disconnect(connection.id(), effects_);
   apply_effects();
-  connection.close_now();
+  connection.abort();
 }
 
 void Server::on_closed(Connection& connection) {
@@ -390,8 +397,7 @@ void Server::release_throttled() {
 }
 
 // A client that does not read what it is sent would make the server hold
-// it all. Past --max-outbuf it is cut; DMs that had not reached its socket
-// are still undelivered in the store and come back at its next registration.
+// it all. Past --max-outbuf it is cut.
 void Server::cut_too_slow() {
   std::vector<chat::SessionId> ids;
   ids.swap(too_slow_);
@@ -403,12 +409,45 @@ void Server::cut_too_slow() {
                              std::to_string(connection.pending_bytes()) + " bytes of output waiting, over " +
                              std::to_string(config_.max_outbuf) + " (--max-outbuf); closed");
     // Best effort: its socket buffer is most likely full.
-    const std::string notice =
-        "server:error too-slow more than " + std::to_string(config_.max_outbuf) + " bytes waiting\n";
-    uv_buf_t buffer = uv_buf_init(const_cast<char*>(notice.data()), static_cast<unsigned int>(notice.size()));
-    uv_try_write(connection.stream(), &buffer, 1);
-    on_connection_lost(connection);
+    cut(connection,
+        "server:error too-slow more than " + std::to_string(config_.max_outbuf) + " bytes waiting\n");
   }
+}
+
+// The end is a reset, which drops what the kernel holds for the client as
+// well: DMs it had not acknowledged are still undelivered in the store and
+// come back at its next registration, and those it had are not. The
+// session ends only then, so that registering the name again (which reads
+// the queue) waits for the store to know which is which.
+void Server::cut(Connection& connection, std::string last_words) {
+  if (connection.state() == Connection::State::kCutting || connection.state() == Connection::State::kClosing)
+    return;
+  connection.begin_cut(uv_now(loop_));
+  cutting_.push_back(Cut{connection.id(), std::move(last_words)});
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&cut_timer_))) {
+    uv_timer_start(&cut_timer_, on_cut_timer, kCutTickMs, kCutTickMs);
+  }
+}
+
+void Server::on_cut_timer(uv_timer_t* handle) { static_cast<Server*>(handle->data)->finish_cuts(); }
+
+void Server::finish_cuts() {
+  const std::uint64_t now = uv_now(loop_);
+  std::vector<Cut> waiting;
+  waiting.swap(cutting_);
+  for (Cut& pending : waiting) {
+    const auto found = connections_.find(pending.id);
+    if (found == connections_.end() || found->second->state() != Connection::State::kCutting) continue;
+    Connection& connection = *found->second;
+    if (!connection.cut_settled(now)) {
+      cutting_.push_back(std::move(pending));
+      continue;
+    }
+    hub_.disconnect(pending.id, effects_);
+    apply_effects();
+    connection.abort(pending.last_words);
+  }
+  if (cutting_.empty()) uv_timer_stop(&cut_timer_);
 }
 
 void Server::resume_inputs() {
@@ -448,11 +487,12 @@ void Server::sweep() {
   hub_.tick(loop_time(), effects_);
   apply_effects();
   const std::uint64_t now = uv_now(loop_);
-  for (auto& [id, connection] : connections_) connection->check_output_limit(now);
   for (auto& [id, connection] : connections_) {
+    connection->check_output_limit(now);
+    if (connection->awaits_acknowledgement()) connection->release_acknowledged();
     if (connection->state() == Connection::State::kDraining && connection->drain_deadline() <= now) {
       log(LogLevel::kInfo, "connection " + std::to_string(id) + " did not take its last lines in time");
-      connection->close_now();
+      cut(*connection, {});
     }
   }
 }
@@ -465,7 +505,7 @@ void Server::on_signal(uv_signal_t* handle, int signal) {
 void Server::stop() {
   if (stopping_) {
     log(LogLevel::kWarn, "stopping now");
-    for (auto& [id, connection] : connections_) connection->close_now();
+    for (auto& [id, connection] : connections_) connection->abort();
     finish_if_stopped();
     return;
   }
@@ -482,7 +522,7 @@ void Server::on_grace_over(uv_timer_t* handle) {
   auto* self = static_cast<Server*>(handle->data);
   log(LogLevel::kWarn,
       std::to_string(self->connections_.size()) + " clients did not take their last lines in time");
-  for (auto& [id, connection] : self->connections_) connection->close_now();
+  for (auto& [id, connection] : self->connections_) connection->abort();
 }
 
 void Server::finish_if_stopped() {

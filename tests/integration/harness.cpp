@@ -485,6 +485,11 @@ void LinePeer::send(std::string_view bytes) {
   }
 }
 
+bool LinePeer::try_send(std::string_view bytes) {
+  const ssize_t written = ::write(write_fd_, bytes.data(), bytes.size());
+  return written == static_cast<ssize_t>(bytes.size());
+}
+
 void LinePeer::send_line(std::string_view text) {
   std::string line(text);
   line.push_back('\n');

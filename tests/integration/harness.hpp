@@ -270,6 +270,9 @@ class LinePeer {
 
   void send(std::string_view bytes);
   void send_line(std::string_view text);
+  // One write of `bytes`, for a peer that may have reset the connection:
+  // false when the write failed or took only part of them.
+  bool try_send(std::string_view bytes);
 
   // One line without its LF. Fails the test on timeout or close.
   std::string read_line(Duration timeout = kLineTimeout);

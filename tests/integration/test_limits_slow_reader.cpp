@@ -209,6 +209,31 @@ TEST_CASE("slow reader: cut past --max-outbuf, others served, every DM delivered
   CHECK(flood.queued <= replayed.size());
 }
 
+// Found by the soak: the kernel still held a few MiB for the cut client,
+// counted as delivered, and a line from the client made the server's kernel
+// reset the connection and drop them. Now the cut is a reset, and only what
+// the client's TCP acknowledged counts as delivered.
+TEST_CASE("slow reader: a cut client that writes before it reads still gets every DM once", "[limits]") {
+  TempDir dir;
+  TestServer server({.args = limit_args(), .db = dir.file("uvchat.db")});
+  TestClient slow(server, "slow", kSmallReceiveBuffer);
+  slow.register_as("slow");
+  RegisteredClient fast(server, "fast");
+  TestClient pinger(server, "pinger");
+
+  flood_slow(fast, pinger);
+  if (!server.wait_for_log("too slow", kCutTimeout))
+    FAIL("slow was not cut; the server's log:\n" << server.log());
+  slow.try_send("server:ping\n");
+  const std::vector<int> before = numbers_before_cut(slow.read_until_closed(kDrainTimeout));
+  require_consecutive(before, 1, "received before the cut");
+
+  TestClient slow_again(server, "slow again");
+  const std::vector<int> replayed = replayed_numbers(slow_again);
+  require_each_once(before, replayed);
+  require_consecutive(replayed, static_cast<int>(before.size()) + 1, "replayed, oldest first");
+}
+
 TEST_CASE("slow reader: a client that reads is not cut when DMs for it pass --max-outbuf at once",
           "[limits]") {
   TestServer server({.args = limit_args()});

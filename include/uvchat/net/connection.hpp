@@ -4,8 +4,11 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "uvchat/chat/effects.hpp"
 #include "uvchat/net/token_bucket.hpp"
@@ -40,6 +43,8 @@ class Connection {
   enum class State {
     kOpen,      // reading and writing
     kDraining,  // not reading; closes once its output is written
+    kCutting,   // not reading or writing more; reset once the client's TCP
+                // acknowledged what it was sent (see begin_cut)
     kClosing,   // uv_close called; freed in the close callback
   };
 
@@ -85,13 +90,33 @@ class Connection {
   void check_output_limit(std::uint64_t now_ms);
   bool too_slow() const { return too_slow_; }
   static constexpr std::uint64_t kSoftLimitMs = 5000;
-  // `message`: a DM whose id the server is told once its bytes are in the
-  // socket (Server::on_delivered); 0 for anything else.
+  // `message`: a DM whose id the server is told once it is delivered
+  // (Server::on_delivered); 0 for anything else. A DM is delivered once the
+  // client's TCP has acknowledged its last byte, or once it was written to
+  // a connection closed in order: see release_acknowledged and close_now.
   void send(chat::Payload payload, chat::MessageId message = 0);
   // Stops reading, and closes once all queued output has been written.
   void close_after_flush();
-  // Closes at once; queued output is dropped.
+  // Closes at once, in order: queued output is dropped, and what the
+  // kernel holds is sent before the FIN, so it counts as delivered.
   void close_now();
+  // Closes at once with a TCP reset, for a connection that is broken or
+  // not reading: the kernel drops what it holds, so only the DMs the client
+  // has acknowledged count as delivered; the rest stay queued in the store.
+  // `last_words` go first if the socket has room for them (best effort).
+  void abort(std::string_view last_words = {});
+  // The first half of cutting off a client that does not read: stop
+  // reading and writing, and wait (at most kCutWaitMs) for the client's TCP
+  // to acknowledge what it was sent, so that abort() counts exactly what
+  // the client can still read. A client delays its ACKs by up to 200 ms.
+  void begin_cut(std::uint64_t now_ms);
+  // True once a cut may end in abort(): nothing sent is unacknowledged, or
+  // the wait is over.
+  bool cut_settled(std::uint64_t now_ms) const;
+  static constexpr std::uint64_t kCutWaitMs = 500;
+  // Reports the DMs the client's TCP has acknowledged since last asked.
+  void release_acknowledged();
+  bool awaits_acknowledgement() const { return !unacknowledged_.empty(); }
   // Writes queued output: uv_try_write first, uv_write for what is left.
   void flush();
 
@@ -99,7 +124,7 @@ class Connection {
   bool flush_scheduled = false;
 
   std::size_t pending_bytes() const { return pending_bytes_; }
-  bool has_pending_output() const { return !output_.empty() || write_in_flight_; }
+  bool has_pending_output() const { return !output_.empty() || write_in_flight_ != nullptr; }
   // The loop time (ms) by which a draining connection must be closed.
   std::uint64_t drain_deadline() const { return drain_deadline_; }
 
@@ -116,6 +141,16 @@ class Connection {
   static void on_close(uv_handle_t* handle);
 
   void drop_written(std::size_t bytes);
+  // A DM whose last byte is byte `end` of the stream is in the kernel.
+  void note_in_kernel(std::uint64_t end, chat::MessageId message);
+  // Bytes of the stream handed to the kernel so far, by any write.
+  std::uint64_t bytes_in_kernel() const;
+  // Bytes the client's TCP has acknowledged; all in the kernel if unknown.
+  std::uint64_t bytes_acknowledged() const;
+  // Bytes sent on the wire that the client has not acknowledged yet.
+  std::uint64_t bytes_sent_unacknowledged() const;
+  void release_up_to(std::uint64_t acknowledged);
+  void release_all();
   // Bytes reached the kernel: a client over the soft bound is reading.
   void note_progress();
   void submit_write();
@@ -133,7 +168,16 @@ class Connection {
   std::deque<Outgoing> output_;    // not yet handed to the kernel
   std::size_t output_offset_ = 0;  // bytes of output_.front() already written
   std::size_t pending_bytes_ = 0;  // queued and in flight
-  bool write_in_flight_ = false;
+  WriteRequest* write_in_flight_ = nullptr;
+  // DMs in the kernel that the client has not acknowledged yet, oldest
+  // first, by the stream offset of their end. Bounded by the kernel's send
+  // buffer; released in flush, once a second, and at the close.
+  struct InKernel {
+    std::uint64_t end;
+    chat::MessageId message;
+  };
+  std::vector<InKernel> unacknowledged_;
+  std::uint64_t written_ = 0;  // bytes handed to the kernel by finished writes
   bool input_paused_ = false;
   bool input_ended_ = false;
   bool throttled_ = false;
@@ -145,6 +189,7 @@ class Connection {
   std::size_t hard_outbuf_;
   TokenBucket bucket_;
   std::uint64_t drain_deadline_ = 0;
+  std::uint64_t cut_deadline_ = 0;
 };
 
 }  // namespace uvchat::net

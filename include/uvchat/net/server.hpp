@@ -56,7 +56,7 @@ class Server {
   void on_closed(Connection& connection);
   void schedule_flush(Connection& connection);
   void on_too_slow(Connection& connection) { too_slow_.push_back(connection.id()); }
-  // A DM's bytes are in the socket; the store hears of it once per turn.
+  // A DM was delivered (Connection::send); the store hears of it once per turn.
   void on_delivered(chat::MessageId id) { delivered_.push_back(id); }
 
  private:
@@ -66,6 +66,7 @@ class Server {
   static void on_grace_over(uv_timer_t* handle);
   static void on_retention(uv_timer_t* handle);
   static void on_throttle_timer(uv_timer_t* handle);
+  static void on_cut_timer(uv_timer_t* handle);
 
   struct PasswordJob;
   static void on_password_work(uv_work_t* work);
@@ -85,6 +86,10 @@ class Server {
   void flush_pending();
   void resume_inputs();
   void cut_too_slow();
+  // Cuts off a client that does not read (Connection::begin_cut); it is
+  // told `last_words` if there is room, and its session ends with the cut.
+  void cut(Connection& connection, std::string last_words);
+  void finish_cuts();
   void throttle(Connection& connection);
   void release_throttled();
   chat::Monotonic loop_time() const { return chat::Monotonic(uv_now(loop_)); }
@@ -116,6 +121,14 @@ class Server {
   // timer per connection.
   std::vector<std::pair<chat::SessionId, std::uint64_t>> throttled_;
   uv_timer_t throttle_timer_{};
+  // Connections being cut, and what each is told at the end. One timer
+  // checks them every few milliseconds while any is waiting.
+  struct Cut {
+    chat::SessionId id;
+    std::string last_words;
+  };
+  std::vector<Cut> cutting_;
+  uv_timer_t cut_timer_{};
   ConnectionLimits limits_;
 
   uv_prepare_t flush_handle_{};

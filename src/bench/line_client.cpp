@@ -67,6 +67,8 @@ void LineClient::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   if (nread > 0) {
     self->driver_.note_progress();
     self->take_lines(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+  } else if (!self->write_error_.empty() && nread < 0) {
+    self->close_for(CloseReason::kError, self->write_error_);
   } else if (nread == UV_EOF) {
     self->close_for(CloseReason::kByServer, {});
   } else if (nread < 0) {
@@ -99,7 +101,7 @@ void LineClient::send_line(std::string_view line) {
 }
 
 void LineClient::send_bytes(std::string_view bytes) {
-  if (closing_) return;
+  if (closing_ || !write_error_.empty()) return;
   outbox_.append(bytes);
   driver_.schedule_flush(*this);
 }
@@ -113,7 +115,7 @@ void LineClient::flush() {
     return;
   }
   if (written < 0 && written != UV_EAGAIN) {
-    close_for(CloseReason::kError, describe("write", written));
+    write_failed(written);
     return;
   }
   write_in_background(written > 0 ? static_cast<std::size_t>(written) : 0);
@@ -127,7 +129,7 @@ void LineClient::write_in_background(std::size_t already_written) {
   writing_ = true;
   if (const int status = uv_write(&write_request_, stream(), &buf, 1, on_write); status < 0) {
     writing_ = false;
-    close_for(CloseReason::kError, describe("write", status));
+    write_failed(status);
   }
 }
 
@@ -137,10 +139,19 @@ void LineClient::on_write(uv_write_t* request, int status) {
   self->in_flight_.clear();
   if (self->closing_) return;
   if (status < 0) {
-    self->close_for(CloseReason::kError, describe("write", status));
+    self->write_failed(status);
     return;
   }
   if (!self->outbox_.empty()) self->driver_.schedule_flush(*self);
+}
+
+// A write fails once the server has reset the connection, but what it sent
+// before the reset is still in our kernel: the connection closes when the
+// reading reaches the end (at once if we read; else once we read again), as
+// a person's client shows every line that came before it says "lost".
+void LineClient::write_failed(int status) {
+  write_error_ = describe("write", status);
+  outbox_.clear();
 }
 
 void LineClient::close_for(CloseReason reason, std::string error) {

@@ -82,6 +82,7 @@ class LineClient {
   void take_lines(std::string_view bytes);
   void write_in_background(std::size_t already_written);
   void close_for(CloseReason reason, std::string error);
+  void write_failed(int status);
   bool begin_closing(CloseReason reason, std::string error);
 
   Driver& driver_;
@@ -94,6 +95,7 @@ class LineClient {
   std::string outbox_;     // queued, not yet handed to the kernel
   std::string in_flight_;  // held by the uv_write in progress
   bool writing_ = false;
+  std::string write_error_;  // set by a failed write; the close waits for the read side
 
   bool closing_ = false;
   bool closed_ = false;

@@ -11,6 +11,7 @@ packages=(
   g++ meson ninja-build pkg-config
   libuv1-dev libcxxopts-dev catch2
   libsqlite3-dev libsodium-dev sqlite3
+  libtomlplusplus-dev
   netcat-openbsd
 )
 if [ "${1:-}" = "--fuzz" ]; then

@@ -61,20 +61,6 @@ bool wait_ready(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-// Our environment with `overrides` (NAME=VALUE) replacing or adding entries.
-std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
-  std::vector<std::string> result;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    const std::string_view name = text.substr(0, text.find('=') + 1);
-    const bool replaced = std::any_of(overrides.begin(), overrides.end(),
-                                      [&](const std::string& item) { return item.starts_with(name); });
-    if (!replaced) result.emplace_back(text);
-  }
-  result.insert(result.end(), overrides.begin(), overrides.end());
-  return result;
-}
-
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   for (std::string& text : strings) pointers.push_back(text.data());
@@ -100,11 +86,50 @@ std::optional<int> listening_port(const std::string& log) {
 
 }  // namespace
 
+std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
+  std::vector<std::string> result;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const std::string_view name = text.substr(0, text.find('=') + 1);
+    const bool replaced = std::any_of(overrides.begin(), overrides.end(),
+                                      [&](const std::string& item) { return item.starts_with(name); });
+    if (!replaced) result.emplace_back(text);
+  }
+  result.insert(result.end(), overrides.begin(), overrides.end());
+  return result;
+}
+
+bool write_all_within(int fd, std::string_view bytes, Duration timeout) {
+  // At most PIPE_BUF bytes a write: after POLLOUT, a pipe takes that many
+  // without blocking, so a reader that stops reading cannot hang us.
+  constexpr std::size_t kChunk = 512;
+  const auto deadline = Clock::now() + timeout;
+  while (!bytes.empty()) {
+    if (!wait_ready(fd, POLLOUT, deadline)) return false;
+    const ssize_t written = ::write(fd, bytes.data(), std::min(bytes.size(), kChunk));
+    if (written > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(written));
+    } else if (written < 0 && errno != EINTR && errno != EAGAIN) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Duration Stopwatch::elapsed() const { return std::chrono::duration_cast<Duration>(Clock::now() - start_); }
 
 std::string uvchatd_path() {
   const char* path = std::getenv("UVCHATD");
   if (path == nullptr || *path == '\0') FAIL("UVCHATD is not set: it must name the uvchatd binary to test");
+  return path;
+}
+
+std::string uvchat_path() {
+  const char* path = std::getenv("UVCHAT");
+  if (path == nullptr || *path == '\0') FAIL("UVCHAT is not set: it must name the uvchat binary to test");
+  if (!std::filesystem::is_regular_file(path) || ::access(path, X_OK) != 0) {
+    FAIL("UVCHAT=" << path << " is not an executable file");
+  }
   return path;
 }
 
@@ -160,6 +185,18 @@ std::string ExitStatus::describe() const {
   if (WIFEXITED(raw)) return "exited with " + std::to_string(WEXITSTATUS(raw));
   if (WIFSIGNALED(raw)) return "killed by signal " + std::to_string(WTERMSIG(raw));
   return "wait status " + std::to_string(raw);
+}
+
+std::optional<ExitStatus> reap_within(pid_t pid, Duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int raw = 0;
+    const pid_t done = ::waitpid(pid, &raw, WNOHANG);
+    if (done == pid) return ExitStatus{raw};
+    if (done < 0 && errno != EINTR) FAIL(errno_text("waitpid"));
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(kExitPollInterval);
+  }
 }
 
 // --------------------------------------------------------------- PipeDrain
@@ -267,20 +304,7 @@ void ChildProcess::signal(int signal_number) const {
 }
 
 std::optional<ExitStatus> ChildProcess::try_wait_exit(Duration timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!status_) {
-    int raw = 0;
-    const pid_t done = ::waitpid(pid_, &raw, WNOHANG);
-    if (done == pid_) {
-      status_ = ExitStatus{raw};
-    } else if (done < 0 && errno != EINTR) {
-      FAIL(errno_text("waitpid"));
-    } else if (Clock::now() >= deadline) {
-      return std::nullopt;
-    } else {
-      std::this_thread::sleep_for(kExitPollInterval);
-    }
-  }
+  if (!status_) status_ = reap_within(pid_, timeout);
   return status_;
 }
 
@@ -299,8 +323,11 @@ ExitStatus ChildProcess::wait_exit(Duration timeout) {
 namespace {
 
 RunResult run_to_end(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                     Duration timeout) {
+                     std::string_view input, Duration timeout) {
   ChildProcess process(argv, extra_env, ChildProcess::Stdout::kDrain);
+  // A child that exits before reading all of it makes the write fail; its
+  // exit status tells the test what went wrong.
+  if (!input.empty()) write_all_within(process.stdin_fd(), input, timeout);
   process.close_stdin();
   RunResult result;
   result.status = process.wait_exit(timeout);
@@ -312,13 +339,18 @@ RunResult run_to_end(const std::vector<std::string>& argv, const std::vector<std
 }  // namespace
 
 RunResult run_command(const std::vector<std::string>& argv, Duration timeout) {
-  return run_to_end(argv, {}, timeout);
+  return run_to_end(argv, {}, {}, timeout);
+}
+
+RunResult run_command_with_input(const std::vector<std::string>& argv, std::string_view input,
+                                 const std::vector<std::string>& extra_env, Duration timeout) {
+  return run_to_end(argv, extra_env, input, timeout);
 }
 
 RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout) {
   std::vector<std::string> argv = {uvchatd_path()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_to_end(argv, {"TZ=UTC"}, timeout);
+  return run_to_end(argv, {"TZ=UTC"}, {}, timeout);
 }
 
 long proc_status_kib(pid_t pid, std::string_view field) {
@@ -457,6 +489,12 @@ void RestartableServer::stop(int signal_number) {
                      << server_->log());
   REQUIRE(status.describe() == expected);
   server_.reset();
+}
+
+void RestartableServer::keep_port() {
+  if (!server_) FAIL("keep_port: the server is not running");
+  // A later --port wins over the harness's --port 0.
+  setup_.args.insert(setup_.args.end(), {"--port", std::to_string(server_->port())});
 }
 
 void RestartableServer::start() {

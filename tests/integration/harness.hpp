@@ -42,6 +42,10 @@ class Stopwatch {
 // The binary under test: $UVCHATD. Fails the test when it is not set.
 std::string uvchatd_path();
 
+// The client under test: $UVCHAT. Fails the test when it is not set or does
+// not name an executable file.
+std::string uvchat_path();
+
 // True when this machine can bind the IPv6 loopback address ::1.
 bool has_ipv6_loopback();
 
@@ -74,6 +78,18 @@ struct ExitStatus {
   // "exited with 0", "killed by signal 9".
   std::string describe() const;
 };
+
+// Reaps the child `pid` once it has ended, within `timeout`; nothing when it
+// is still running then.
+std::optional<ExitStatus> reap_within(pid_t pid, Duration timeout);
+
+// Writes all of `bytes` to `fd` (a pipe, socket or terminal), waiting at
+// most `timeout` for room; false when that failed (e.g. the reader is gone)
+// or took too long.
+bool write_all_within(int fd, std::string_view bytes, Duration timeout);
+
+// Our environment with `overrides` (NAME=VALUE) replacing or adding entries.
+std::vector<std::string> environment_with(const std::vector<std::string>& overrides);
 
 // Reads a pipe on a thread of its own until EOF, so that the writer never
 // blocks on a full pipe, and keeps everything read.
@@ -156,6 +172,12 @@ long proc_status_kib(pid_t pid, std::string_view field);
 
 // Runs `argv` (argv[0] a path) with stdin closed until it exits.
 RunResult run_command(const std::vector<std::string>& argv, Duration timeout = kExitTimeout);
+
+// Runs `argv` with `extra_env` (NAME=VALUE) until it exits; its stdin is a
+// pipe that holds `input` and then ends (EOF).
+RunResult run_command_with_input(const std::vector<std::string>& argv, std::string_view input,
+                                 const std::vector<std::string>& extra_env = {},
+                                 Duration timeout = kExitTimeout);
 
 // Runs uvchatd with exactly `args` (no defaults) until it exits.
 RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout = kExitTimeout);
@@ -249,6 +271,9 @@ class RestartableServer {
     stop(signal_number);
     start();
   }
+  // Later starts listen on the port the server has now, so that a client
+  // that reconnects by itself finds the new server where the old one was.
+  void keep_port();
 
  private:
   TempDir dir_;

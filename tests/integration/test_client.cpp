@@ -433,6 +433,50 @@ TEST_CASE("client: /quit says goodbye and exits 0", "[client]") {
   bob.expect("server:offline alice");
 }
 
+TEST_CASE("client: Ctrl-D on an empty line and Ctrl-C quit as /quit does", "[client]") {
+  TestServer server;
+  RegisteredClient bob(server, "bob");
+  for (const char* key : {"\x04", "\x03"}) {
+    CAPTURE(key[0] == '\x04' ? "Ctrl-D" : "Ctrl-C");
+    TerminalClient alice(server.port(), {"--name", "alice"});
+    wait_until_connected(alice.pty, server.port(), "alice");
+    bob.expect("server:online alice");
+    alice.pty.type("half");
+    wait_for_exact_prompt(alice.pty, "(no target)> ", "half");
+    if (key[0] == '\x04') {
+      alice.pty.type("\x04");  // not on an empty line: deletes nothing, quits not
+      alice.pty.type("\x15");  // Ctrl-U empties it
+      wait_for_exact_prompt(alice.pty, "(no target)> ");
+    }
+    alice.pty.type(key);
+    CHECK(alice.pty.wait_for_exit().describe() == "exited with 0");
+    bob.expect("server:offline alice");
+  }
+}
+
+TEST_CASE("client: colour only at a terminal without NO_COLOR", "[client]") {
+  TestServer server;
+  const ClientHome home;
+  PtyProcess coloured(client_command(server.port(), {"--name", "alice"}),
+                      {.env = home.env(), .no_color = false});
+  coloured.wait_for_text("connected to");
+  CHECK(coloured.output().find("\x1b[36m") != std::string::npos);
+
+  PtyProcess plain(client_command(server.port(), {"--name", "bob"}), {.env = home.env()});
+  plain.wait_for_text("connected to");
+  CHECK(plain.output().find("\x1b[3") == std::string::npos);
+  CHECK(plain.output().find("\x1b[1m") == std::string::npos);
+}
+
+TEST_CASE("client: --no-reconnect exits 1 when the server goes away", "[client]") {
+  TestServer server;
+  TerminalClient alice(server.port(), {"--name", "alice", "--no-reconnect"});
+  wait_until_connected(alice.pty, server.port(), "alice");
+  server.stop();
+  CHECK(alice.pty.wait_for_exit().describe() == "exited with 1");
+  CHECK(alice.pty.screen().contains("the server is shutting down"));
+}
+
 TEST_CASE("client: after a server restart it reconnects by itself and rejoins its rooms", "[client]") {
   RestartableServer servers;
   servers.keep_port();

@@ -52,6 +52,12 @@ Typed note(std::string text) {
   return typed;
 }
 
+Typed simple(std::string line) {
+  Typed typed;
+  typed.wire.push_back(std::move(line));
+  return typed;
+}
+
 Typed message(std::string_view target, std::string_view text) {
   if (target.empty()) return note(std::string(kNoTarget));
   Typed typed;
@@ -78,23 +84,26 @@ Typed join_command(std::string_view args) {
   return typed;
 }
 
+// The room a command names, or the current target when it is a room; ""
+// for neither.
+std::string named_or_current_room(std::string_view args, std::string_view target) {
+  const std::string_view word = split_word(args).first;
+  if (!word.empty()) return as_room(word);
+  return is_room(target) ? std::string(target) : std::string();
+}
+
 Typed leave_command(std::string_view args, std::string_view target) {
-  const auto [word, rest] = split_word(args);
-  const std::string room = word.empty() ? std::string(is_room(target) ? target : "") : as_room(word);
+  const std::string room = named_or_current_room(args, target);
   if (room.empty()) return note("usage: /leave #room");
-  Typed typed;
-  typed.wire.push_back("server:leave " + room);
+  Typed typed = simple("server:leave " + room);
   if (protocol::fold_case(room) == protocol::fold_case(target)) typed.changes_target = true;
   return typed;
 }
 
 Typed members_command(std::string_view args, std::string_view target) {
-  const auto [word, rest] = split_word(args);
-  const std::string room = word.empty() ? std::string(is_room(target) ? target : "") : as_room(word);
+  const std::string room = named_or_current_room(args, target);
   if (room.empty()) return note("usage: /members #room");
-  Typed typed;
-  typed.wire.push_back("server:members " + room);
-  return typed;
+  return simple("server:members " + room);
 }
 
 // /history [TARGET] [N]
@@ -112,12 +121,6 @@ Typed history_command(std::string_view args, std::string_view target) {
   if (!count.empty() && !is_count(count)) return note("usage: /history #room|NAME [N]");
   Typed typed;
   typed.wire.push_back("server:history " + std::string(of) + (count.empty() ? "" : " " + std::string(count)));
-  return typed;
-}
-
-Typed simple(std::string line) {
-  Typed typed;
-  typed.wire.push_back(std::move(line));
   return typed;
 }
 

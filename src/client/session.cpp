@@ -280,14 +280,7 @@ void Session::quit(Actions& out) {
 Actions Session::connect_failed(std::string_view why) {
   Actions out;
   if (phase_ == Phase::kDone) return out;
-  const std::string what = "cannot connect to " + config_.server + " (" + std::string(why) + ")";
-  if (!config_.interactive || !config_.reconnect) {
-    show(what, Tone::kError, out);
-    phase_ = Phase::kDone;
-    out.push_back(Action{Action::Kind::kExit, {}, Tone::kError, 0, 1});
-    return out;
-  }
-  retry_later(what, out);
+  give_up_or_retry("cannot connect to " + config_.server + " (" + std::string(why) + ")", out);
   return out;
 }
 
@@ -299,15 +292,19 @@ Actions Session::connection_lost(std::string_view why) {
     out.push_back(Action{Action::Kind::kExit, {}, Tone::kEvent, 0, pipe_failed_ ? 1 : 0});
     return out;
   }
-  const std::string what = "connection lost (" + std::string(why) + ")";
-  if (!config_.interactive || !config_.reconnect) {
-    show(what, Tone::kError, out);
-    phase_ = Phase::kDone;
-    out.push_back(Action{Action::Kind::kExit, {}, Tone::kError, 0, 1});
-    return out;
-  }
-  retry_later(what, out);
+  give_up_or_retry("connection lost (" + std::string(why) + ")", out);
   return out;
+}
+
+// A pipe, or --no-reconnect, ends here with status 1.
+void Session::give_up_or_retry(std::string what, Actions& out) {
+  if (config_.interactive && config_.reconnect) {
+    retry_later(what, out);
+    return;
+  }
+  show(std::move(what), Tone::kError, out);
+  phase_ = Phase::kDone;
+  out.push_back(Action{Action::Kind::kExit, {}, Tone::kError, 0, 1});
 }
 
 void Session::retry_later(std::string_view what, Actions& out) {

@@ -86,6 +86,7 @@ class Session {
   void after_pipe_lines(Actions& out);
   void quit(Actions& out);
   void retry_later(std::string_view what, Actions& out);
+  void give_up_or_retry(std::string what, Actions& out);
   void ask(InputMode mode, Actions& out);
   void show(std::string text, Tone tone, Actions& out) const;
   void fail_pipe(std::string text, Actions& out);

@@ -36,6 +36,7 @@ cxxopts::Options make_parser(const Scenario& scenario) {
     ("host", "The server's address (IPv4 or IPv6, numeric)", cxxopts::value<std::string>()->default_value("127.0.0.1"), "HOST")
     ("port", "The server's port", cxxopts::value<std::string>(), "PORT")
     ("timeout", "Fail when the server sends nothing for this long", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
+    ("server-pid", "The server's process, for its CPU time and memory (/proc); 0: not measured", cxxopts::value<std::string>()->default_value("0"), "PID")
     ("h,help", "Print this help and exit");
   // clang-format on
   scenario.add_options(parser);
@@ -76,6 +77,7 @@ CommandLine parse_scenario_options(const Scenario& scenario, int argc, const cha
     CommandLine command;
     command.server = server_address(options);
     command.stall_limit = std::chrono::seconds(whole_number(options, "timeout", 1, 3600));
+    command.server_pid = static_cast<pid_t>(whole_number(options, "server-pid", 0, 1 << 22));
     command.scenario = scenario.configure(options);
     command.run = true;
     return command;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <string>
@@ -17,6 +18,7 @@ struct CommandLine {
   std::string message;  // for stdout when exit_code is 0, else stderr
   sockaddr_storage server{};
   std::chrono::seconds stall_limit{30};
+  pid_t server_pid = 0;  // 0: the server's CPU and memory are not measured
   ScenarioRun scenario;
 };
 

@@ -13,9 +13,10 @@ constexpr std::uint64_t kWatchdogIntervalMs = 100;
 
 }  // namespace
 
-Driver::Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit)
+Driver::Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit, pid_t server_pid)
     : loop_(loop),
       server_(server),
+      probe_(server_pid),
       stall_limit_ms_(static_cast<std::uint64_t>(std::chrono::milliseconds(stall_limit).count())) {
   uv_timer_init(loop_, &watchdog_);
   watchdog_.data = this;

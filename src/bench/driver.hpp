@@ -13,6 +13,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "server_probe.hpp"
+
 namespace uvchat::bench {
 
 class LineClient;
@@ -28,13 +30,15 @@ class LineClient;
 // the lines a turn produces for a client leave in one write.
 class Driver {
  public:
-  Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit);
+  Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit, pid_t server_pid = 0);
   // Closes every client that is still open and the driver's own handles.
   ~Driver();
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
 
   uv_loop_t* loop() const { return loop_; }
+  // The server's CPU time and memory (--server-pid), when it was given.
+  const ServerProbe& server_probe() const { return probe_; }
   const sockaddr* server() const { return reinterpret_cast<const sockaddr*>(&server_); }
   // The loop's clock, in milliseconds; cached once per loop turn.
   std::uint64_t now_ms() const { return uv_now(loop_); }
@@ -65,6 +69,7 @@ class Driver {
 
   uv_loop_t* loop_;
   sockaddr_storage server_;
+  ServerProbe probe_;
   std::uint64_t stall_limit_ms_;
   std::uint64_t last_progress_ms_ = 0;
   std::string phase_;

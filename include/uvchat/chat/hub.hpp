@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +17,7 @@
 
 #include "uvchat/chat/effects.hpp"
 #include "uvchat/chat/name_map.hpp"
+#include "uvchat/fifo.hpp"
 #include "uvchat/protocol/command.hpp"
 #include "uvchat/protocol/formatter.hpp"
 
@@ -131,7 +131,7 @@ class Hub {
     // free until they are out, so that its queued DMs go to one session.
     User* departing = nullptr;
     User* verifying = nullptr;  // a password check is under way for this user
-    std::deque<Slot> outbox;    // empty while nothing is awaited
+    Fifo<Slot> outbox;          // empty while nothing is awaited
     bool input_ended = false;   // close once the outbox is empty
   };
   // What one address has open and has done lately.

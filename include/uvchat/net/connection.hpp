@@ -5,12 +5,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "uvchat/chat/effects.hpp"
+#include "uvchat/fifo.hpp"
 #include "uvchat/net/token_bucket.hpp"
 #include "uvchat/protocol/framer.hpp"
 #include "uvchat/protocol/ring_buffer.hpp"
@@ -165,7 +165,7 @@ class Connection {
   protocol::RingBuffer input_;
   protocol::Framer framer_;
 
-  std::deque<Outgoing> output_;    // not yet handed to the kernel
+  Fifo<Outgoing> output_;          // not yet handed to the kernel
   std::size_t output_offset_ = 0;  // bytes of output_.front() already written
   std::size_t pending_bytes_ = 0;  // queued and in flight
   WriteRequest* write_in_flight_ = nullptr;

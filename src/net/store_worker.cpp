@@ -140,11 +140,27 @@ void StoreWorker::run() {
   }
 }
 
+// A DM sent live is inserted undelivered and marked delivered once the
+// client has it. Under load the store falls behind and both land in one
+// batch: then the row is inserted delivered, and not updated after. The
+// transaction holds both, so what is committed is the same.
+static std::unordered_map<chat::MessageId, std::int64_t> deliveries_in(
+    const std::vector<chat::StoreRequest>& batch) {
+  std::unordered_map<chat::MessageId, std::int64_t> deliveries;
+  for (const chat::StoreRequest& request : batch) {
+    if (const auto* delivered = std::get_if<chat::MarkDelivered>(&request)) {
+      for (const chat::MessageId id : delivered->ids) deliveries[id] = to_millis(delivered->when);
+    }
+  }
+  return deliveries;
+}
+
 std::vector<chat::StoreResult> StoreWorker::run_batch(std::vector<chat::StoreRequest>& batch) {
   std::vector<chat::StoreResult> results;
   try {
     store_->begin();
-    for (chat::StoreRequest& request : batch) execute(request, results);
+    Deliveries deliveries = deliveries_in(batch);
+    for (chat::StoreRequest& request : batch) execute(request, deliveries, results);
     store_->commit();
   } catch (const store::StoreError& error) {
     roll_back();
@@ -165,13 +181,18 @@ void StoreWorker::roll_back() {
   }
 }
 
-void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results) {
+void StoreWorker::execute(chat::StoreRequest& request, Deliveries& deliveries,
+                          std::vector<chat::StoreResult>& results) {
   if (auto* insert = std::get_if<chat::InsertMessage>(&request)) {
-    store_->insert_message(to_store(insert->message));
+    store::StoredMessage stored = to_store(insert->message);
+    if (auto delivered = deliveries.extract(stored.id)) stored.delivered_at = delivered.mapped();
+    store_->insert_message(stored);
     // Reported after the commit: the ack must not come before durability.
     if (insert->ticket != 0) results.emplace_back(chat::StoreAck{insert->ticket, true});
   } else if (auto* delivered = std::get_if<chat::MarkDelivered>(&request)) {
-    store_->mark_delivered(delivered->ids, to_millis(delivered->when));
+    // Those inserted delivered in this batch are no longer in `deliveries`.
+    std::erase_if(delivered->ids, [&](chat::MessageId id) { return !deliveries.contains(id); });
+    if (!delivered->ids.empty()) store_->mark_delivered(delivered->ids, to_millis(delivered->when));
   } else if (auto* touch = std::get_if<chat::TouchUser>(&request)) {
     store_->touch_user(touch->name, to_millis(touch->when));
   } else if (auto* password = std::get_if<chat::SetPasswordHash>(&request)) {

@@ -142,3 +142,30 @@ TEST_CASE("files: --db :memory: works and leaves no file", "[store]") {
   alice.expect("server:queued bob");
   CHECK(!std::filesystem::exists(":memory:"));
 }
+
+// A DM sent live is stored undelivered and marked delivered once the client
+// has it; when both reach the store in one batch (under load) it is stored
+// delivered at once. Either way, every DM a client read is delivered in the
+// file, and no other.
+TEST_CASE("files: live DMs a client read are stored as delivered", "[store]") {
+  RestartableServer store;
+  constexpr int kBurst = 3000;
+  {
+    RegisteredClient alice(store.server(), "alice");
+    RegisteredClient bob(store.server(), "bob");
+    alice.expect("server:online bob");
+    alice.send(numbered_dm_lines("bob", kBurst));
+    for (int i = 1; i <= kBurst; ++i) bob.expect_chat("alice: " + numbered_text(i));
+    bob.send_line("server:exit");
+    bob.expect("server:bye");
+    bob.expect_closed();
+  }
+  store.stop(SIGTERM);
+  const std::optional<std::string> counts = sqlite3_output(
+      store.db_path(), "SELECT count(*), count(delivered_at) FROM messages WHERE kind = 'dm';");
+  if (!counts) {
+    WARN("the sqlite3 shell is not installed: the file was not read");
+    return;
+  }
+  CHECK(*counts == std::to_string(kBurst) + "|" + std::to_string(kBurst) + "\n");
+}

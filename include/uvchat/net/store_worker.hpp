@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "uvchat/chat/effects.hpp"
@@ -37,8 +38,10 @@ class StoreWorker {
  private:
   static void on_async(uv_async_t* handle);
   void run();
+  // When each DM marked delivered in a batch was delivered (Unix ms).
+  using Deliveries = std::unordered_map<chat::MessageId, std::int64_t>;
   std::vector<chat::StoreResult> run_batch(std::vector<chat::StoreRequest>& batch);
-  void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
+  void execute(chat::StoreRequest& request, Deliveries& deliveries, std::vector<chat::StoreResult>& results);
   void roll_back();
 
   uv_async_t async_{};

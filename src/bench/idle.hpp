@@ -1,13 +1,32 @@
-// The idle scenario (issue 6): being written.
+// The idle scenario: many registered connections that say nothing, for the
+// server's memory per connection and how fast it takes them on.
 #pragma once
 
+#include <cstdint>
 #include <cxxopts.hpp>
 
 #include "scenario.hpp"
 
 namespace uvchat::bench {
 
+struct IdleConfig {
+  std::uint32_t connections = 10'000;
+  std::uint32_t in_flight = 256;  // connecting or registering at once
+  double hold_seconds = 2;
+};
+
 void add_idle_options(cxxopts::Options& parser);
 ScenarioRun configure_idle(const cxxopts::ParseResult& options);
+
+// Phase 1, the timed one, connects and registers every connection
+// (bench-idle-N), from the first connect to the last registration, reading
+// the server's memory before and after. Phase 2 holds them, idle. Phase 3
+// closes them all, and asks the server who is online until none of them is.
+Report run_idle(Driver& driver, const IdleConfig& config);
+
+// For the scenarios that open thousands of connections: raises the soft
+// limit on open files, as far as the hard limit allows, to at least
+// `descriptors`. Returns the limit then in force.
+std::uint64_t raise_open_file_limit(std::uint64_t descriptors);
 
 }  // namespace uvchat::bench

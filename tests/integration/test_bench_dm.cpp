@@ -1,1 +1,139 @@
-// placeholder: being written
+// The dm and latency scenarios of the load generator (docs/BENCHMARKS.md),
+// small runs against the real server: nothing lost, nothing twice, and the
+// figures in the JSON line.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <string>
+
+#include "harness.hpp"
+
+using namespace uvchat::test;
+
+namespace {
+
+std::string bench_path() {
+  const char* path = std::getenv("UVCHAT_BENCH");
+  if (path == nullptr || *path == '\0')
+    FAIL("UVCHAT_BENCH is not set: run the tests through scripts/run-tests");
+  return path;
+}
+
+// A server that lets one address send and register as fast as it likes and
+// tells nobody of anybody's presence.
+ServerSetup unthrottled_server() {
+  return {.args = {"--presence", "off", "--rate", "0", "--max-per-ip", "0", "--max-registrations", "0"}};
+}
+
+RunResult run_bench(const TestServer& server, const std::string& scenario,
+                    const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {bench_path(), scenario, "--host",
+                                   "127.0.0.1",  "--port", std::to_string(server.port()),
+                                   "--timeout",  "5"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return run_command(argv, Duration(20'000));
+}
+
+bool has(const std::string& json, const std::string& fragment) {
+  return json.find(fragment) != std::string::npos;
+}
+
+const std::string kExactlyOnce = "\"lost\":0,\"duplicated\":0,\"corrupt\":0,\"errors\":0,\"passed\":true";
+
+}  // namespace
+
+TEST_CASE("bench dm: every DM between online pairs arrives exactly once", "[bench]") {
+  TestServer server(unthrottled_server());
+  const RunResult run = run_bench(server, "dm", {"--pairs", "5", "--messages", "200", "--window", "8"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"scenario\":\"dm\""));
+  CHECK(has(run.out, "\"messages\":1000,"));
+  CHECK(has(run.out, "\"sent\":1000,\"delivered\":1000"));
+  CHECK(has(run.out, "\"latency_p50_us\":"));
+  CHECK(has(run.out, "\"latency_p99_us\":"));
+  CHECK(has(run.out, "\"store_lag_seconds\":"));
+  CHECK(has(run.out, kExactlyOnce));
+  // Without --server-pid there is no CPU figure.
+  CHECK_FALSE(has(run.out, "server_cpu_us_per_message"));
+}
+
+TEST_CASE("bench dm: --seconds sends for a time instead of a count", "[bench]") {
+  TestServer server(unthrottled_server());
+  const RunResult run = run_bench(server, "dm", {"--pairs", "3", "--seconds", "0.5", "--window", "4"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"seconds\":0.500"));
+  CHECK_FALSE(has(run.out, "\"messages\":0,"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench dm: a second run on the same server passes too", "[bench]") {
+  // The names are known from the first run; nothing may be left queued.
+  TestServer server(unthrottled_server());
+  for (int run_number = 1; run_number <= 2; ++run_number) {
+    CAPTURE(run_number);
+    const RunResult run = run_bench(server, "dm", {"--pairs", "2", "--messages", "100"});
+    INFO("stdout: " << run.out << "\nstderr: " << run.err);
+    CHECK(run.status.describe() == "exited with 0");
+    CHECK(has(run.out, "\"stale\":0,"));
+    CHECK(has(run.out, kExactlyOnce));
+  }
+}
+
+TEST_CASE("bench dm: DMs queued for a receiver before the run are skipped as stale", "[bench]") {
+  TestServer server(unthrottled_server());
+  register_and_exit(server, "bench-dm-r-0");
+  {
+    RegisteredClient alice(server, "alice");
+    // Looks like the run's first DM, but was not sent by this run.
+    alice.send_line("bench-dm-r-0: s0 n0 left over");
+    alice.expect("server:queued bench-dm-r-0");
+  }
+  const RunResult run = run_bench(server, "dm", {"--pairs", "2", "--messages", "100"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"sent\":200,\"delivered\":200,\"stale\":1,"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench latency: a fixed rate over pairs reports the round-trip percentiles", "[bench]") {
+  TestServer server(unthrottled_server());
+  const RunResult run = run_bench(server, "latency", {"--pairs", "5", "--rate", "2000", "--seconds", "1"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"scenario\":\"latency\""));
+  CHECK(has(run.out, "\"messages\":2000,"));
+  CHECK(has(run.out, "\"latency_p99_us\":"));
+  CHECK(has(run.out, "\"latency_p999_us\":"));
+  CHECK(has(run.out, "\"latency_max_us\":"));
+  CHECK(has(run.out, "\"achieved_rate\":"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench dm and latency: --server-pid adds the server's CPU time per DM", "[bench]") {
+  TestServer server(unthrottled_server());
+  const std::string pid = std::to_string(server.pid());
+  const auto scenario = GENERATE(as<std::string>{}, "dm", "latency");
+  CAPTURE(scenario);
+  const std::vector<std::string> args =
+      scenario == "dm" ? std::vector<std::string>{"--pairs", "5", "--messages", "200", "--server-pid", pid}
+                       : std::vector<std::string>{"--pairs",   "5",   "--rate",       "2000",
+                                                  "--seconds", "0.5", "--server-pid", pid};
+  const RunResult run = run_bench(server, scenario, args);
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"server_cpu_us_per_message\":"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench dm: a pair that cannot register makes the run fail", "[bench]") {
+  // One name is online elsewhere: its pair cannot register, and the run must
+  // say so and exit non-zero rather than report a rate.
+  TestServer server(unthrottled_server());
+  RegisteredClient squatter(server, "bench-dm-r-1");
+  const RunResult run = run_bench(server, "dm", {"--pairs", "3", "--messages", "50"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() != "exited with 0");
+  CHECK(has(run.out, "\"passed\":false"));
+  CHECK(has(run.out, "name-taken"));
+}

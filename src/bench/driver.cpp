@@ -13,7 +13,8 @@ constexpr std::uint64_t kWatchdogIntervalMs = 100;
 
 }  // namespace
 
-Driver::Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit, pid_t server_pid)
+Driver::Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit,
+               pid_t server_pid)
     : loop_(loop),
       server_(server),
       probe_(server_pid),

@@ -30,7 +30,8 @@ class LineClient;
 // the lines a turn produces for a client leave in one write.
 class Driver {
  public:
-  Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit, pid_t server_pid = 0);
+  Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit,
+         pid_t server_pid = 0);
   // Closes every client that is still open and the driver's own handles.
   ~Driver();
   Driver(const Driver&) = delete;

@@ -15,8 +15,8 @@ namespace {
 constexpr std::array kScenarios = {
     Scenario{"dm", "DMs between online pairs, a window in flight: messages/s, server CPU per DM, latency",
              add_dm_options, configure_dm},
-    Scenario{"fanout", "room messages to many members: deliveries/s, server CPU per delivery", add_fanout_options,
-             configure_fanout},
+    Scenario{"fanout", "room messages to many members: deliveries/s, server CPU per delivery",
+             add_fanout_options, configure_fanout},
     Scenario{"idle", "many registered idle connections: server memory per connection, connect+register/s",
              add_idle_options, configure_idle},
     Scenario{"latency", "a fixed rate of DMs over pairs: round-trip percentiles", add_latency_options,

@@ -90,6 +90,16 @@ void Connection::unthrottle() {
   update_reading();
 }
 
+void Connection::hold_for_store() {
+  store_hold_ = true;
+  update_reading();
+}
+
+void Connection::release_for_store() {
+  store_hold_ = false;
+  update_reading();
+}
+
 void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
   // Read straight into the ring. It is never full here: the framer empties

@@ -182,6 +182,10 @@ void Server::process_lines(Connection& connection) {
   const auto now = protocol::Clock::now();
   protocol::Frame frame;
   while (connection.takes_input()) {
+    if (store_behind()) {
+      hold_for_store(connection);
+      return;
+    }
     if (!connection.may_take_line(uv_now(loop_))) {
       throttle(connection);
       return;
@@ -257,6 +261,41 @@ void Server::apply_effects() {
 void Server::on_store_results(std::vector<chat::StoreResult>& results) {
   for (chat::StoreResult& result : results) hub_.on_store_result(result, effects_);
   apply_effects();
+  release_if_store_caught_up();
+}
+
+// Every line may write to the store, and the store runs on one thread: a
+// flood faster than the disk would queue requests (and memory) without end.
+// Past --store-backlog no line is taken from anyone until the store is down
+// to a quarter of it; the kernel's buffers and TCP hold the rest.
+bool Server::store_behind() const {
+  return holding_for_store_ || (store_ && store_->backlog() >= config_.store_backlog);
+}
+
+void Server::hold_for_store(Connection& connection) {
+  if (!holding_for_store_) {
+    holding_for_store_ = true;
+    store_->report_every_batch(true);
+    log(LogLevel::kWarn, "the database is " + std::to_string(store_->backlog()) +
+                             " requests behind (--store-backlog); reading paused until it catches up");
+  }
+  connection.hold_for_store();
+  held_for_store_.push_back(connection.id());
+}
+
+void Server::release_if_store_caught_up() {
+  if (!holding_for_store_ || store_->backlog() > config_.store_backlog / 4) return;
+  holding_for_store_ = false;
+  store_->report_every_batch(false);
+  log(LogLevel::kInfo, "the database caught up; reading again");
+  std::vector<chat::SessionId> ids;
+  ids.swap(held_for_store_);
+  for (const chat::SessionId id : ids) {
+    const auto found = connections_.find(id);
+    if (found == connections_.end()) continue;
+    found->second->release_for_store();
+    take_waiting_lines(*found->second);  // may hold it again
+  }
 }
 
 void Server::report_delivered() {
@@ -486,6 +525,8 @@ void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->
 void Server::sweep() {
   hub_.tick(loop_time(), effects_);
   apply_effects();
+  // Should the store have caught up between a hold and report_every_batch.
+  release_if_store_caught_up();
   const std::uint64_t now = uv_now(loop_);
   for (auto& [id, connection] : connections_) {
     connection->check_output_limit(now);

@@ -87,6 +87,7 @@ void StoreWorker::submit(chat::StoreRequest request) {
     std::lock_guard lock(mutex_);
     incoming_.push_back(std::move(request));
   }
+  backlog_.fetch_add(1, std::memory_order_relaxed);
   wake_.notify_one();
 }
 
@@ -109,7 +110,8 @@ void StoreWorker::on_async(uv_async_t* handle) {
     std::lock_guard lock(self->mutex_);
     results.swap(self->outgoing_);
   }
-  if (!results.empty()) self->on_results_(results);
+  if (!results.empty() || self->report_every_batch_.load(std::memory_order_relaxed))
+    self->on_results_(results);
 }
 
 // Group commit: everything that arrived while the last transaction was
@@ -130,8 +132,9 @@ void StoreWorker::run() {
       }
     }
     std::vector<chat::StoreResult> results = run_batch(batch);
+    backlog_.fetch_sub(batch.size(), std::memory_order_relaxed);
     batch.clear();
-    if (results.empty()) continue;
+    if (results.empty() && !report_every_batch_.load(std::memory_order_relaxed)) continue;
     {
       std::lock_guard lock(mutex_);
       for (chat::StoreResult& result : results) outgoing_.push_back(std::move(result));

@@ -29,6 +29,7 @@ cxxopts::Options make_parser() {
     ("history", "Room messages replayed on join (0 to 500)", cxxopts::value<std::string>()->default_value("10"), "N")
     ("retain-days", "Delete delivered messages older than N days; 0: keep all", cxxopts::value<std::string>()->default_value("0"), "N")
     ("no-group-commit", "Commit every message on its own (only to measure group commit)")
+    ("store-backlog", "Requests the database may fall behind by before reading pauses (100 to 10000000)", cxxopts::value<std::string>()->default_value("20000"), "N")
     ("max-outbuf", "Bytes waiting for a client before it is cut as too slow; 0: no limit", cxxopts::value<std::string>()->default_value("1048576"), "BYTES")
     ("rate", "Lines a second a client may send (more are read later); 0: no limit", cxxopts::value<std::string>()->default_value("20"), "N")
     ("burst", "Lines a client may send at once before --rate applies", cxxopts::value<std::string>()->default_value("50"), "N")
@@ -86,6 +87,7 @@ Options to_options(const cxxopts::ParseResult& result) {
   server.db = result["db"].as<std::string>();
   server.retain_days = static_cast<int>(ranged(result, "retain-days", 0, 36500));
   server.group_commit = result.count("no-group-commit") == 0;
+  server.store_backlog = static_cast<std::size_t>(ranged(result, "store-backlog", 100, 10'000'000));
   const auto max_outbuf = ranged(result, "max-outbuf", 0, std::int64_t{1} << 32);
   if (max_outbuf != 0 && max_outbuf < 4096) throw BadOption{"--max-outbuf must be 0 or at least 4096"};
   server.max_outbuf = static_cast<std::size_t>(max_outbuf);

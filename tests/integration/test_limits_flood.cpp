@@ -75,3 +75,22 @@ TEST_CASE("flood: over --rate a client is read more slowly, nothing dropped, oth
   bob.expect_quiet();
   flooder.expect_quiet();
 }
+
+// Every line may write to the database, on one thread: past --store-backlog
+// requests waiting for it, no line is taken from anyone until it catches up,
+// so a flood waits in the sockets rather than in the server's memory.
+TEST_CASE("flood: past --store-backlog reading pauses until the store catches up, and nothing is lost",
+          "[limits]") {
+  TempDir dir;
+  TestServer server({.args = {"--store-backlog", "100"}, .db = dir.file("uvchat.db")});
+  RegisteredClient alice(server, "alice");
+  RegisteredClient bob(server, "bob");
+  alice.expect("server:online bob");
+  constexpr int kFlood = 3000;
+  alice.send(numbered_dm_lines("bob", kFlood));
+  for (int i = 1; i <= kFlood; ++i) bob.expect_chat("alice: " + numbered_text(i));
+  CHECK(server.wait_for_log("reading paused until it catches up"));
+  CHECK(server.wait_for_log("the database caught up"));
+  alice.expect_quiet();
+  bob.expect_quiet();
+}

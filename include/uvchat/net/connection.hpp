@@ -75,7 +75,10 @@ class Connection {
   std::uint64_t throttle(std::uint64_t now_ms);
   void unthrottle();
   // Lines may be taken from the ring: open, not paused, not throttled.
-  bool takes_input() const { return state_ == State::kOpen && !input_paused_ && !throttled_; }
+  bool takes_input() const { return state_ == State::kOpen && !input_paused_ && !throttled_ && !store_hold_; }
+  // The store is far behind: no line is taken until it catches up.
+  void hold_for_store();
+  void release_for_store();
   // libuv stops reading by itself at end of input.
   void note_end_of_input() {
     input_ended_ = true;
@@ -181,6 +184,7 @@ class Connection {
   bool input_paused_ = false;
   bool input_ended_ = false;
   bool throttled_ = false;
+  bool store_hold_ = false;
   bool reading_ = false;
   bool too_slow_ = false;
   bool over_limit_ = false;

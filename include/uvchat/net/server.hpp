@@ -30,6 +30,9 @@ struct ServerConfig {
   std::string db = "uvchat.db";
   int retain_days = 0;  // 0: keep every message
   bool group_commit = true;
+  // Requests the store may have waiting before no more lines are read from
+  // anyone; reading goes on once it is down to a quarter of that.
+  std::size_t store_backlog = 20'000;
   chat::HubConfig hub;
 };
 
@@ -86,6 +89,10 @@ class Server {
   void flush_pending();
   void resume_inputs();
   void cut_too_slow();
+  // Overload of the store: lines wait in the clients' sockets, not in memory.
+  bool store_behind() const;
+  void hold_for_store(Connection& connection);
+  void release_if_store_caught_up();
   // Cuts off a client that does not read (Connection::begin_cut); it is
   // told `last_words` if there is room, and its session ends with the cut.
   void cut(Connection& connection, std::string last_words);
@@ -128,6 +135,9 @@ class Server {
     std::string last_words;
   };
   std::vector<Cut> cutting_;
+  // Connections waiting for the store to catch up (store_behind).
+  std::vector<chat::SessionId> held_for_store_;
+  bool holding_for_store_ = false;
   uv_timer_t cut_timer_{};
   ConnectionLimits limits_;
 

@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -31,6 +32,11 @@ class StoreWorker {
 
   // From the loop thread. Requests run in the order they are submitted.
   void submit(chat::StoreRequest request);
+  // Requests submitted and not yet committed: how far behind the store is.
+  std::size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
+  // While set, the results handler is also called (with no results) after
+  // every batch, so that the loop sees the backlog shrink.
+  void report_every_batch(bool on) { report_every_batch_.store(on, std::memory_order_relaxed); }
   // Runs everything submitted so far, commits it, ends the thread and closes
   // the async handle. Results still on the way are dropped.
   void stop();
@@ -54,7 +60,9 @@ class StoreWorker {
   std::vector<chat::StoreRequest> incoming_;  // guarded by mutex_
   std::vector<chat::StoreResult> outgoing_;   // guarded by mutex_
   bool stopping_ = false;                     // guarded by mutex_
-  bool stopped_ = false;                      // loop thread only
+  std::atomic<std::size_t> backlog_{0};
+  std::atomic<bool> report_every_batch_{false};
+  bool stopped_ = false;  // loop thread only
   std::thread thread_;
 };
 

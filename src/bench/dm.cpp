@@ -87,16 +87,13 @@ bool DmRun::finished(const DmPair& pair) const {
 
 void add_dm_options(cxxopts::Options& parser) {
   const DmConfig defaults;
-  const auto text = [](auto value) {
-    return cxxopts::value<std::string>()->default_value(std::to_string(value));
-  };
   // clang-format off
   parser.add_options("dm")
-    ("pairs", "Sender/receiver pairs (bench-dm-s-N sends to bench-dm-r-N)", text(defaults.pairs), "P")
-    ("messages", "DMs each sender sends", text(defaults.messages), "M")
-    ("seconds", "Send for T seconds instead (then drain); 0: send --messages", text(0), "T")
-    ("window", "DMs a sender may have sent that its receiver has not read yet", text(defaults.window), "W")
-    ("size", "Bytes of text per DM", text(defaults.text_size), "BYTES");
+    ("pairs", "Sender/receiver pairs (bench-dm-s-N sends to bench-dm-r-N)", number_option(defaults.pairs), "P")
+    ("messages", "DMs each sender sends", number_option(defaults.messages), "M")
+    ("seconds", "Send for T seconds instead (then drain); 0: send --messages", number_option(0), "T")
+    ("window", "DMs a sender may have sent that its receiver has not read yet", number_option(defaults.window), "W")
+    ("size", "Bytes of text per DM", number_option(defaults.text_size), "BYTES");
   // clang-format on
 }
 

@@ -510,17 +510,14 @@ void FanoutRun::count_arrival(std::uint32_t receiver, MessageKey key, std::strin
 
 void add_fanout_options(cxxopts::Options& parser) {
   const FanoutConfig defaults;
-  const auto text = [](auto value) {
-    return cxxopts::value<std::string>()->default_value(std::to_string(value));
-  };
   // clang-format off
   parser.add_options("fanout")
-    ("receivers", "Room members that read and check every message (bench-fan-r-N)", text(defaults.receivers), "R")
-    ("senders", "Room members that send (bench-fan-s-N)", text(defaults.senders), "S")
-    ("messages", "Room messages per sender", text(defaults.messages), "M")
-    ("seconds", "Send for T seconds instead (then drain); 0: send --messages", text(0), "T")
-    ("window", "Per sender: messages not yet read by every receiver", text(defaults.window), "W")
-    ("size", "Bytes of text per message", text(defaults.text_size), "BYTES");
+    ("receivers", "Room members that read and check every message (bench-fan-r-N)", number_option(defaults.receivers), "R")
+    ("senders", "Room members that send (bench-fan-s-N)", number_option(defaults.senders), "S")
+    ("messages", "Room messages per sender", number_option(defaults.messages), "M")
+    ("seconds", "Send for T seconds instead (then drain); 0: send --messages", number_option(0), "T")
+    ("window", "Per sender: messages not yet read by every receiver", number_option(defaults.window), "W")
+    ("size", "Bytes of text per message", number_option(defaults.text_size), "BYTES");
   // clang-format on
 }
 

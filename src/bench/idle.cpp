@@ -306,14 +306,11 @@ std::uint64_t raise_open_file_limit(std::uint64_t descriptors) {
 
 void add_idle_options(cxxopts::Options& parser) {
   const IdleConfig defaults;
-  const auto text = [](auto value) {
-    return cxxopts::value<std::string>()->default_value(std::to_string(value));
-  };
   // clang-format off
   parser.add_options("idle")
-    ("connections", "Connections to open and register (bench-idle-N)", text(defaults.connections), "C")
-    ("in-flight", "Connections connecting or registering at once", text(defaults.in_flight), "N")
-    ("hold", "Seconds to keep them all open and idle before closing them", text(2), "SECONDS");
+    ("connections", "Connections to open and register (bench-idle-N)", number_option(defaults.connections), "C")
+    ("in-flight", "Connections connecting or registering at once", number_option(defaults.in_flight), "N")
+    ("hold", "Seconds to keep them all open and idle before closing them", number_option(2), "SECONDS");
   // clang-format on
 }
 

@@ -142,15 +142,12 @@ std::uint64_t LatencyRun::total() const {
 
 void add_latency_options(cxxopts::Options& parser) {
   const LatencyConfig defaults;
-  const auto text = [](auto value) {
-    return cxxopts::value<std::string>()->default_value(std::to_string(value));
-  };
   // clang-format off
   parser.add_options("latency")
-    ("pairs", "Sender/receiver pairs (bench-dm-s-N sends to bench-dm-r-N)", text(defaults.pairs), "P")
-    ("rate", "DMs per second, over all pairs", text(defaults.rate), "R")
+    ("pairs", "Sender/receiver pairs (bench-dm-s-N sends to bench-dm-r-N)", number_option(defaults.pairs), "P")
+    ("rate", "DMs per second, over all pairs", number_option(defaults.rate), "R")
     ("seconds", "How long to send for", cxxopts::value<std::string>()->default_value("5"), "T")
-    ("size", "Bytes of text per DM", text(defaults.text_size), "BYTES");
+    ("size", "Bytes of text per DM", number_option(defaults.text_size), "BYTES");
   // clang-format on
 }
 

@@ -200,17 +200,14 @@ bool OfflineRun::read_queues(std::string_view phase, const RecipientSink& on_rep
 
 void add_offline_options(cxxopts::Options& parser) {
   const OfflineConfig defaults;
-  const auto text = [](auto value) {
-    return cxxopts::value<std::string>()->default_value(std::to_string(value));
-  };
   // clang-format off
   parser.add_options("offline")
-    ("recipients", "Known, offline users the DMs go to (bench-r-N)", text(defaults.recipients), "R")
-    ("senders", "Connections sending DMs (bench-s-N)", text(defaults.senders), "S")
-    ("messages", "DMs in all, split among the senders", text(defaults.messages), "M")
-    ("seconds", "Send for T seconds instead (then drain); 0: send --messages", text(0), "T")
-    ("window", "Unacknowledged DMs in flight per sender", text(defaults.window), "W")
-    ("size", "Bytes of text per DM", text(defaults.text_size), "BYTES");
+    ("recipients", "Known, offline users the DMs go to (bench-r-N)", number_option(defaults.recipients), "R")
+    ("senders", "Connections sending DMs (bench-s-N)", number_option(defaults.senders), "S")
+    ("messages", "DMs in all, split among the senders", number_option(defaults.messages), "M")
+    ("seconds", "Send for T seconds instead (then drain); 0: send --messages", number_option(0), "T")
+    ("window", "Unacknowledged DMs in flight per sender", number_option(defaults.window), "W")
+    ("size", "Bytes of text per DM", number_option(defaults.text_size), "BYTES");
   // clang-format on
 }
 

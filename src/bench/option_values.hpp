@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cxxopts.hpp>
+#include <memory>
 #include <string>
 
 namespace uvchat::bench {
@@ -17,5 +18,11 @@ struct BadOption {
 std::uint64_t whole_number(const cxxopts::ParseResult& options, const std::string& name, std::uint64_t low,
                            std::uint64_t high);
 double real_number(const cxxopts::ParseResult& options, const std::string& name, double low, double high);
+
+// A string option whose default is `value`, for whole_number and real_number.
+template <typename T>
+std::shared_ptr<cxxopts::Value> number_option(T value) {
+  return cxxopts::value<std::string>()->default_value(std::to_string(value));
+}
 
 }  // namespace uvchat::bench

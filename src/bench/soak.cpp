@@ -301,22 +301,19 @@ void SoakRun::report_faults() {
 
 void add_soak_options(cxxopts::Options& parser) {
   const SoakConfig defaults;
-  const auto text = [](auto value) {
-    return cxxopts::value<std::string>()->default_value(std::to_string(value));
-  };
   // clang-format off
   parser.add_options("soak")
-    ("seconds", "Seconds of load after the warm-up", text(300), "T")
+    ("seconds", "Seconds of load after the warm-up", number_option(300), "T")
     ("warm-up", "Seconds of the same load first, then a rest (default: a fifth of --seconds, 10 to 60)", cxxopts::value<std::string>(), "T")
-    ("users", "Well-behaved users (soak-u-N)", text(defaults.users), "N")
-    ("slow-readers", "Users who stop reading (soak-s-N)", text(defaults.slow_readers), "N")
-    ("flooders", "Clients sending as fast as they can (soak-f-N)", text(defaults.flooders), "N")
-    ("garbage", "Clients sending garbage (soak-g-N)", text(defaults.garbage_senders), "N")
-    ("vanishers", "Clients vanishing mid-line (soak-v-N)", text(defaults.vanishers), "N")
-    ("seed", "Seed of the clients' choices; 0: from the clock", text(0), "N")
-    ("max-outbuf", "The server's --max-outbuf, to check slow readers are cut; 0: do not check", text(defaults.max_outbuf), "BYTES")
-    ("slow-reader-wait", "How long a slow reader reads after a hold before it writes anything", text(defaults.slow_reader_wait_ms), "MS")
-    ("max-ping-ms", "Fail when a user waits longer for a pong; 0: never", text(defaults.max_ping_ms), "MS");
+    ("users", "Well-behaved users (soak-u-N)", number_option(defaults.users), "N")
+    ("slow-readers", "Users who stop reading (soak-s-N)", number_option(defaults.slow_readers), "N")
+    ("flooders", "Clients sending as fast as they can (soak-f-N)", number_option(defaults.flooders), "N")
+    ("garbage", "Clients sending garbage (soak-g-N)", number_option(defaults.garbage_senders), "N")
+    ("vanishers", "Clients vanishing mid-line (soak-v-N)", number_option(defaults.vanishers), "N")
+    ("seed", "Seed of the clients' choices; 0: from the clock", number_option(0), "N")
+    ("max-outbuf", "The server's --max-outbuf, to check slow readers are cut; 0: do not check", number_option(defaults.max_outbuf), "BYTES")
+    ("slow-reader-wait", "How long a slow reader reads after a hold before it writes anything", number_option(defaults.slow_reader_wait_ms), "MS")
+    ("max-ping-ms", "Fail when a user waits longer for a pong; 0: never", number_option(defaults.max_ping_ms), "MS");
   // clang-format on
 }
 

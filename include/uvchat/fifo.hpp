@@ -4,8 +4,8 @@
 // as soon as it is made, and every connection has queues that are empty
 // nearly all the time: with thousands of idle connections that is most of
 // the server's memory. This one is a vector read from a moving head; it is
-// emptied (and its storage let go, past a few elements) whenever the head
-// catches up, and compacted when the head has passed half of it.
+// emptied, and its storage let go, whenever the head catches up, and
+// compacted when the head has passed half of it.
 #pragma once
 
 #include <cstddef>
@@ -51,14 +51,12 @@ class Fifo {
   }
 
   void clear() {
-    items_.clear();
+    std::vector<T>().swap(items_);
     head_ = 0;
-    if (items_.capacity() > kKeptCapacity) std::vector<T>().swap(items_);
   }
 
  private:
   static constexpr std::size_t kCompactAfter = 32;
-  static constexpr std::size_t kKeptCapacity = 8;
 
   std::vector<T> items_;
   std::size_t head_ = 0;

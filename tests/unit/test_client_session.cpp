@@ -1,6 +1,7 @@
 // The client's decisions (docs/CLIENT.md): registering, typed lines,
 // reconnecting and rejoining, quitting, and the pipe mode.
 #include <catch2/catch.hpp>
+#include <optional>
 
 #include "uvchat/client/session.hpp"
 
@@ -35,11 +36,12 @@ Lines of_kind(const Actions& actions, Kind kind) {
 Lines sent(const Actions& actions) { return of_kind(actions, Kind::kSend); }
 Lines shown(const Actions& actions) { return of_kind(actions, Kind::kShow); }
 
-const Action* find(const Actions& actions, Kind kind) {
+// A copy: the actions are often a temporary.
+std::optional<Action> find(const Actions& actions, Kind kind) {
   for (const Action& action : actions) {
-    if (action.kind == kind) return &action;
+    if (action.kind == kind) return action;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // A session registered as `name` at a terminal.
@@ -151,15 +153,15 @@ TEST_CASE("After a drop the client registers again with its password and rejoins
   Actions lost = session.connection_lost("the server closed it");
   REQUIRE(shown(lost).size() == 1);
   CHECK_THAT(shown(lost)[0], Catch::StartsWith("connection lost (the server closed it); reconnecting in "));
-  const Action* retry = find(lost, Kind::kReconnectIn);
-  REQUIRE(retry != nullptr);
+  const std::optional<Action> retry = find(lost, Kind::kReconnectIn);
+  REQUIRE(retry.has_value());
   CHECK(retry->ms >= 500);
   CHECK(retry->ms <= 1000);
   CHECK(sent(session.typed("anyone?")).empty());
 
   // A second failure waits longer.
-  const Action* second = find(session.connect_failed("connection refused"), Kind::kReconnectIn);
-  REQUIRE(second != nullptr);
+  const std::optional<Action> second = find(session.connect_failed("connection refused"), Kind::kReconnectIn);
+  REQUIRE(second.has_value());
   CHECK(second->ms >= 1000);
 
   CHECK(sent(session.connected()) == Lines{"server:register alice pw"});
@@ -174,8 +176,8 @@ TEST_CASE("A name still taken on reconnecting is tried again later, not asked fo
   session.connection_lost("reset");
   session.connected();
   const Actions taken = session.server_line("server:error name-taken alice");
-  CHECK(find(taken, Kind::kDisconnect) != nullptr);
-  CHECK(find(taken, Kind::kReconnectIn) != nullptr);
+  CHECK(find(taken, Kind::kDisconnect).has_value());
+  CHECK(find(taken, Kind::kReconnectIn).has_value());
   CHECK(session.input_mode() == InputMode::kChat);
 }
 
@@ -184,8 +186,8 @@ TEST_CASE("--no-reconnect exits 1 when the connection drops", "[client][session]
   config.reconnect = false;
   Session session(config);
   session.start();
-  const Action* failed = find(session.connect_failed("connection refused"), Kind::kExit);
-  REQUIRE(failed != nullptr);
+  const std::optional<Action> failed = find(session.connect_failed("connection refused"), Kind::kExit);
+  REQUIRE(failed.has_value());
   CHECK(failed->status == 1);
 }
 
@@ -197,15 +199,15 @@ TEST_CASE("/quit, Ctrl-D and Ctrl-C send exit and end at bye", "[client][session
                              : way == 1 ? session.end_of_input()
                                         : session.interrupted();
     CHECK(sent(quitting) == Lines{"server:exit"});
-    CHECK(find(quitting, Kind::kQuitIn) != nullptr);
-    const Action* exit = find(session.server_line("server:bye"), Kind::kExit);
-    REQUIRE(exit != nullptr);
+    CHECK(find(quitting, Kind::kQuitIn).has_value());
+    const std::optional<Action> exit = find(session.server_line("server:bye"), Kind::kExit);
+    REQUIRE(exit.has_value());
     CHECK(exit->status == 0);
   }
   Session waiting(terminal_config("alice"));
   waiting.start();
-  const Action* now = find(waiting.interrupted(), Kind::kExit);
-  REQUIRE(now != nullptr);
+  const std::optional<Action> now = find(waiting.interrupted(), Kind::kExit);
+  REQUIRE(now.has_value());
   CHECK(now->status == 0);
 }
 
@@ -220,8 +222,8 @@ TEST_CASE("In a pipe, lines wait for the welcome, and a pong ends it", "[client]
   CHECK(sent(welcome) == Lines{"bob: the build is green", "server:ping"});
   CHECK(shown(session.server_line("[12:00:00] bob: thanks")) == Lines{"[12:00:00] bob: thanks"});
   CHECK(sent(session.server_line("server:pong")) == Lines{"server:exit"});
-  const Action* exit = find(session.server_line("server:bye"), Kind::kExit);
-  REQUIRE(exit != nullptr);
+  const std::optional<Action> exit = find(session.server_line("server:bye"), Kind::kExit);
+  REQUIRE(exit.has_value());
   CHECK(exit->status == 0);
 }
 
@@ -236,15 +238,15 @@ TEST_CASE("In a pipe, an error answer or a refused name makes the exit status 1"
   REQUIRE(shown(error) == Lines{"no such user: carol"});
   CHECK(error[0].tone == Tone::kError);
   session.server_line("server:pong");
-  const Action* exit = find(session.server_line("server:bye"), Kind::kExit);
-  REQUIRE(exit != nullptr);
+  const std::optional<Action> exit = find(session.server_line("server:bye"), Kind::kExit);
+  REQUIRE(exit.has_value());
   CHECK(exit->status == 1);
 
   Session refused(pipe_config());
   refused.start();
   refused.connected();
-  const Action* taken = find(refused.server_line("server:error name-taken bot"), Kind::kExit);
-  REQUIRE(taken != nullptr);
+  const std::optional<Action> taken = find(refused.server_line("server:error name-taken bot"), Kind::kExit);
+  REQUIRE(taken.has_value());
   CHECK(taken->status == 1);
 }
 

@@ -21,9 +21,9 @@ Driver::Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::sec
       stall_limit_ms_(static_cast<std::uint64_t>(std::chrono::milliseconds(stall_limit).count())) {
   uv_timer_init(loop_, &watchdog_);
   watchdog_.data = this;
-  uv_check_init(loop_, &flusher_);
+  uv_prepare_init(loop_, &flusher_);
   flusher_.data = this;
-  uv_check_start(&flusher_, on_check);
+  uv_prepare_start(&flusher_, on_prepare);
 }
 
 Driver::~Driver() {
@@ -86,7 +86,7 @@ void Driver::on_watchdog(uv_timer_t* timer) {
              " s");
 }
 
-void Driver::on_check(uv_check_t* check) { static_cast<Driver*>(check->data)->flush_all(); }
+void Driver::on_prepare(uv_prepare_t* prepare) { static_cast<Driver*>(prepare->data)->flush_all(); }
 
 void Driver::flush_all() {
   // A flush may schedule another (a write that completes at once), so work

@@ -64,7 +64,7 @@ class Driver {
 
  private:
   static void on_watchdog(uv_timer_t* timer);
-  static void on_check(uv_check_t* check);
+  static void on_prepare(uv_prepare_t* prepare);
   void flush_all();
   bool stalled() const;
 
@@ -78,7 +78,7 @@ class Driver {
   bool phase_failed_ = false;
 
   uv_timer_t watchdog_{};
-  uv_check_t flusher_{};
+  uv_prepare_t flusher_{};
   std::unordered_set<LineClient*> clients_;
   std::vector<LineClient*> to_flush_;
   std::vector<LineClient*> flushing_;

@@ -34,8 +34,6 @@ constexpr std::uint64_t kMaxTextSize = 4000;
 constexpr std::uint32_t kJoiningAtOnce = 256;
 // The book keeps 8 bytes per receiver and sender.
 constexpr std::uint64_t kMaxReceiversTimesSenders = 10'000'000;
-// Descriptors besides the members' sockets: stdio and the loop's own.
-constexpr std::uint64_t kSpareDescriptors = 64;
 
 bool same_ignoring_case(std::string_view a, std::string_view b) {
   return std::ranges::equal(a, b, [](char x, char y) {
@@ -314,7 +312,6 @@ class FanoutRun {
 
  private:
   void describe_parameters();
-  bool make_room_for_connections();
   void create_members();
   RoomSender::Plan plan_for(std::uint32_t sender) const;
   bool join_everyone();
@@ -345,7 +342,7 @@ class FanoutRun {
 
 Report FanoutRun::run() {
   describe_parameters();
-  if (!make_room_for_connections()) return report_;
+  if (!make_room_for_connections(std::uint64_t{config_.receivers} + config_.senders, report_)) return report_;
   create_members();
   if (join_everyone() && drain_announcements()) send_timed();
   report_.lost = book_.lost();
@@ -367,16 +364,6 @@ void FanoutRun::describe_parameters() {
   }
   parameters.push_back(count_field("window", config_.window));
   parameters.push_back(count_field("size", config_.text_size));
-}
-
-bool FanoutRun::make_room_for_connections() {
-  const std::uint64_t connections = std::uint64_t{config_.receivers} + config_.senders;
-  const std::uint64_t needed = connections + kSpareDescriptors;
-  const std::uint64_t limit = raise_open_file_limit(needed);
-  if (limit >= needed) return true;
-  report_.add_error(std::to_string(connections) + " connections need about " + std::to_string(needed) +
-                    " open files, and the limit is " + std::to_string(limit) + " (ulimit -n)");
-  return false;
 }
 
 void FanoutRun::create_members() {

@@ -154,7 +154,6 @@ class IdleRun {
 
  private:
   void describe_parameters();
-  bool make_room_for_connections();
   bool register_timed();
   void connect_more();
   void on_client_settled(bool registered);
@@ -177,7 +176,7 @@ class IdleRun {
 
 Report IdleRun::run() {
   describe_parameters();
-  if (!make_room_for_connections()) return report_;
+  if (!make_room_for_connections(config_.connections, report_)) return report_;
   if (register_timed() && hold()) {
     close_everyone();
     wait_until_server_lets_go();
@@ -193,16 +192,6 @@ void IdleRun::describe_parameters() {
   parameters.push_back(count_field("connections", config_.connections));
   parameters.push_back(count_field("in_flight", config_.in_flight));
   parameters.push_back({"hold", config_.hold_seconds});
-}
-
-bool IdleRun::make_room_for_connections() {
-  const std::uint64_t needed = std::uint64_t{config_.connections} + kSpareDescriptors;
-  const std::uint64_t limit = raise_open_file_limit(needed);
-  if (limit >= needed) return true;
-  report_.add_error(std::to_string(config_.connections) + " connections need about " +
-                    std::to_string(needed) + " open files, and the limit is " + std::to_string(limit) +
-                    " (ulimit -n)");
-  return false;
 }
 
 // The timed part: from the first connect to the last registration.
@@ -294,6 +283,9 @@ void IdleRun::wait_until_server_lets_go() {
 
 }  // namespace
 
+namespace {
+
+// Returns the limit then in force.
 std::uint64_t raise_open_file_limit(std::uint64_t descriptors) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
@@ -302,6 +294,17 @@ std::uint64_t raise_open_file_limit(std::uint64_t descriptors) {
   limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? descriptors : limit.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
   return limit.rlim_cur;
+}
+
+}  // namespace
+
+bool make_room_for_connections(std::uint64_t connections, Report& report) {
+  const std::uint64_t needed = connections + kSpareDescriptors;
+  const std::uint64_t limit = raise_open_file_limit(needed);
+  if (limit >= needed) return true;
+  report.add_error(std::to_string(connections) + " connections need about " + std::to_string(needed) +
+                   " open files, and the limit is " + std::to_string(limit) + " (ulimit -n)");
+  return false;
 }
 
 void add_idle_options(cxxopts::Options& parser) {

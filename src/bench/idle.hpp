@@ -25,8 +25,9 @@ ScenarioRun configure_idle(const cxxopts::ParseResult& options);
 Report run_idle(Driver& driver, const IdleConfig& config);
 
 // For the scenarios that open thousands of connections: raises the soft
-// limit on open files, as far as the hard limit allows, to at least
-// `descriptors`. Returns the limit then in force.
-std::uint64_t raise_open_file_limit(std::uint64_t descriptors);
+// limit on open files, as far as the hard limit allows, to room for
+// `connections` and a few more. False, with the error in `report`, when
+// the hard limit is too low.
+bool make_room_for_connections(std::uint64_t connections, Report& report);
 
 }  // namespace uvchat::bench

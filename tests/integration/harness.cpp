@@ -124,6 +124,13 @@ std::string uvchatd_path() {
   return path;
 }
 
+std::string uvchat_bench_path() {
+  const char* path = std::getenv("UVCHAT_BENCH");
+  if (path == nullptr || *path == '\0')
+    FAIL("UVCHAT_BENCH is not set: run the tests through scripts/run-tests");
+  return path;
+}
+
 std::string uvchat_path() {
   const char* path = std::getenv("UVCHAT");
   if (path == nullptr || *path == '\0') FAIL("UVCHAT is not set: it must name the uvchat binary to test");

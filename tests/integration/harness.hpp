@@ -45,6 +45,8 @@ std::string uvchatd_path();
 // The client under test: $UVCHAT. Fails the test when it is not set or does
 // not name an executable file.
 std::string uvchat_path();
+// The load generator under test: $UVCHAT_BENCH.
+std::string uvchat_bench_path();
 
 // True when this machine can bind the IPv6 loopback address ::1.
 bool has_ipv6_loopback();

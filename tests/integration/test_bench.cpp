@@ -1,7 +1,6 @@
 // The load generator's own test (docs/BENCHMARKS.md): a small offline run
 // against the real server, on a real database file, must lose nothing.
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <string>
 
 #include "harness.hpp"
@@ -10,18 +9,11 @@ using namespace uvchat::test;
 
 namespace {
 
-std::string bench_path() {
-  const char* path = std::getenv("UVCHAT_BENCH");
-  if (path == nullptr || *path == '\0')
-    FAIL("UVCHAT_BENCH is not set: run the tests through scripts/run-tests");
-  return path;
-}
-
 RunResult run_offline(const TestServer& server, const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {
-      bench_path(),   "offline", "--host",    "127.0.0.1", "--port",     std::to_string(server.port()),
-      "--recipients", "5",       "--senders", "3",         "--messages", "500",
-      "--timeout",    "10"};
+      uvchat_bench_path(), "offline", "--host",    "127.0.0.1", "--port",     std::to_string(server.port()),
+      "--recipients",      "5",       "--senders", "3",         "--messages", "500",
+      "--timeout",         "10"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run_command(argv, Duration(30'000));
 }

@@ -2,7 +2,6 @@
 // small runs against the real server: nothing lost, nothing twice, and the
 // figures in the JSON line.
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <string>
 
 #include "harness.hpp"
@@ -10,13 +9,6 @@
 using namespace uvchat::test;
 
 namespace {
-
-std::string bench_path() {
-  const char* path = std::getenv("UVCHAT_BENCH");
-  if (path == nullptr || *path == '\0')
-    FAIL("UVCHAT_BENCH is not set: run the tests through scripts/run-tests");
-  return path;
-}
 
 // A server that lets one address send and register as fast as it likes and
 // tells nobody of anybody's presence.
@@ -26,9 +18,9 @@ ServerSetup unthrottled_server() {
 
 RunResult run_bench(const TestServer& server, const std::string& scenario,
                     const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {bench_path(), scenario, "--host",
-                                   "127.0.0.1",  "--port", std::to_string(server.port()),
-                                   "--timeout",  "5"};
+  std::vector<std::string> argv = {uvchat_bench_path(), scenario, "--host",
+                                   "127.0.0.1",         "--port", std::to_string(server.port()),
+                                   "--timeout",         "5"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run_command(argv, Duration(20'000));
 }

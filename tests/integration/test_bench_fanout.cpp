@@ -2,7 +2,6 @@
 // real server: every room message reaches every member exactly once, and
 // every idle connection registers and closes without error.
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -19,18 +18,11 @@ constexpr Duration kRunLimit{20'000};
 // (The harness turns the per-address limits off.)
 const std::vector<std::string> kQuietServer = {"--history", "0", "--presence", "off"};
 
-std::string bench_path() {
-  const char* path = std::getenv("UVCHAT_BENCH");
-  if (path == nullptr || *path == '\0')
-    FAIL("UVCHAT_BENCH is not set: run the tests through scripts/run-tests");
-  return path;
-}
-
 RunResult run_bench(const TestServer& server, const std::string& scenario,
                     const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {bench_path(), scenario, "--host",
-                                   "127.0.0.1",  "--port", std::to_string(server.port()),
-                                   "--timeout",  "10"};
+  std::vector<std::string> argv = {uvchat_bench_path(), scenario, "--host",
+                                   "127.0.0.1",         "--port", std::to_string(server.port()),
+                                   "--timeout",         "10"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, kRunLimit);
 }

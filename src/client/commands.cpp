@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "uvchat/chat/name_map.hpp"
 #include "uvchat/protocol/text.hpp"
 
 namespace uvchat::client {
@@ -96,7 +97,7 @@ Typed leave_command(std::string_view args, std::string_view target) {
   const std::string room = named_or_current_room(args, target);
   if (room.empty()) return note("usage: /leave #room");
   Typed typed = simple("server:leave " + room);
-  if (protocol::fold_case(room) == protocol::fold_case(target)) typed.changes_target = true;
+  if (chat::CaseInsensitiveEqual{}(room, target)) typed.changes_target = true;
   return typed;
 }
 

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "uvchat/protocol/text.hpp"
+#include "uvchat/chat/name_map.hpp"
 
 namespace uvchat::client {
 namespace {
@@ -30,9 +30,7 @@ std::string joined(const std::vector<std::string_view>& names, std::size_t from)
   return text;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  return protocol::fold_case(a) == protocol::fold_case(b);
-}
+constexpr chat::CaseInsensitiveEqual same_name;
 
 Shown event(std::string text) { return Shown{std::move(text), Tone::kEvent}; }
 

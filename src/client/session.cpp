@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "uvchat/chat/name_map.hpp"
 #include "uvchat/client/commands.hpp"
-#include "uvchat/protocol/text.hpp"
 
 namespace uvchat::client {
 namespace {
@@ -22,9 +22,7 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  return protocol::fold_case(a) == protocol::fold_case(b);
-}
+constexpr chat::CaseInsensitiveEqual same_name;
 
 std::string seconds_text(std::uint64_t ms) {
   char text[32];

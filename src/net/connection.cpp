@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "uvchat/log.hpp"
@@ -207,32 +208,35 @@ std::uint64_t Connection::bytes_in_kernel() const {
   return written_ + (write_in_flight_->bytes - std::min(unwritten, write_in_flight_->bytes));
 }
 
-// SIOCOUTQ is what the socket holds that the peer has not acknowledged,
-// sent or not. Where it cannot be asked, every byte in the kernel counts.
+// Bytes the socket holds that the client has not acknowledged (SIOCOUTQ),
+// or of those the ones not even sent yet (SIOCOUTQNSD); nothing where the
+// kernel cannot be asked.
+std::optional<std::uint64_t> Connection::kernel_queue(unsigned long request) const {
+  uv_os_fd_t fd = -1;
+  int bytes = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) != 0 || ::ioctl(fd, request, &bytes) != 0 ||
+      bytes < 0) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(bytes);
+}
+
+// Where the kernel cannot be asked, every byte in it counts as acknowledged.
 std::uint64_t Connection::bytes_acknowledged() const {
   const std::uint64_t in_kernel = bytes_in_kernel();
 #ifdef SIOCOUTQ
-  uv_os_fd_t fd = -1;
-  int unacknowledged = 0;
-  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0 &&
-      ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged >= 0) {
-    return in_kernel - std::min<std::uint64_t>(in_kernel, static_cast<std::uint64_t>(unacknowledged));
+  if (const std::optional<std::uint64_t> unacknowledged = kernel_queue(SIOCOUTQ)) {
+    return in_kernel - std::min(in_kernel, *unacknowledged);
   }
 #endif
   return in_kernel;
 }
 
-// SIOCOUTQNSD is the part of SIOCOUTQ not sent yet.
 std::uint64_t Connection::bytes_sent_unacknowledged() const {
 #if defined(SIOCOUTQ) && defined(SIOCOUTQNSD)
-  uv_os_fd_t fd = -1;
-  int unacknowledged = 0;
-  int unsent = 0;
-  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0 &&
-      ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && ::ioctl(fd, SIOCOUTQNSD, &unsent) == 0 &&
-      unacknowledged > unsent) {
-    return static_cast<std::uint64_t>(unacknowledged - unsent);
-  }
+  const std::optional<std::uint64_t> unacknowledged = kernel_queue(SIOCOUTQ);
+  const std::optional<std::uint64_t> unsent = kernel_queue(SIOCOUTQNSD);
+  if (unacknowledged && unsent && *unacknowledged > *unsent) return *unacknowledged - *unsent;
 #endif
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -152,6 +153,7 @@ class Connection {
   std::uint64_t bytes_acknowledged() const;
   // Bytes sent on the wire that the client has not acknowledged yet.
   std::uint64_t bytes_sent_unacknowledged() const;
+  std::optional<std::uint64_t> kernel_queue(unsigned long request) const;
   void release_up_to(std::uint64_t acknowledged);
   void release_all();
   // Bytes reached the kernel: a client over the soft bound is reading.

@@ -5,6 +5,8 @@
 #
 #   scripts/install-deps.sh          build, run and test
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer (make fuzz, CI)
+#
+# Flags add to one list each and may be combined.
 set -euo pipefail
 
 packages=(
@@ -14,9 +16,12 @@ packages=(
   libtomlplusplus-dev
   netcat-openbsd
 )
-if [ "${1:-}" = "--fuzz" ]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown flag '$flag'" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do

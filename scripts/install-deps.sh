@@ -5,6 +5,8 @@
 #
 #   scripts/install-deps.sh          build, run and test
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer (make fuzz, CI)
+#   scripts/install-deps.sh --package  also dpkg-dev, lintian, systemd-analyze and
+#                                    groff (make deb, the packaging tests, CI)
 #   scripts/install-deps.sh --arm64  also the aarch64 cross compiler, the arm64
 #                                    libraries and qemu-user (scripts/cross-arm64.sh)
 #
@@ -18,10 +20,12 @@ packages=(
   libsqlite3-dev libsodium-dev sqlite3
   libtomlplusplus-dev
   netcat-openbsd
+  scdoc
 )
 for flag in "$@"; do
   case "$flag" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --package) packages+=(dpkg-dev lintian systemd groff-base) ;;
     # The libraries are Multi-Arch: same, so their arm64 -dev packages sit
     # beside the amd64 ones; cxxopts and catch2 are headers with an
     # arch-independent .pc (Multi-Arch: foreign), but toml++'s .pc is under

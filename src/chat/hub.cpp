@@ -85,6 +85,11 @@ void Hub::load_user(std::string_view name, std::string password_hash, std::size_
   user.queued = queued;
 }
 
+std::string_view Hub::peer(SessionId id) const {
+  const auto found = sessions_.find(id);
+  return found == sessions_.end() ? std::string_view{} : std::string_view(found->second.peer);
+}
+
 std::size_t Hub::queued_count(std::string_view name) const {
   const auto it = users_.find(name);
   return it == users_.end() ? 0 : it->second.queued;
@@ -192,10 +197,12 @@ void Hub::connect(SessionId id, std::string_view peer, std::string_view ip, Mono
   }
   Session& session = sessions_[id];
   session.peer = std::string(peer);
-  session.ip = std::string(ip);
   session.connected_at = now;
   session.last_activity = now;
-  if (!ip.empty()) ++addresses_[session.ip].connections;
+  if (!ip.empty()) {
+    session.address = &addresses_.try_emplace(std::string(ip)).first->second;
+    ++session.address->connections;
+  }
 }
 
 void Hub::note_activity(SessionId id, Monotonic now) {
@@ -236,8 +243,8 @@ void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& 
 }
 
 bool Hub::allow_registration(Session& session) {
-  if (session.ip.empty() || config_.max_registrations_per_minute == 0) return true;
-  Address& address = addresses_[session.ip];
+  if (session.address == nullptr || config_.max_registrations_per_minute == 0) return true;
+  Address& address = *session.address;
   if (session.last_activity - address.window_start >= std::chrono::minutes(1)) {
     address.window_start = session.last_activity;
     address.registrations = 0;
@@ -245,10 +252,8 @@ bool Hub::allow_registration(Session& session) {
   return address.registrations++ < config_.max_registrations_per_minute;
 }
 
-void Hub::forget_address(const std::string& ip) {
-  if (ip.empty()) return;
-  const auto found = addresses_.find(ip);
-  if (found != addresses_.end() && found->second.connections > 0) --found->second.connections;
+void Hub::forget_address(Address* address) {
+  if (address != nullptr && address->connections > 0) --address->connections;
 }
 
 void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, Effects& out) {
@@ -688,7 +693,7 @@ void Hub::disconnect(SessionId id, Effects& out) {
     departing->departing = 0;
   }
   take_offline(id, found->second, out);
-  forget_address(found->second.ip);
+  forget_address(found->second.address);
   sessions_.erase(found);
 }
 

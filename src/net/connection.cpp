@@ -44,10 +44,8 @@ Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimit
     : server_(server),
       id_(id),
       input_(protocol::Framer::buffer_capacity(limits.max_line)),
-      framer_(limits.max_line),
-      max_outbuf_(limits.max_outbuf),
-      hard_outbuf_(limits.hard_outbuf),
-      bucket_(limits.rate, limits.burst) {
+      limits_(limits),
+      bucket_(limits.flood) {
   tcp_.data = this;
 }
 
@@ -78,12 +76,12 @@ void Connection::resume_input() {
   update_reading();
 }
 
-bool Connection::may_take_line(std::uint64_t now_ms) { return bucket_.has_token(now_ms); }
+bool Connection::may_take_line(std::uint64_t now_ms) { return bucket_.has_token(now_ms, limits_.flood); }
 
 std::uint64_t Connection::throttle(std::uint64_t now_ms) {
   throttled_ = true;
   update_reading();
-  return bucket_.next_token_at(now_ms);
+  return bucket_.next_token_at(now_ms, limits_.flood);
 }
 
 void Connection::unthrottle() {
@@ -132,8 +130,8 @@ void Connection::send(chat::Payload payload, chat::MessageId message) {
 }
 
 void Connection::check_output_limit(std::uint64_t now_ms) {
-  if (max_outbuf_ == 0 || too_slow_ || state_ == State::kCutting || state_ == State::kClosing) return;
-  if (pending_bytes_ <= max_outbuf_) {
+  if (limits_.max_outbuf == 0 || too_slow_ || state_ == State::kCutting || state_ == State::kClosing) return;
+  if (pending_bytes_ <= limits_.max_outbuf) {
     over_limit_ = false;
     return;
   }
@@ -141,7 +139,7 @@ void Connection::check_output_limit(std::uint64_t now_ms) {
     over_limit_ = true;
     over_limit_since_ = now_ms;
   }
-  if (pending_bytes_ > hard_outbuf_ || now_ms - over_limit_since_ >= kSoftLimitMs) {
+  if (pending_bytes_ > limits_.hard_outbuf || now_ms - over_limit_since_ >= kSoftLimitMs) {
     too_slow_ = true;
     server_.on_too_slow(*this);
   }
@@ -151,7 +149,7 @@ void Connection::close_after_flush() {
   if (state_ != State::kOpen) return;
   state_ = State::kDraining;
   update_reading();
-  drain_deadline_ = uv_now(tcp_.loop) + kDrainTimeoutMs;
+  deadline_ = uv_now(tcp_.loop) + kDrainTimeoutMs;
   if (!has_pending_output()) {
     close_now();
     return;
@@ -189,11 +187,11 @@ void Connection::begin_cut(std::uint64_t now_ms) {
   if (state_ == State::kClosing || state_ == State::kCutting) return;
   state_ = State::kCutting;
   update_reading();
-  cut_deadline_ = now_ms + kCutWaitMs;
+  deadline_ = now_ms + kCutWaitMs;
 }
 
 bool Connection::cut_settled(std::uint64_t now_ms) const {
-  return now_ms >= cut_deadline_ || bytes_sent_unacknowledged() == 0;
+  return now_ms >= deadline_ || bytes_sent_unacknowledged() == 0;
 }
 
 void Connection::note_in_kernel(std::uint64_t end, chat::MessageId message) {

@@ -56,7 +56,7 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
     : loop_(loop),
       config_(std::move(config)),
       hub_(config_.hub),
-      limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), config_.rate, config_.burst} {
+      limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst}} {
   uv_prepare_init(loop_, &flush_handle_);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
@@ -152,11 +152,10 @@ void Server::accept(uv_stream_t* listener) {
   // small lines by up to 40 ms each.
   uv_tcp_nodelay(connection.tcp(), 1);
   uv_tcp_keepalive(connection.tcp(), 1, kKeepAliveDelaySeconds);
-  auto [peer, ip] = peer_address(connection.tcp());
-  connection.set_peer(std::move(peer));
-  log(LogLevel::kInfo, "connection " + std::to_string(id) + " from " + connection.peer());
+  const auto [peer, ip] = peer_address(connection.tcp());
+  log(LogLevel::kInfo, "connection " + std::to_string(id) + " from " + peer);
 
-  hub_.connect(id, connection.peer(), ip, loop_time(), effects_);
+  hub_.connect(id, peer, ip, loop_time(), effects_);
   apply_effects();
   if (connection.state() != Connection::State::kOpen) return;
   if (const int status = connection.start_reading(); status != 0) {
@@ -444,7 +443,7 @@ void Server::cut_too_slow() {
     const auto found = connections_.find(id);
     if (found == connections_.end()) continue;
     Connection& connection = *found->second;
-    log(LogLevel::kWarn, "connection " + std::to_string(id) + " from " + connection.peer() + " too slow: " +
+    log(LogLevel::kWarn, "connection " + std::to_string(id) + " from " + std::string(hub_.peer(id)) + " too slow: " +
                              std::to_string(connection.pending_bytes()) + " bytes of output waiting, over " +
                              std::to_string(config_.max_outbuf) + " (--max-outbuf); closed");
     // Best effort: its socket buffer is most likely full.

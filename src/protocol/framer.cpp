@@ -66,7 +66,7 @@ bool Framer::next(RingBuffer& input, Frame& frame) {
       input.clear();
       if (discarding_) return false;
       discarding_ = true;
-      frame = {FrameKind::kTooLong, {}};
+      frame.set(FrameKind::kTooLong);
       return true;
     }
     pending_consume_ = newline + 1;
@@ -75,7 +75,7 @@ bool Framer::next(RingBuffer& input, Frame& frame) {
       consume_pending(input);
       continue;
     }
-    if (take_line(input.peek(newline, wrapped_), frame)) return true;
+    if (take_line(peek_line(input, newline, frame), max_line(input), frame)) return true;
     consume_pending(input);
   }
 }
@@ -87,33 +87,40 @@ bool Framer::finish(RingBuffer& input, Frame& frame) {
     return false;
   }
   pending_consume_ = input.size();
-  if (take_line(input.peek(input.size(), wrapped_), frame)) return true;
+  if (take_line(peek_line(input, input.size(), frame), max_line(input), frame)) return true;
   consume_pending(input);
   return false;
 }
 
-bool Framer::take_line(std::string_view raw, Frame& frame) {
-  if (without_trailing_cr(raw).size() > max_line_) {
-    frame = {FrameKind::kTooLong, {}};
+// A line that wrapped around the ring is copied into the frame's scratch.
+std::string_view Framer::peek_line(RingBuffer& input, std::size_t length, Frame& frame) {
+  return input.peek(length, frame.scratch_[0]);
+}
+
+bool Framer::take_line(std::string_view raw, std::size_t max_line, Frame& frame) {
+  if (without_trailing_cr(raw).size() > max_line) {
+    frame.set(FrameKind::kTooLong);
     return true;
   }
   std::string_view line = raw;
   if (needs_telnet_strip(line)) {
-    strip_telnet(line, cleaned_);
-    line = cleaned_;
+    std::string& cleaned = frame.spare(line);
+    strip_telnet(line, cleaned);
+    line = cleaned;
   }
   line = without_trailing_cr(line);
   if (is_blank(line)) return false;
   if (!is_valid_utf8(line)) {
-    frame = {FrameKind::kBadUtf8, {}};
+    frame.set(FrameKind::kBadUtf8);
     return true;
   }
   if (has_controls(line)) {
-    printable_.clear();
-    append_without_controls(line, printable_);
-    line = printable_;
+    std::string& printable = frame.spare(line);
+    printable.clear();
+    append_without_controls(line, printable);
+    line = printable;
   }
-  frame = {FrameKind::kLine, line};
+  frame.set(FrameKind::kLine, line);
   return true;
 }
 

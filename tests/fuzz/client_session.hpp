@@ -55,7 +55,6 @@ struct ClientSession {
       : id(session_id),
         ip(address),
         input(protocol::Framer::buffer_capacity(max_line)),
-        framer(max_line),
         transcript(crlf) {}
 
   // In the hub's hands: connected, not refused, not closed, not gone.

@@ -194,8 +194,7 @@ class Connection {
   Connection(std::size_t max_line, std::array<std::size_t, 2> read_sizes)
       : max_line_(max_line),
         read_sizes_(read_sizes),
-        input_(protocol::Framer::buffer_capacity(max_line)),
-        framer_(max_line) {}
+        input_(protocol::Framer::buffer_capacity(max_line)) {}
 
   // Reads `bytes` as the network hands them over: into the ring's free space,
   // in reads of the chosen sizes, taking every frame after each read.

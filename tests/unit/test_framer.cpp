@@ -25,7 +25,7 @@ const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 // strings.
 class Input {
  public:
-  explicit Input(std::size_t max_line) : ring_(Framer::buffer_capacity(max_line)), framer_(max_line) {}
+  explicit Input(std::size_t max_line) : ring_(Framer::buffer_capacity(max_line)) {}
 
   // Writes as much as fits, takes out the frames that completes, and so on.
   Input& feed(std::string_view bytes) {
@@ -258,6 +258,16 @@ TEST_CASE("Framer passes lines that wrap around the end of the ring", "[framer][
     }
     CHECK(Input(8).feed_in_chunks(stream, 5).frames() == expected);
   }
+}
+
+// A wrapped line is copied into the frame's scratch, cleaned of telnet bytes
+// into a second, and of controls back into the first: each step must read
+// from the other string than the one it writes.
+TEST_CASE("Framer cleans a wrapped line of telnet bytes and controls", "[framer][wrap][telnet]") {
+  Input in(8);  // a ring of 10
+  in.feed("abcdef\ng\xFF\xFB"s);  // what follows goes to the front of the ring
+  in.feed("\x01h\x07i\n"s);
+  CHECK(in.frames() == Frames{"abcdef", "gh" + kReplacement + "i"});
 }
 
 TEST_CASE("Framer::finish takes the bytes after the last LF as a line", "[framer][finish]") {

@@ -90,6 +90,8 @@ class Hub {
   std::size_t online_count() const { return online_; }
   std::size_t room_count() const { return rooms_.size(); }
   std::size_t queued_count(std::string_view name) const;
+  // "address:port" of a session, for logs; "" for none.
+  std::string_view peer(SessionId session) const;
 
  private:
   struct Room;
@@ -119,9 +121,12 @@ class Hub {
     std::uint64_t awaiting = 0;  // ticket; 0 once the lines are ready
     std::vector<Line> lines;
   };
+  struct Address;
   struct Session {
     std::string peer;
-    std::string ip;  // empty: no per-address limits
+    // Its entry in addresses_ (node-based, and kept while it has a
+    // connection); null: no per-address limits.
+    Address* address = nullptr;
     Monotonic connected_at{0};
     Monotonic last_activity{0};
     bool expired = false;       // told idle-timeout; the close is under way
@@ -187,7 +192,7 @@ class Hub {
   void log(LogLevel level, std::string text, Effects& out);
   bool allow_registration(Session& session);
   void expire(SessionId id, Session& session, std::string_view why, Effects& out);
-  void forget_address(const std::string& ip);
+  void forget_address(Address* address);
 
   HubConfig config_;
   protocol::Formatter formatter_;

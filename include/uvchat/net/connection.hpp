@@ -20,12 +20,13 @@ namespace uvchat::net {
 
 class Server;
 
+// One for all connections (the server's), referred to, not copied: a
+// connection is small, and a changed limit applies to everyone at once.
 struct ConnectionLimits {
   std::size_t max_line = 4096;
   std::size_t max_outbuf = 1 << 20;   // bytes waiting to be written; 0: none
   std::size_t hard_outbuf = 8 << 20;  // waiting at any time; see check_output_limit
-  double rate = 20;                   // lines a second; 0: no limit
-  double burst = 50;
+  FloodLimit flood;
 };
 
 // The connection only moves bytes: it reads into its ring and tells the
@@ -41,7 +42,7 @@ struct ConnectionLimits {
 // may hold pointers to it.
 class Connection {
  public:
-  enum class State {
+  enum class State : std::uint8_t {
     kOpen,      // reading and writing
     kDraining,  // not reading; closes once its output is written
     kCutting,   // not reading or writing more; reset once the client's TCP
@@ -49,6 +50,7 @@ class Connection {
     kClosing,   // uv_close called; freed in the close callback
   };
 
+  // `limits` are the server's, and outlive every connection.
   Connection(Server& server, chat::SessionId id, const ConnectionLimits& limits);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -57,8 +59,6 @@ class Connection {
   State state() const { return state_; }
   uv_tcp_t* tcp() { return &tcp_; }
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
-  const std::string& peer() const { return peer_; }
-  void set_peer(std::string peer) { peer_ = std::move(peer); }
 
   protocol::RingBuffer& input() { return input_; }
   protocol::Framer& framer() { return framer_; }
@@ -72,7 +72,7 @@ class Connection {
   // Flood control: a line may be taken now, or the connection must wait
   // (throttle) until the time it is told, and is then let go (unthrottle).
   bool may_take_line(std::uint64_t now_ms);
-  void take_line() { bucket_.take(); }
+  void take_line() { bucket_.take(limits_.flood); }
   std::uint64_t throttle(std::uint64_t now_ms);
   void unthrottle();
   // Lines may be taken from the ring: open, not paused, not throttled.
@@ -124,15 +124,26 @@ class Connection {
   // Writes queued output: uv_try_write first, uv_write for what is left.
   void flush();
 
-  // Set while the connection is on the server's list of ones to flush.
-  bool flush_scheduled = false;
-
   std::size_t pending_bytes() const { return pending_bytes_; }
   bool has_pending_output() const { return !output_.empty() || write_in_flight_ != nullptr; }
   // The loop time (ms) by which a draining connection must be closed.
-  std::uint64_t drain_deadline() const { return drain_deadline_; }
+  std::uint64_t drain_deadline() const { return deadline_; }
+
+  // Set while the connection is on the server's list of ones to flush.
+  bool flush_scheduled = false;
 
  private:
+  // The flags first, beside flush_scheduled, so that they share one word:
+  // there may be tens of thousands of connections.
+  State state_ = State::kOpen;
+  bool input_paused_ = false;
+  bool input_ended_ = false;
+  bool throttled_ = false;
+  bool store_hold_ = false;
+  bool reading_ = false;
+  bool too_slow_ = false;
+  bool over_limit_ = false;
+
   struct WriteRequest;
   struct Outgoing {
     chat::Payload bytes;
@@ -165,8 +176,6 @@ class Connection {
   Server& server_;
   chat::SessionId id_;
   uv_tcp_t tcp_{};
-  State state_ = State::kOpen;
-  std::string peer_;
   protocol::RingBuffer input_;
   protocol::Framer framer_;
 
@@ -183,19 +192,11 @@ class Connection {
   };
   std::vector<InKernel> unacknowledged_;
   std::uint64_t written_ = 0;  // bytes handed to the kernel by finished writes
-  bool input_paused_ = false;
-  bool input_ended_ = false;
-  bool throttled_ = false;
-  bool store_hold_ = false;
-  bool reading_ = false;
-  bool too_slow_ = false;
-  bool over_limit_ = false;
   std::uint64_t over_limit_since_ = 0;
-  std::size_t max_outbuf_;
-  std::size_t hard_outbuf_;
+  const ConnectionLimits& limits_;
   TokenBucket bucket_;
-  std::uint64_t drain_deadline_ = 0;
-  std::uint64_t cut_deadline_ = 0;
+  // Loop time (ms): draining, closed by then; cutting, reset by then.
+  std::uint64_t deadline_ = 0;
 };
 
 }  // namespace uvchat::net

@@ -15,22 +15,43 @@ enum class FrameKind {
   kBadUtf8,  // a line that was not UTF-8 was discarded
 };
 
+// One frame out of a Framer. `line` points into the ring, or, for a line that
+// wrapped around the ring or had to be cleaned, into the frame's own
+// scratch. So the scratch lives with the caller for as long as it looks at
+// the line, and not in every connection's framer; and a Frame is not copied,
+// which would leave the copy's view in the original's scratch.
 struct Frame {
   FrameKind kind = FrameKind::kLine;
   std::string_view line;  // only for kLine
+
+  Frame() = default;
+  Frame(const Frame&) = delete;
+  Frame& operator=(const Frame&) = delete;
+
+ private:
+  friend class Framer;
+  void set(FrameKind new_kind, std::string_view new_line = {}) {
+    kind = new_kind;
+    line = new_line;
+  }
+  // The scratch string that `in_use` does not point into.
+  std::string& spare(std::string_view in_use) { return in_use.data() == scratch_[0].data() ? scratch_[1] : scratch_[0]; }
+
+  std::string scratch_[2];
 };
 
 // One framer per connection; it keeps the state of a line being discarded.
-// The rules are those of docs/PROTOCOL.md, section 1.
+// The rules are those of docs/PROTOCOL.md, section 1. The longest line is
+// told by the ring: its capacity is buffer_capacity(max_line).
 class Framer {
  public:
-  explicit Framer(std::size_t max_line) : max_line_(max_line) {}
-
   // The ring capacity a connection needs: the longest line and its CR LF.
   static std::size_t buffer_capacity(std::size_t max_line) { return max_line + 2; }
+  static std::size_t max_line(const RingBuffer& input) { return input.capacity() - 2; }
 
   // Takes the next frame out of `input`; false when no complete line is
-  // left. The view in `frame` stays valid until the next call.
+  // left. The view in `frame` stays valid until the next call, and as long
+  // as `frame` lives.
   bool next(RingBuffer& input, Frame& frame);
 
   // At end of input: the bytes after the last LF, as one last line.
@@ -39,14 +60,11 @@ class Framer {
  private:
   void consume_pending(RingBuffer& input);
   // Classifies a raw line (without its LF); false when it is to be ignored.
-  bool take_line(std::string_view raw, Frame& frame);
+  bool take_line(std::string_view raw, std::size_t max_line, Frame& frame);
+  std::string_view peek_line(RingBuffer& input, std::size_t length, Frame& frame);
 
-  std::size_t max_line_;
   bool discarding_ = false;          // inside an over-long line: drop until LF
   std::size_t pending_consume_ = 0;  // bytes of the frame last returned
-  std::string wrapped_;              // a line that wrapped around the ring
-  std::string cleaned_;              // a line with telnet bytes removed
-  std::string printable_;            // a line with control characters replaced
 };
 
 // Removes telnet IAC sequences and NUL bytes from `raw` into `out`.

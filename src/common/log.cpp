@@ -1,16 +1,26 @@
 #include "uvchat/log.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
-#include <string>
 
 namespace uvchat {
 namespace {
 
-LogLevel g_level = LogLevel::kInfo;
+std::atomic<LogLevel> g_level = LogLevel::kInfo;
+// Other threads (the store's, the thread pool's) log while the loop's
+// thread switches files. The descriptor of the first log file stays the
+// log's for good, and later files take its number with dup3(): a line is
+// written to the old file or the new one, never to a closed descriptor
+// whose number something else has taken meanwhile.
+std::atomic<int> g_fd = STDERR_FILENO;
+std::string g_path;
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
@@ -55,7 +65,29 @@ void log(LogLevel level, std::string_view text) {
   line.append(text);
   line.push_back('\n');
   // Best effort: a log line that cannot be written is not worth dying for.
-  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+  [[maybe_unused]] const ssize_t written = ::write(g_fd.load(), line.data(), line.size());
 }
+
+std::string set_log_file(const std::string& path) {
+  int fd = STDERR_FILENO;
+  if (!path.empty()) {
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return "cannot open log file " + path + ": " + std::strerror(errno);
+  }
+  if (g_fd.load() == STDERR_FILENO) {
+    g_fd.store(fd);
+  } else {
+    const int status = ::dup3(fd, g_fd.load(), O_CLOEXEC);
+    const int error = errno;
+    if (fd != STDERR_FILENO) ::close(fd);
+    if (status < 0) return "cannot switch log file to " + path + ": " + std::strerror(error);
+  }
+  g_path = path;
+  return {};
+}
+
+std::string reopen_log_file() { return g_path.empty() ? std::string() : set_log_file(g_path); }
+
+const std::string& log_file() { return g_path; }
 
 }  // namespace uvchat

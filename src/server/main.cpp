@@ -33,13 +33,18 @@ int main(int argc, char** argv) {
   }
   // A peer that closes while we write must cost us an EPIPE, not the process.
   std::signal(SIGPIPE, SIG_IGN);
-  uvchat::set_log_level(parsed.options.log_level);
+  const uvchat::server::Options& options = parsed.configuration.options;
+  uvchat::set_log_level(options.log_level);
+  if (const std::string error = uvchat::set_log_file(options.log_file); !error.empty()) {
+    std::fprintf(stderr, "uvchatd: %s\n", error.c_str());
+    return 1;
+  }
 
   uv_loop_t loop;
   uv_loop_init(&loop);
   int exit_code = 0;
   {
-    uvchat::net::Server server(&loop, parsed.options.server);
+    uvchat::net::Server server(&loop, options.server);
     if (const std::string error = server.start(); !error.empty()) {
       uvchat::log(uvchat::LogLevel::kError, error);
       exit_code = 1;

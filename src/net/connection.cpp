@@ -230,11 +230,17 @@ std::uint64_t Connection::bytes_acknowledged() const {
   return in_kernel;
 }
 
+// Where the kernel tells what is unacknowledged but not which of it was
+// sent (qemu-user has SIOCOUTQ but no SIOCOUTQNSD), all of it may be on the
+// wire: counting none would let a cut reset bytes the client still reads,
+// and those DMs would be replayed to it a second time.
 std::uint64_t Connection::bytes_sent_unacknowledged() const {
 #if defined(SIOCOUTQ) && defined(SIOCOUTQNSD)
   const std::optional<std::uint64_t> unacknowledged = kernel_queue(SIOCOUTQ);
+  if (!unacknowledged) return 0;
   const std::optional<std::uint64_t> unsent = kernel_queue(SIOCOUTQNSD);
-  if (unacknowledged && unsent && *unacknowledged > *unsent) return *unacknowledged - *unsent;
+  if (!unsent) return *unacknowledged;
+  if (*unacknowledged > *unsent) return *unacknowledged - *unsent;
 #endif
   return 0;
 }

@@ -77,6 +77,16 @@ Hub::Hub(HubConfig config)
   for (std::string_view line : kHelpLines) help_.push_back(make_payload(formatter_.event("help", {line})));
 }
 
+void Hub::reconfigure(const HubConfig& config) {
+  config_.max_clients = config.max_clients;
+  config_.max_queue = config.max_queue;
+  config_.history_on_join = config.history_on_join;
+  config_.max_per_ip = config.max_per_ip;
+  config_.max_registrations_per_minute = config.max_registrations_per_minute;
+  config_.register_timeout = config.register_timeout;
+  config_.idle_timeout = config.idle_timeout;
+}
+
 void Hub::load_user(std::string_view name, std::string password_hash, std::size_t queued) {
   auto [it, is_new] = users_.try_emplace(std::string(name));
   User& user = it->second;

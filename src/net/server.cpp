@@ -65,6 +65,7 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
   uv_timer_init(loop_, &cut_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
+  uv_signal_init(loop_, &sighup_);
   for (uv_handle_t* handle : own_handles()) handle->data = this;
 }
 
@@ -72,7 +73,8 @@ std::vector<uv_handle_t*> Server::own_handles() {
   return {reinterpret_cast<uv_handle_t*>(&flush_handle_),   reinterpret_cast<uv_handle_t*>(&sweep_timer_),
           reinterpret_cast<uv_handle_t*>(&grace_timer_),    reinterpret_cast<uv_handle_t*>(&retention_timer_),
           reinterpret_cast<uv_handle_t*>(&throttle_timer_), reinterpret_cast<uv_handle_t*>(&cut_timer_),
-          reinterpret_cast<uv_handle_t*>(&sigint_),         reinterpret_cast<uv_handle_t*>(&sigterm_)};
+          reinterpret_cast<uv_handle_t*>(&sigint_),         reinterpret_cast<uv_handle_t*>(&sigterm_),
+          reinterpret_cast<uv_handle_t*>(&sighup_)};
 }
 
 Server::~Server() = default;
@@ -130,6 +132,7 @@ std::string Server::start() {
   // test) may send SIGTERM as soon as it reads it.
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sighup_, on_signal, SIGHUP);
   if (config_.retain_days > 0) {
     uv_timer_start(&retention_timer_, on_retention, kRetentionFirstRunMs, kRetentionIntervalMs);
   }
@@ -538,8 +541,31 @@ void Server::sweep() {
 }
 
 void Server::on_signal(uv_signal_t* handle, int signal) {
+  auto* self = static_cast<Server*>(handle->data);
+  if (signal == SIGHUP) {
+    log(LogLevel::kInfo, "got SIGHUP");
+    if (self->hooks_.reload) self->hooks_.reload();
+    return;
+  }
   log(LogLevel::kInfo, std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
-  static_cast<Server*>(handle->data)->stop();
+  self->stop();
+}
+
+void Server::reconfigure(const ServerConfig& config) {
+  config_.max_outbuf = config.max_outbuf;
+  config_.rate = config.rate;
+  config_.burst = config.burst;
+  config_.hub.max_queue = config.hub.max_queue;
+  limits_.max_outbuf = config_.max_outbuf;
+  limits_.hard_outbuf = hard_outbuf(config_);
+  limits_.flood = FloodLimit{config_.rate, config_.burst};
+  hub_.reconfigure(config.hub);
+}
+
+std::vector<std::string> Server::addresses() const {
+  std::vector<std::string> names;
+  for (const auto& listener : listeners_) names.push_back(listener->address());
+  return names;
 }
 
 void Server::stop() {
@@ -550,6 +576,7 @@ void Server::stop() {
     return;
   }
   stopping_ = true;
+  if (hooks_.stopping) hooks_.stopping();
   log(LogLevel::kInfo, "shutting down: telling " + std::to_string(connections_.size()) + " clients");
   for (auto& listener : listeners_) listener->close();
   hub_.shutdown(effects_);

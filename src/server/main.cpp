@@ -4,7 +4,9 @@
 #include <csignal>
 #include <cstdio>
 
+#include "notify.hpp"
 #include "options.hpp"
+#include "reload.hpp"
 #include "uvchat/log.hpp"
 #include "uvchat/net/server.hpp"
 
@@ -26,7 +28,7 @@ void close_loop(uv_loop_t* loop) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const uvchat::server::ParseResult parsed = uvchat::server::parse_options(argc, argv);
+  uvchat::server::ParseResult parsed = uvchat::server::parse_options(argc, argv);
   if (!parsed.run) {
     std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
     return parsed.exit_code;
@@ -45,9 +47,14 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     uvchat::net::Server server(&loop, options.server);
+    uvchat::server::Reloader reloader(server, std::move(parsed.sources), std::move(parsed.configuration));
+    server.set_hooks(
+        {[&reloader] { reloader.reload(); }, [] { uvchat::server::notify_service_manager("STOPPING=1"); }});
     if (const std::string error = server.start(); !error.empty()) {
       uvchat::log(uvchat::LogLevel::kError, error);
       exit_code = 1;
+    } else {
+      uvchat::server::notify_service_manager("READY=1\n" + uvchat::server::listening_status(server));
     }
     uv_run(&loop, UV_RUN_DEFAULT);
   }

@@ -51,6 +51,12 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
+  // A reload (SIGHUP): the limits, timeouts and history length take the
+  // values in `config` from now on. Line ending, UTC, max_line and presence
+  // stay as they were: they are in lines already formatted, or in what
+  // clients were told.
+  void reconfigure(const HubConfig& config);
+
   // Start-up, from the store: a known user, and the last message id used.
   void load_user(std::string_view name, std::string password_hash, std::size_t queued);
   void set_last_message_id(MessageId id) { last_message_id_ = id; }

@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,13 @@ struct ServerConfig {
   chat::HubConfig hub;
 };
 
+// What the program around the server does when the service manager (or
+// an admin) signals it.
+struct ServerHooks {
+  std::function<void()> reload;    // SIGHUP
+  std::function<void()> stopping;  // a graceful stop begins
+};
+
 class Server {
  public:
   Server(uv_loop_t* loop, ServerConfig config);
@@ -51,6 +59,13 @@ class Server {
   // is queued is flushed for at most shutdown_grace_ms, then the loop ends.
   // A second call stops at once.
   void stop();
+  void set_hooks(ServerHooks hooks) { hooks_ = std::move(hooks); }
+  // A reload: the limits that a running server can change take their new
+  // values, for every connection at once (see Hub::reconfigure for the
+  // hub's). The rest of `config` is ignored.
+  void reconfigure(const ServerConfig& config);
+  // "127.0.0.1:8080" for each address listened on.
+  std::vector<std::string> addresses() const;
 
   // From Connection.
   void on_input(Connection& connection);
@@ -150,6 +165,8 @@ class Server {
   std::unordered_set<PasswordJob*> password_jobs_;
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
+  uv_signal_t sighup_{};
+  ServerHooks hooks_;
   bool stopping_ = false;
   bool handles_closed_ = false;
 };

@@ -544,7 +544,8 @@ void Server::on_signal(uv_signal_t* handle, int signal) {
   auto* self = static_cast<Server*>(handle->data);
   if (signal == SIGHUP) {
     log(LogLevel::kInfo, "got SIGHUP");
-    if (self->hooks_.reload) self->hooks_.reload();
+    // Once stopping, a reload would tell the service manager READY again.
+    if (self->hooks_.reload && !self->stopping_) self->hooks_.reload();
     return;
   }
   log(LogLevel::kInfo, std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));

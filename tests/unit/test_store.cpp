@@ -29,6 +29,7 @@ using store::StoredMessage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
+constexpr std::int64_t kSchemaVersion = 2;  // 1 + the migrations in store.cpp
 
 // A folder under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -195,14 +196,14 @@ TEST_CASE("A new in-memory store is empty", "[store]") {
   CHECK(db->undelivered_directs("alice").empty());
 }
 
-TEST_CASE("A new file gets uvchat's application_id, schema version 1 and WAL", "[store]") {
+TEST_CASE("A new file gets uvchat's application_id, the latest schema version and WAL", "[store]") {
   TempDir dir;
   const std::string path = dir.file("uvchat.db");
   Store::open(path).reset();
 
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA application_id") == kUvchatApplicationId);
-  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 2);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") ==
@@ -253,7 +254,57 @@ TEST_CASE("An empty SQLite database without tables is initialised", "[store]") {
   RawDb(path).execute("PRAGMA page_size = 4096; VACUUM");  // a valid, empty database file
   REQUIRE(fs::file_size(path) > 0);
   Store::open(path).reset();
-  CHECK(RawDb(path).integer("PRAGMA user_version") == 1);
+  CHECK(RawDb(path).integer("PRAGMA user_version") == kSchemaVersion);
+}
+
+// Version 1 exactly as uvchat 0.1 wrote it (store.cpp's kSchemaV1), with
+// rows of every kind in it.
+void write_version_1(const std::string& path) {
+  RawDb raw(path);
+  raw.execute(R"sql(
+PRAGMA application_id = 1970692968;
+PRAGMA journal_mode = WAL;
+CREATE TABLE users (name TEXT NOT NULL, name_key TEXT PRIMARY KEY NOT NULL, password_hash TEXT,
+  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+CREATE TABLE messages (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, sender TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('dm', 'room', 'broadcast')), target TEXT NOT NULL,
+  target_key TEXT NOT NULL, sender_key TEXT NOT NULL, text TEXT NOT NULL, delivered_at INTEGER);
+CREATE INDEX messages_queued ON messages (target_key, id) WHERE kind = 'dm' AND delivered_at IS NULL;
+CREATE INDEX messages_room ON messages (target_key, id) WHERE kind = 'room';
+CREATE INDEX messages_direct ON messages (target_key, sender_key, id) WHERE kind = 'dm';
+CREATE INDEX messages_received ON messages (received_at);
+INSERT INTO users VALUES ('Alice', 'alice', NULL, 1, 2), ('bob', 'bob', NULL, 1, 2);
+INSERT INTO messages VALUES
+  (1, 10, 'bob', 'dm', 'Alice', 'alice', 'bob', 'read already', 11),
+  (2, 20, 'bob', 'dm', 'alice', 'alice', 'bob', 'while you were out', NULL),
+  (3, 30, 'Alice', 'room', 'team', 'team', 'alice', 'standup', NULL),
+  (4, 40, 'bob', 'broadcast', '', '', 'bob', 'hello all', NULL);
+PRAGMA user_version = 1;
+)sql");
+}
+
+TEST_CASE("A version 1 file is upgraded with every row, and kind is still checked", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  write_version_1(path);
+  {
+    auto db = Store::open(path);
+    CHECK(db->max_message_id() == 4);
+    CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{2});
+    CHECK(ids_of(db->direct_history("alice", "bob", 10, 4)) == std::vector<std::int64_t>{1, 2});
+    CHECK(ids_of(db->room_history("team", 10, 4)) == std::vector<std::int64_t>{3});
+    CHECK(db->load_users().size() == 2);
+  }
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
+  CHECK(raw.integer("SELECT count(*) FROM messages") == 4);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") == 4);
+  CHECK(raw.text("PRAGMA integrity_check") == "ok");
+  // The CHECK that made every insert build a temporary table is gone ...
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'messages' AND sql LIKE '%kind IN%'") == 0);
+  // ... and a kind that is none of the three is still refused.
+  CHECK_THROWS_WITH(raw.execute("INSERT INTO messages VALUES (5, 50, 'x', 'poll', '', '', 'x', 'no', NULL)"),
+                    Contains("CHECK constraint failed"));
 }
 
 TEST_CASE("Committed writes survive a crash of the process", "[store]") {

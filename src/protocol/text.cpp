@@ -59,18 +59,34 @@ bool is_control_at(std::string_view text, std::size_t i, std::size_t length) {
   return false;
 }
 
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+constexpr std::uint64_t kEvery(unsigned char byte) { return 0x0101010101010101ULL * byte; }
+
+std::uint64_t eight_bytes_at(std::string_view text, std::size_t i) {
+  std::uint64_t chunk;
+  std::copy_n(text.data() + i, 8, reinterpret_cast<char*>(&chunk));
+  return chunk;
+}
+
+// True when all eight bytes are ASCII.
+bool all_ascii(std::uint64_t chunk) { return (chunk & kHighBits) == 0; }
+
+// True when all eight bytes are printable ASCII (0x20 to 0x7E). For ASCII
+// bytes, x - 0x20 borrows into the high bit only when x < 0x20, and
+// (x ^ 0x7F) - 1 only when x == 0x7F.
+bool all_printable_ascii(std::uint64_t chunk) {
+  const std::uint64_t below_space = chunk - kEvery(0x20);
+  const std::uint64_t is_del = (chunk ^ kEvery(0x7F)) - kEvery(0x01);
+  return ((chunk | below_space | is_del) & kHighBits) == 0;
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     // Most chat text is ASCII: skip it eight bytes at a time.
-    while (i + 8 <= text.size()) {
-      std::uint64_t chunk;
-      std::copy_n(text.data() + i, 8, reinterpret_cast<char*>(&chunk));
-      if (chunk & 0x8080808080808080ULL) break;
-      i += 8;
-    }
+    while (i + 8 <= text.size() && all_ascii(eight_bytes_at(text, i))) i += 8;
     if (i >= text.size()) break;
     const std::size_t length = sequence_length(text, i);
     if (length == 0) return false;
@@ -81,6 +97,9 @@ bool is_valid_utf8(std::string_view text) {
 
 bool has_controls(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
+    // As in is_valid_utf8: plain ASCII eight bytes at a time.
+    while (i + 8 <= text.size() && all_printable_ascii(eight_bytes_at(text, i))) i += 8;
+    if (i >= text.size()) break;
     const std::size_t length = std::max<std::size_t>(1, sequence_length(text, i));
     if (is_control_at(text, i, length)) return true;
     i += length;

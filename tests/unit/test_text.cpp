@@ -87,6 +87,31 @@ TEST_CASE("is_valid_utf8 does not read past the end of its view", "[text][utf8]"
   CHECK_FALSE(is_valid_utf8(buffer.substr(0, buffer.size() - 2)));
 }
 
+// has_controls checks plain ASCII eight bytes at a time: a control at any
+// place of a word, or beside another, must still be found.
+TEST_CASE("has_controls finds every control byte wherever it sits", "[text][controls]") {
+  std::string printable;
+  for (int c = 0x20; c < 0x7F; ++c) printable.push_back(static_cast<char>(c));
+  CHECK_FALSE(has_controls(printable));
+  CHECK_FALSE(has_controls("tab\tin the middle of a long enough line"));
+  const std::string base(19, 'a');
+  for (int byte = 0; byte < 0x100; ++byte) {
+    const bool control = (byte < 0x20 && byte != '\t') || byte == 0x7F;
+    for (std::size_t at = 0; at < base.size(); ++at) {
+      std::string text = base;
+      text[at] = static_cast<char>(byte);
+      if (byte < 0x80) {
+        CAPTURE(byte, at);
+        CHECK(has_controls(text) == control);
+      }
+    }
+  }
+  std::string c1 = base;
+  c1.replace(9, 2, "\xC2\x85");  // NEL, a C1 control in UTF-8
+  CHECK(has_controls(c1));
+  CHECK_FALSE(has_controls(base + "\xC2\xA0" + base));  // NBSP is not one
+}
+
 TEST_CASE("Control characters are replaced by U+FFFD, TAB is kept", "[text][controls]") {
   SECTION("every C0 character but TAB, and DEL") {
     for (int byte = 0; byte <= 0x7F; ++byte) {

@@ -6,6 +6,8 @@
 #   make asan     the same tests, built with AddressSanitizer + UBSan
 #   make bench    Release build of uvchatd and uvchat-bench in build-release/
 #   make fuzz     the libFuzzer targets, FUZZ_SECONDS (30) each, in build-fuzz/
+#   make install  meson install of $(BUILD) into PREFIX (/usr/local) under DESTDIR
+#   make deb      the Debian package, in build-deb/ (scripts/make-deb)
 #   make clean    remove the build directories
 
 BUILD      ?= build
@@ -55,5 +57,24 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	scripts/fuzz --seconds $(FUZZ_SECONDS)
 
+# The programs, their man pages, the example configuration and the systemd
+# unit. PREFIX=/usr puts the configuration in /etc/uvchat and the unit in
+# /lib/systemd/system, as the .deb does.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+.PHONY: install
+install: deps $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	DESTDIR="$(DESTDIR)" meson install -C $(BUILD)
+
+# uvchat_VERSION_ARCH.deb in build-deb/, a prefix /usr build with Debian's
+# hardening flags; lintian checks it.
+DEB_BUILD ?= build-deb
+.PHONY: deb
+deb:
+	scripts/install-deps.sh --package
+	scripts/make-deb --build $(DEB_BUILD)
+	lintian --fail-on error,warning $(DEB_BUILD)/uvchat_*.deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz build-soak
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(DEB_BUILD) build-fuzz build-soak

@@ -76,16 +76,5 @@ deb: deps
 	scripts/make-deb --build $(DEB_BUILD)
 	lintian --fail-on error,warning $(DEB_BUILD)/uvchat_*.deb
 
-# The aarch64 build of a Raspberry Pi in build-arm64/, with Debian's cross
-# toolchain; its unit, fuzz replay and integration tests run under
-# qemu-user (scripts/cross-arm64.sh).
-ARM64_BUILD ?= build-arm64
-.PHONY: check-arm64 deb-arm64
-check-arm64:
-	scripts/cross-arm64.sh --build $(ARM64_BUILD)
-
-deb-arm64:
-	scripts/cross-arm64.sh --build $(ARM64_BUILD) --no-tests --deb $(ARM64_BUILD)-deb
-
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(DEB_BUILD) $(ARM64_BUILD) $(ARM64_BUILD)-deb build-fuzz build-soak
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(DEB_BUILD) build-fuzz build-soak

@@ -8,6 +8,8 @@
 #   make fuzz     the libFuzzer targets, FUZZ_SECONDS (30) each, in build-fuzz/
 #   make install  meson install of $(BUILD) into PREFIX (/usr/local) under DESTDIR
 #   make deb      the Debian package, in build-deb/ (scripts/make-deb)
+#   make check-arm64  the arm64 cross build, every test under qemu-aarch64
+#   make deb-arm64    the arm64 Debian package, in build-arm64-deb/
 #   make clean    remove the build directories
 
 BUILD      ?= build
@@ -76,5 +78,17 @@ deb: deps
 	scripts/make-deb --build $(DEB_BUILD)
 	lintian --fail-on error,warning $(DEB_BUILD)/uvchat_*.deb
 
+# The aarch64 build of a Raspberry Pi in build-arm64/, with Debian's cross
+# toolchain; its unit, fuzz replay and integration tests run under
+# qemu-user (scripts/cross-arm64.sh). About 6 minutes on 2 cores from
+# nothing (4 to build, 2.5 for the tests).
+ARM64_BUILD ?= build-arm64
+.PHONY: check-arm64 deb-arm64
+check-arm64:
+	scripts/cross-arm64.sh --build $(ARM64_BUILD)
+
+deb-arm64:
+	scripts/cross-arm64.sh --build $(ARM64_BUILD) --no-tests --deb $(ARM64_BUILD)-deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(DEB_BUILD) build-fuzz build-soak
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(DEB_BUILD) $(ARM64_BUILD) $(ARM64_BUILD)-deb build-fuzz build-soak

@@ -2,9 +2,15 @@
 // DM is on disk, so the offline queue survives a crash (SIGKILL) or a stop,
 // and known users, the queue bound and the options of the store hold across
 // a restart.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
@@ -103,4 +109,44 @@ TEST_CASE("store: --max-queue counts the DMs queued before a restart", "[store]"
   alice.expect_lines({"server:online bob", "server:offline bob"});
   alice.send_line("bob: room again");
   alice.expect("server:queued bob");
+}
+
+namespace {
+
+constexpr int kSchedIdle = 5;  // SCHED_IDLE in <sched.h>
+
+// The scheduling policy of each thread of `pid` (field 41 of its stat file,
+// counted after the command name, which may hold spaces).
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> policies;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int number = 3; number <= 41 && fields >> field; ++number) {
+      if (number == 41) policies.push_back(std::stoi(field));
+    }
+  }
+  return policies;
+}
+
+}  // namespace
+
+// The loop must win the core from the store at once (src/net/store_worker.cpp):
+// the store thread runs as SCHED_IDLE, the loop as a normal thread.
+TEST_CASE("store: the store thread yields the CPU to the loop (SCHED_IDLE)", "[store]") {
+  TestServer server;
+  const Stopwatch clock;
+  std::vector<int> policies;
+  while (clock.elapsed() < kLineTimeout) {
+    policies = thread_policies(server.pid());
+    if (std::count(policies.begin(), policies.end(), kSchedIdle) == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CAPTURE(policies);
+  CHECK(std::count(policies.begin(), policies.end(), kSchedIdle) == 1);
+  CHECK(std::count(policies.begin(), policies.end(), 0) >= 1);  // the loop: SCHED_OTHER
 }

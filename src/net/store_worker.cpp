@@ -1,7 +1,5 @@
 #include "uvchat/net/store_worker.hpp"
 
-#include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -124,17 +122,14 @@ void StoreWorker::on_async(uv_async_t* handle) {
 // fsync instead of paying one each.
 // On a Pi (or a server pinned to one core) the store thread and the loop
 // share a core. The loop answers people; the store only has to keep up,
-// with --store-backlog as its bound. So the store runs as SCHED_IDLE: the
-// scheduler takes the core from it the moment the loop has work, where a
-// nice value only tilts the share. Latency at 20,000 DMs/s, server pinned
-// to one core: p99 0.80 and 0.98 ms against 1.8 and 2.4 ms at nice 10.
-// The cost: if every core is busy with other programs, the store gets very
-// little, commits slowly, and past --store-backlog the server stops reading
-// until it catches up (slower, nothing lost). Where SCHED_IDLE is refused
-// (a seccomp filter), nice 10 is the fallback.
+// with --store-backlog as its bound. So the store yields the core: on
+// Linux a thread has a nice value of its own.
+// SCHED_IDLE was tried (docs/BENCHMARKS.md): the loop then wins the core at
+// once, and latency p99 at 20,000 DMs/s fell from about 2 ms to under 1 ms,
+// but the store, preempted at every turn of the loop, committed in smaller
+// groups: queued DMs acknowledged per second fell from 68,000 to 33,000,
+// and dm from 163,000 to 132,000 a second.
 void lower_own_priority() {
-  const sched_param no_priority{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &no_priority) == 0) return;
   constexpr int kStoreNice = 10;
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kStoreNice);
 }

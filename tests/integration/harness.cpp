@@ -455,10 +455,13 @@ TestServer::TestServer(ServerSetup setup)
 std::vector<std::string> TestServer::command_line(const ServerSetup& setup) {
   // Limits meant for strangers on a network are off by default here: tests
   // send fast and connect many clients from one address. The tests of
-  // those limits set them (a later option wins).
+  // those limits set them (a later option wins). No config file either: an
+  // installed one (make install) must not change what the tests see; the
+  // tests of config files name theirs.
   std::vector<std::string> argv = {
-      uvchatd_path(), "--host", setup.host, "--port",       "0", "--log-level",         "info", "--db",
-      setup.db,       "--rate", "0",        "--max-per-ip", "0", "--max-registrations", "0"};
+      uvchatd_path(), "--config",         "none", "--host", setup.host,     "--port", "0",
+      "--log-level",  "info",             "--db", setup.db, "--rate",       "0",      "--max-per-ip",
+      "0",            "--max-registrations", "0"};
   argv.insert(argv.end(), setup.args.begin(), setup.args.end());
   return argv;
 }

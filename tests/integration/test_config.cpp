@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "tree_paths.h"
 
 using namespace uvchat::test;
 
@@ -16,7 +17,7 @@ namespace {
 // Options that say what to do rather than how to serve: no config key.
 const std::set<std::string> kCommandLineOnly = {"config", "check-config", "version", "help"};
 
-std::string example_path() { return std::string(UVCHAT_SOURCE_DIR) + "/scripts/uvchatd.toml"; }
+std::string example_path() { return std::string(UVCHAT_SOURCE_ROOT) + "/scripts/uvchatd.toml"; }
 
 // Writes `text` to a file `name` in `dir` and returns its path.
 std::string config_file(const TempDir& dir, const std::string& text,

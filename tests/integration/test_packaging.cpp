@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "harness.hpp"
-#include "packaging_paths.h"
+#include "tree_paths.h"
 
 using namespace uvchat::test;
 

@@ -145,6 +145,25 @@ bool wait_for_file_text(const std::string& path, std::string_view needle, Durati
   }
 }
 
+// A server started from `config`, holding `history = 1`, and alice with
+// three messages in #team: one, two, three.
+struct TeamWithHistory {
+  static std::string written(const std::string& config) {
+    write_file_bytes(config, "history = 1\n");
+    return config;
+  }
+  explicit TeamWithHistory(const std::string& config_path)
+      : config(written(config_path)), server({.args = {"--config", config}}), alice(server, "alice") {
+    join_room(alice, "alice", "#team", "alice");
+    alice.send("#team: one\n#team: two\n#team: three\n");
+    alice.expect_quiet();
+  }
+
+  std::string config;
+  TestServer server;
+  RegisteredClient alice;
+};
+
 // `name` joins #team and gets the last `replayed` of alice's one, two, three.
 void join_and_expect_history(const TestServer& server, const std::string& name, int replayed) {
   RegisteredClient user(server, name);
@@ -191,46 +210,34 @@ TEST_CASE("reload: NOTIFY_SOCKET may name a socket in the abstract namespace", "
 
 TEST_CASE("reload: SIGHUP applies a changed history, and warns of a key that needs a restart", "[reload]") {
   TempDir dir;
-  const std::string config = dir.file("uvchatd.toml");
-  write_file_bytes(config, "history = 1\n");
-  TestServer server({.args = {"--config", config}});
-  RegisteredClient alice(server, "alice");
-  join_room(alice, "alice", "#team", "alice");
-  alice.send("#team: one\n#team: two\n#team: three\n");
-  alice.expect_quiet();
-  join_and_expect_history(server, "bob", 1);
+  TeamWithHistory team(dir.file("uvchatd.toml"));
+  join_and_expect_history(team.server, "bob", 1);
 
-  write_file_bytes(config, "history = 3\nmax-line = 100\n");
-  server.stop(SIGHUP);
-  CHECK(server.wait_for_log(
+  write_file_bytes(team.config, "history = 3\nmax-line = 100\n");
+  team.server.stop(SIGHUP);
+  CHECK(team.server.wait_for_log(
       "warn: reload: max-line changed, but a running server keeps it until it restarts\n"));
-  CHECK(server.wait_for_log("info: configuration reloaded: changed history\n"));
-  join_and_expect_history(server, "carol", 3);
+  CHECK(team.server.wait_for_log("info: configuration reloaded: changed history\n"));
+  join_and_expect_history(team.server, "carol", 3);
 
   // max-line is still 4096: no line-too-long.
-  RegisteredClient dave(server, "dave");
+  RegisteredClient dave(team.server, "dave");
   dave.send_line("alice: " + std::string(200, 'x'));
   dave.expect_quiet();
 }
 
 TEST_CASE("reload: a file with an error is logged, and the server goes on as it was", "[reload]") {
   TempDir dir;
-  const std::string config = dir.file("uvchatd.toml");
-  write_file_bytes(config, "history = 1\n");
-  TestServer server({.args = {"--config", config}});
-  RegisteredClient alice(server, "alice");
-  join_room(alice, "alice", "#team", "alice");
-  alice.send("#team: one\n#team: two\n#team: three\n");
-  alice.expect_quiet();
+  TeamWithHistory team(dir.file("uvchatd.toml"));
 
-  write_file_bytes(config, "history = 3\nmax-clients = -1\n");
-  server.stop(SIGHUP);
-  CHECK(server.wait_for_log("error: reload: " + config +
-                            ":2: max-clients must be a number from 0 to 10000000, not -1; "
-                            "the configuration stays as it was\n"));
-  alice.expect_quiet();
-  join_and_expect_history(server, "bob", 1);
-  CHECK_FALSE(contains(server.log(), "configuration reloaded"));
+  write_file_bytes(team.config, "history = 3\nmax-clients = -1\n");
+  team.server.stop(SIGHUP);
+  CHECK(team.server.wait_for_log("error: reload: " + team.config +
+                                 ":2: max-clients must be a number from 0 to 10000000, not -1; "
+                                 "the configuration stays as it was\n"));
+  team.alice.expect_quiet();
+  join_and_expect_history(team.server, "bob", 1);
+  CHECK_FALSE(contains(team.server.log(), "configuration reloaded"));
 }
 
 TEST_CASE("reload: a lower or higher max-clients applies to the next connections", "[reload]") {

@@ -517,6 +517,7 @@ void Server::flush_pending() {
   flushing_.clear();
   cut_too_slow();
   report_delivered();
+  if (store_) store_->hand_over();  // last: the turn's every request, deliveries included
 }
 
 void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->sweep(); }

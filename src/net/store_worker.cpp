@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "uvchat/log.hpp"
 
@@ -36,14 +38,14 @@ chat::MessageKind from_store(store::MessageKind kind) {
   return chat::MessageKind::kDirect;
 }
 
-store::StoredMessage to_store(const chat::MessageRecord& message) {
+store::StoredMessage to_store(chat::MessageRecord&& message) {
   store::StoredMessage stored;
   stored.id = message.id;
   stored.received_at = to_millis(message.received_at);
-  stored.sender = message.sender;
+  stored.sender = std::move(message.sender);
   stored.kind = to_store(message.kind);
-  stored.target = message.target;
-  stored.text = message.text;
+  stored.target = std::move(message.target);
+  stored.text = std::move(message.text);
   return stored;
 }
 
@@ -75,9 +77,23 @@ void mark_failed(std::vector<chat::StoreResult>& results, const std::vector<chat
 
 }  // namespace
 
+// How long a live DM may wait in memory for its delivery before it is
+// written queued. The server learns of deliveries within about a second
+// (Server::sweep asks each connection's kernel once a second, and a busy
+// connection every 128 DMs), so 2 s covers nearly every DM to a reader.
+// It is also how long a crash can lose a live DM its recipient never got
+// (docs/STORAGE.md).
+constexpr std::chrono::milliseconds kHoldDirects{2000};
+// The memory bound: held DMs span at most this many message ids, about
+// 2.5 MB at most (a slot is about 150 bytes with its DM).
+constexpr std::size_t kHoldSpan = 16384;
+
 StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
                          bool group_commit)
-    : store_(std::move(store)), on_results_(std::move(on_results)), group_commit_(group_commit) {
+    : store_(std::move(store)),
+      on_results_(std::move(on_results)),
+      group_commit_(group_commit),
+      held_(kHoldDirects, kHoldSpan) {
   uv_async_init(loop, &async_, on_async);
   async_.data = this;
   thread_ = std::thread([this] { run(); });
@@ -86,17 +102,28 @@ StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, R
 StoreWorker::~StoreWorker() { stop(); }
 
 void StoreWorker::submit(chat::StoreRequest request) {
+  submitted_.push_back(std::move(request));
+  backlog_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void StoreWorker::hand_over() {
+  if (submitted_.empty()) return;
   {
     std::lock_guard lock(mutex_);
-    incoming_.push_back(std::move(request));
+    if (incoming_.empty()) {
+      incoming_.swap(submitted_);
+    } else {
+      std::move(submitted_.begin(), submitted_.end(), std::back_inserter(incoming_));
+    }
   }
-  backlog_.fetch_add(1, std::memory_order_relaxed);
+  submitted_.clear();
   wake_.notify_one();
 }
 
 void StoreWorker::stop() {
   if (stopped_) return;
   stopped_ = true;
+  hand_over();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -140,8 +167,8 @@ void StoreWorker::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return !incoming_.empty() || stopping_; });
-      if (incoming_.empty()) return;  // stopping, and nothing left to do
+      wait_for_work(lock);
+      if (incoming_.empty() && stopping_) break;
       if (group_commit_) {
         batch.swap(incoming_);
       } else {
@@ -159,37 +186,49 @@ void StoreWorker::run() {
     }
     uv_async_send(&async_);
   }
+  finish_holding();
 }
 
-// A DM sent live is inserted undelivered and marked delivered once the
-// client has it. Under load the store falls behind and both land in one
-// batch: then the row is inserted delivered, and not updated after. The
-// transaction holds both, so what is committed is the same.
-static std::unordered_map<chat::MessageId, std::int64_t> deliveries_in(
-    const std::vector<chat::StoreRequest>& batch) {
-  std::unordered_map<chat::MessageId, std::int64_t> deliveries;
-  for (const chat::StoreRequest& request : batch) {
-    if (const auto* delivered = std::get_if<chat::MarkDelivered>(&request)) {
-      for (const chat::MessageId id : delivered->ids) deliveries[id] = to_millis(delivered->when);
-    }
+// Until there are requests, or the oldest held DM is due to be written.
+void StoreWorker::wait_for_work(std::unique_lock<std::mutex>& lock) {
+  const auto has_work = [this] { return !incoming_.empty() || stopping_; };
+  if (const auto expiry = held_.next_expiry()) {
+    wake_.wait_until(lock, *expiry, has_work);
+  } else {
+    wake_.wait(lock, has_work);
   }
-  return deliveries;
 }
 
+// A batch may be empty: the wait ended because held DMs are due.
 std::vector<chat::StoreResult> StoreWorker::run_batch(std::vector<chat::StoreRequest>& batch) {
   std::vector<chat::StoreResult> results;
+  now_ = store::HeldDirects::Clock::now();
   try {
     store_->begin();
-    Deliveries deliveries = deliveries_in(batch);
-    for (chat::StoreRequest& request : batch) execute(request, deliveries, results);
+    for (chat::StoreRequest& request : batch) execute(request, results);
+    held_.expire(now_, to_write_);
+    write_queued();
+    write_delivered();
     store_->commit();
   } catch (const store::StoreError& error) {
     roll_back();
     log(LogLevel::kError, std::string("store: ") + error.what() + "; a batch of " +
-                              std::to_string(batch.size()) + " requests was not stored");
+                              std::to_string(batch.size()) + " requests and " + std::to_string(delivered_.size()) +
+                              " delivered DMs was not stored");
+    delivered_.clear();
+    to_write_.clear();
     mark_failed(results, batch);
   }
   return results;
+}
+
+// At the end: what is still held is written queued (its recipient never
+// acknowledged it), and delivered again at its next registration.
+void StoreWorker::finish_holding() {
+  if (held_.size() == 0) return;
+  std::vector<chat::StoreRequest> none;
+  held_.release_all(to_write_);
+  run_batch(none);
 }
 
 // A failed ROLLBACK leaves nothing more to undo here; it must not end the
@@ -202,26 +241,26 @@ void StoreWorker::roll_back() {
   }
 }
 
-void StoreWorker::execute(chat::StoreRequest& request, Deliveries& deliveries,
-                          std::vector<chat::StoreResult>& results) {
+void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results) {
   if (auto* insert = std::get_if<chat::InsertMessage>(&request)) {
-    store::StoredMessage stored = to_store(insert->message);
-    if (auto delivered = deliveries.extract(stored.id)) stored.delivered_at = delivered.mapped();
-    store_->insert_message(stored);
-    // Reported after the commit: the ack must not come before durability.
-    if (insert->ticket != 0) results.emplace_back(chat::StoreAck{insert->ticket, true});
+    this->insert(*insert, results);
   } else if (auto* delivered = std::get_if<chat::MarkDelivered>(&request)) {
-    // Those inserted delivered in this batch are no longer in `deliveries`.
-    std::erase_if(delivered->ids, [&](chat::MessageId id) { return !deliveries.contains(id); });
-    if (!delivered->ids.empty()) store_->mark_delivered(delivered->ids, to_millis(delivered->when));
+    mark_delivered(*delivered);
   } else if (auto* touch = std::get_if<chat::TouchUser>(&request)) {
     store_->touch_user(touch->name, to_millis(touch->when));
   } else if (auto* password = std::get_if<chat::SetPasswordHash>(&request)) {
     store_->set_password_hash(password->name, password->hash);
   } else if (auto* queued = std::get_if<chat::FetchQueued>(&request)) {
+    held_.release_to(queued->user, to_write_);
+    write_queued();
     results.emplace_back(chat::QueuedFetched{queued->session, queued->user, queued->ticket, true,
                                              from_store(store_->undelivered_directs(queued->user))});
   } else if (auto* history = std::get_if<chat::FetchHistory>(&request)) {
+    if (!history->of_room) {
+      held_.release_conversation(history->asker, history->target, to_write_);
+      write_queued();
+      write_delivered();
+    }
     auto stored = history->of_room ? store_->room_history(history->target, history->limit, history->up_to)
                                    : store_->direct_history(history->asker, history->target, history->limit,
                                                             history->up_to);
@@ -230,6 +269,36 @@ void StoreWorker::execute(chat::StoreRequest& request, Deliveries& deliveries,
     const std::int64_t deleted = store_->delete_delivered_before(to_millis(retention->cutoff));
     log(LogLevel::kInfo, "retention: deleted " + std::to_string(deleted) + " messages");
   }
+}
+
+// A live DM (one nobody waits for: no ticket) is held until its delivery
+// is known; every other message is written at once. Without group commit
+// (a mode for measuring it) nothing is held either.
+void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results) {
+  store::StoredMessage stored = to_store(std::move(insert.message));
+  if (group_commit_ && insert.ticket == 0 && stored.kind == store::MessageKind::kDirect) {
+    held_.hold(std::move(stored), now_, to_write_);
+    write_queued();  // pushed out of the hold: in before a delivery later in this batch updates it
+    return;
+  }
+  store_->insert_message(stored);
+  // Reported after the commit: the ack must not come before durability.
+  if (insert.ticket != 0) results.emplace_back(chat::StoreAck{insert.ticket, true});
+}
+
+void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {
+  const std::int64_t when = to_millis(delivered.when);
+  std::erase_if(delivered.ids, [&](chat::MessageId id) { return held_.deliver(id, when, delivered_); });
+  if (!delivered.ids.empty()) store_->mark_delivered(delivered.ids, when);
+}
+
+void StoreWorker::write_queued() {
+  for (const store::StoredMessage& message : to_write_) store_->insert_message(message);
+  to_write_.clear();
+}
+
+void StoreWorker::write_delivered() {
+  if (!delivered_.empty()) store_->insert_delivered_directs(delivered_);
 }
 
 }  // namespace uvchat::net

@@ -1,6 +1,7 @@
 // The message store on SQLite. The schema, the pragmas and the versioning rule
 // are described in docs/STORAGE.md; keep the two in step.
 #include "uvchat/store/store.hpp"
+#include "uvchat/store/direct_chunk.hpp"
 
 #include <sqlite3.h>
 
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <span>
 #include <string>
 #include <utility>
@@ -86,7 +88,34 @@ CREATE INDEX messages_room ON messages (target_key, id) WHERE kind = 'room';
 CREATE INDEX messages_direct ON messages (target_key, sender_key, id) WHERE kind = 'dm';
 CREATE INDEX messages_received ON messages (received_at);
 )sql",
+    // 3: DMs already delivered when they are stored go to direct_chunks, one
+    // row per conversation and group commit, instead of a row each in
+    // `messages` with two index entries: a DM cost the store about 25,000
+    // instructions, most of the server's CPU for a DM (docs/BENCHMARKS.md).
+    // all_messages shows both tables as one, for the sqlite3 shell.
+    R"sql(
+CREATE TABLE direct_chunks (
+  last_id INTEGER PRIMARY KEY,         -- id of the chunk's last DM
+  first_id INTEGER NOT NULL,           -- id of its first DM
+  conversation TEXT NOT NULL,          -- both users' keys, the smaller first: 'alice bob'
+  messages INTEGER NOT NULL,           -- how many DMs it holds
+  delivered_until INTEGER NOT NULL,    -- the latest delivered_at among them, Unix milliseconds
+  dms TEXT NOT NULL                    -- JSON, oldest first: [[id, received_at, sender, target, text, delivered_at], ...]
+);
+CREATE INDEX direct_chunks_conversation ON direct_chunks (conversation, last_id);
+CREATE VIEW all_messages AS
+  SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages
+  UNION ALL
+  SELECT json_extract(dm.value, '$[0]'), json_extract(dm.value, '$[1]'), json_extract(dm.value, '$[2]'), 'dm',
+         json_extract(dm.value, '$[3]'), json_extract(dm.value, '$[4]'), json_extract(dm.value, '$[5]')
+  FROM direct_chunks AS chunk, json_each(chunk.dms) AS dm;
+)sql",
 };
+
+// The most DMs one row of direct_chunks holds: a history read decodes whole
+// rows, so this bounds the work past the messages it wants. 64 DMs of 64
+// bytes are about 6 KB of JSON.
+constexpr std::size_t kChunkMessages = 64;
 constexpr int kSchemaVersion = 1 + static_cast<int>(kMigrations.size());
 
 // "insert a message: database or disk is full"; the bare SQLite message when
@@ -183,14 +212,6 @@ class Run {
   std::string_view operation_;
 };
 
-// Names and rooms are ASCII (the protocol validates them), so the
-// case-insensitive key is plain ASCII lower case.
-std::string key_of(std::string_view name) {
-  std::string key(name);
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
-  return key;
-}
 
 const char* kind_name(MessageKind kind) {
   switch (kind) {
@@ -466,11 +487,16 @@ struct Store::Statements {
                    " (SELECT count(*) FROM messages"
                    "  WHERE kind = 'dm' AND delivered_at IS NULL AND target_key = users.name_key)"
                    " FROM users ORDER BY name_key"),
-        max_message_id(db, "SELECT coalesce(max(id), 0) FROM messages"),
+        max_message_id(db,
+                       "SELECT max(coalesce((SELECT max(id) FROM messages), 0),"
+                       " coalesce((SELECT max(last_id) FROM direct_chunks), 0))"),
         insert_message(db,
                        "INSERT INTO messages"
                        " (id, received_at, sender, kind, target, target_key, sender_key, text, delivered_at)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        insert_direct_chunk(db,
+                            "INSERT INTO direct_chunks (last_id, first_id, conversation, messages, delivered_until, dms)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         mark_delivered(db,
                        "UPDATE messages SET delivered_at = ?2"
                        " WHERE id = ?1 AND kind = 'dm' AND delivered_at IS NULL"),
@@ -496,12 +522,32 @@ struct Store::Statements {
                        "SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages"
                        " WHERE kind = 'dm' AND sender_key = ?2 AND target_key = ?1 AND id <= ?3 AND ?1 <> ?2"
                        " ORDER BY id DESC LIMIT ?4"),
+        // A conversation's rows of direct_chunks, by their newest DM.
+        direct_chunks_of(db,
+                         "SELECT last_id, dms FROM direct_chunks WHERE conversation = ?1 AND first_id <= ?2"
+                         " ORDER BY last_id DESC"),
+        // One row's DMs, newest first, in the columns of the queries above.
+        chunk_messages(db,
+                       "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+                       " json_extract(value, '$[2]'), 'dm', json_extract(value, '$[3]'),"
+                       " json_extract(value, '$[4]'), json_extract(value, '$[5]')"
+                       " FROM json_each(?1) ORDER BY key DESC"),
         // A DM is delivered after it was received, so "delivered before the
         // cutoff" implies "received before it": the received_at condition is
         // shared, and lets the whole delete use messages_received.
         delete_delivered_before(db,
                                 "DELETE FROM messages WHERE received_at < ?1"
-                                " AND (kind <> 'dm' OR delivered_at < ?1)") {}
+                                " AND (kind <> 'dm' OR delivered_at < ?1)"),
+        // Rows are deleted from the oldest (the lowest last_id) up to the
+        // first one with a DM delivered since the cutoff: the scan stops
+        // there, so no index on delivered_until is needed. A row delivered
+        // before the cutoff but after a newer one (the clock went back)
+        // waits for that one.
+        delete_chunks_delivered_before(db,
+                                       "DELETE FROM direct_chunks WHERE last_id < coalesce("
+                                       "(SELECT last_id FROM direct_chunks WHERE delivered_until >= ?1"
+                                       " ORDER BY last_id LIMIT 1), 9223372036854775807)"
+                                       " RETURNING messages") {}
 
   Statement begin;
   Statement commit;
@@ -509,13 +555,17 @@ struct Store::Statements {
   Statement load_users;
   Statement max_message_id;
   Statement insert_message;
+  Statement insert_direct_chunk;
   Statement mark_delivered;
   Statement touch_user;
   Statement set_password_hash;
   Statement undelivered_directs;
   Statement room_history;
   Statement direct_history;
+  Statement direct_chunks_of;
+  Statement chunk_messages;
   Statement delete_delivered_before;
+  Statement delete_chunks_delivered_before;
 };
 
 // --- Store -----------------------------------------------------------------
@@ -586,8 +636,8 @@ void Store::insert_message(const StoredMessage& message) {
       .bind(3, message.sender)
       .bind(4, std::string_view(kind_name(message.kind)))
       .bind(5, message.target)
-      .bind(6, key_of(message.target))
-      .bind(7, key_of(message.sender))
+      .bind(6, name_key(message.target))
+      .bind(7, name_key(message.sender))
       .bind(8, message.text);
   if (message.delivered_at) {
     run.bind(9, *message.delivered_at);
@@ -595,6 +645,60 @@ void Store::insert_message(const StoredMessage& message) {
     run.bind_null(9);
   }
   run.finish();
+}
+
+// One map entry per conversation, found without allocating once the key
+// is there; each conversation's DMs are sorted by id (they come in the order
+// they were delivered, which interleaves the two directions).
+void Store::insert_delivered_directs(std::vector<StoredMessage>& messages) {
+  std::unordered_map<std::string, std::vector<const StoredMessage*>> conversations;
+  std::string key;
+  for (const StoredMessage& message : messages) {
+    if (message.kind != MessageKind::kDirect || !message.delivered_at) {
+      throw StoreError("insert delivered DMs: message " + std::to_string(message.id) + " is not a delivered DM");
+    }
+    // SQLite's JSON functions end a string at \u0000. The server replaces
+    // control characters, so text never holds a NUL; should one come, its
+    // DM goes to `messages`, which keeps any bytes.
+    if (message.text.find('\0') != std::string::npos) {
+      insert_message(message);
+      continue;
+    }
+    conversation_key_into(key, message.sender, message.target);
+    auto found = conversations.find(key);
+    if (found == conversations.end()) found = conversations.emplace(key, std::vector<const StoredMessage*>{}).first;
+    found->second.push_back(&message);
+  }
+  std::string dms;
+  for (auto& [conversation, dms_of_conversation] : conversations) {
+    std::sort(dms_of_conversation.begin(), dms_of_conversation.end(),
+              [](const StoredMessage* a, const StoredMessage* b) { return a->id < b->id; });
+    for (std::size_t first = 0; first < dms_of_conversation.size(); first += kChunkMessages) {
+      const std::size_t count = std::min(kChunkMessages, dms_of_conversation.size() - first);
+      insert_direct_chunk(conversation, std::span(dms_of_conversation).subspan(first, count), dms);
+    }
+  }
+  messages.clear();
+}
+
+void Store::insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk,
+                                std::string& dms) {
+  dms.assign(1, '[');
+  std::int64_t delivered_until = 0;
+  for (const StoredMessage* message : chunk) {
+    if (dms.size() > 1) dms += ',';
+    append_direct_json(dms, *message);
+    delivered_until = std::max(delivered_until, *message->delivered_at);
+  }
+  dms += ']';
+  Run(db_, statements_->insert_direct_chunk, "insert delivered DMs")
+      .bind(1, chunk.back()->id)
+      .bind(2, chunk.front()->id)
+      .bind(3, conversation)
+      .bind(4, static_cast<std::int64_t>(chunk.size()))
+      .bind(5, delivered_until)
+      .bind(6, dms)
+      .finish();
 }
 
 void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when) {
@@ -606,14 +710,14 @@ void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when)
 void Store::touch_user(std::string_view name, std::int64_t when) {
   Run(db_, statements_->touch_user, "record a user")
       .bind(1, name)
-      .bind(2, key_of(name))
+      .bind(2, name_key(name))
       .bind(3, when)
       .finish();
 }
 
 void Store::set_password_hash(std::string_view name, std::string_view hash) {
   Run run(db_, statements_->set_password_hash, "set a password hash");
-  run.bind(1, key_of(name));
+  run.bind(1, name_key(name));
   if (hash.empty()) {
     run.bind_null(2);  // empty: the name has no password
   } else {
@@ -627,14 +731,14 @@ void Store::set_password_hash(std::string_view name, std::string_view hash) {
 
 std::vector<StoredMessage> Store::undelivered_directs(std::string_view recipient) {
   Run run(db_, statements_->undelivered_directs, "read queued messages");
-  run.bind(1, key_of(recipient));
+  run.bind(1, name_key(recipient));
   return read_messages(run);
 }
 
 std::vector<StoredMessage> Store::room_history(std::string_view room, int limit, std::int64_t up_to_id) {
   if (limit <= 0) return {};  // SQLite reads a negative LIMIT as "no limit"
   Run run(db_, statements_->room_history, "read room history");
-  run.bind(1, key_of(room)).bind(2, up_to_id).bind(3, std::int64_t{limit});
+  run.bind(1, name_key(room)).bind(2, up_to_id).bind(3, std::int64_t{limit});
   std::vector<StoredMessage> messages = read_messages(run);
   std::reverse(messages.begin(), messages.end());
   return messages;
@@ -644,15 +748,54 @@ std::vector<StoredMessage> Store::direct_history(std::string_view a, std::string
                                                  std::int64_t up_to_id) {
   if (limit <= 0) return {};  // SQLite reads a negative LIMIT as "no limit"
   Run run(db_, statements_->direct_history, "read direct message history");
-  run.bind(1, key_of(a)).bind(2, key_of(b)).bind(3, up_to_id).bind(4, std::int64_t{limit});
-  std::vector<StoredMessage> messages = read_messages(run);
+  run.bind(1, name_key(a)).bind(2, name_key(b)).bind(3, up_to_id).bind(4, std::int64_t{limit});
+  std::vector<StoredMessage> rows = read_messages(run);
+  std::vector<StoredMessage> chunked = chunked_history(conversation_key(a, b), limit, up_to_id);
+  // Both newest first: merged, the first `limit` are the last ones.
+  std::vector<StoredMessage> messages;
+  messages.reserve(rows.size() + chunked.size());
+  std::merge(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()),
+             std::make_move_iterator(chunked.begin()), std::make_move_iterator(chunked.end()),
+             std::back_inserter(messages), [](const StoredMessage& x, const StoredMessage& y) { return x.id > y.id; });
+  if (messages.size() > static_cast<std::size_t>(limit)) messages.resize(static_cast<std::size_t>(limit));
   std::reverse(messages.begin(), messages.end());
+  return messages;
+}
+
+// The last `limit` DMs of a conversation in direct_chunks with id <= up_to_id,
+// newest first. The id ranges of its rows may overlap (a DM delivered late
+// lands in a later row than newer ones), so rows are read by their last id,
+// newest first, until the next row's last id is older than the `limit`
+// newest found so far: nothing in it or after it can be among them.
+std::vector<StoredMessage> Store::chunked_history(const std::string& conversation, int limit,
+                                                  std::int64_t up_to_id) {
+  const auto wanted = static_cast<std::size_t>(limit);
+  const auto newer = [](const StoredMessage& x, const StoredMessage& y) { return x.id > y.id; };
+  std::vector<StoredMessage> messages;
+  Run chunks(db_, statements_->direct_chunks_of, "read direct message history");
+  chunks.bind(1, conversation).bind(2, up_to_id);
+  while (chunks.next_row()) {
+    if (messages.size() == wanted && chunks.integer(0) < messages.back().id) break;
+    Run dms(db_, statements_->chunk_messages, "read direct message history");
+    dms.bind(1, chunks.text(1));
+    while (dms.next_row()) {
+      StoredMessage message = read_message(dms);
+      if (message.id <= up_to_id) messages.push_back(std::move(message));
+    }
+    // Only the newest `limit` can matter; messages.back() is the oldest kept.
+    std::sort(messages.begin(), messages.end(), newer);
+    if (messages.size() > wanted) messages.resize(wanted);
+  }
   return messages;
 }
 
 std::int64_t Store::delete_delivered_before(std::int64_t cutoff) {
   Run(db_, statements_->delete_delivered_before, "delete old messages").bind(1, cutoff).finish();
-  return sqlite3_changes(db_);
+  std::int64_t deleted = sqlite3_changes(db_);
+  Run chunks(db_, statements_->delete_chunks_delivered_before, "delete old messages");
+  chunks.bind(1, cutoff);
+  while (chunks.next_row()) deleted += chunks.integer(0);
+  return deleted;
 }
 
 }  // namespace uvchat::store

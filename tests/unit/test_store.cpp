@@ -10,12 +10,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "uvchat/store/direct_chunk.hpp"
 #include "uvchat/store/store.hpp"
 
 namespace uvchat::test {
@@ -29,7 +31,7 @@ using store::StoredMessage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
-constexpr std::int64_t kSchemaVersion = 2;  // 1 + the migrations in store.cpp
+constexpr std::int64_t kSchemaVersion = 3;  // 1 + the migrations in store.cpp
 
 // A folder under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -157,6 +159,13 @@ StoredMessage direct(std::int64_t id, std::string sender, std::string recipient,
   return message;
 }
 
+StoredMessage delivered(std::int64_t id, std::string sender, std::string recipient, std::string text,
+                        std::int64_t delivered_at = 2000) {
+  StoredMessage message = direct(id, std::move(sender), std::move(recipient), std::move(text));
+  message.delivered_at = delivered_at;
+  return message;
+}
+
 StoredMessage room(std::int64_t id, std::string sender, std::string room_name, std::string text,
                    std::int64_t received_at = 1000) {
   StoredMessage message = direct(id, std::move(sender), std::move(room_name), std::move(text), received_at);
@@ -205,7 +214,8 @@ TEST_CASE("A new file gets uvchat's application_id, the latest schema version an
   CHECK(raw.integer("PRAGMA application_id") == kUvchatApplicationId);
   CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
-  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 2);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 3);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'all_messages'") == 1);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") ==
         4);
 }
@@ -299,6 +309,7 @@ TEST_CASE("A version 1 file is upgraded with every row, and kind is still checke
   CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
   CHECK(raw.integer("SELECT count(*) FROM messages") == 4);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") == 4);
+  CHECK(raw.integer("SELECT count(*) FROM all_messages") == 4);
   CHECK(raw.text("PRAGMA integrity_check") == "ok");
   // The CHECK that made every insert build a temporary table is gone ...
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'messages' AND sql LIKE '%kind IN%'") == 0);
@@ -608,6 +619,155 @@ TEST_CASE("direct_history with oneself lists each DM once", "[store]") {
 }
 
 // ---------------------------------------------------------------------------
+// Delivered DMs in direct_chunks
+
+// Several delivered DMs, as the store worker hands them over: any order.
+std::vector<StoredMessage> delivered_batch(std::initializer_list<StoredMessage> messages) { return messages; }
+
+TEST_CASE("A conversation's key is both names' keys, the smaller first", "[store]") {
+  CHECK(store::conversation_key("Bob", "alice") == "alice bob");
+  CHECK(store::conversation_key("ALICE", "Bob") == "alice bob");
+  CHECK(store::conversation_key("al", "Alice") == "al alice");
+  CHECK(store::conversation_key("Alice", "al") == "al alice");
+  CHECK(store::conversation_key("alice", "ALICE") == "alice alice");
+  std::string key = "a long key that was there before";
+  store::conversation_key_into(key, "Zed", "y.2");
+  CHECK(key == "y.2 zed");
+}
+
+TEST_CASE("A delivered DM is a JSON array of the columns of messages", "[store]") {
+  std::string json;
+  store::append_direct_json(json, delivered(7, "Alice", "bob", "say \"hi\" \\ \x01", 2500));
+  CHECK(json == R"([7,1000,"Alice","bob","say \"hi\" \\ \u0001",2500])");
+}
+
+TEST_CASE("Delivered DMs are one row per conversation, and history reads them with the rest", "[store]") {
+  auto db = Store::open(":memory:");
+  db->insert_message(direct(1, "alice", "bob", "queued, then delivered"));
+  auto batch = delivered_batch({delivered(4, "carol", "alice", "c->a"), delivered(3, "Bob", "ALICE", "b->a"),
+                                delivered(2, "alice", "bob", "a->b"), delivered(6, "alice", "bob", "a->b again")});
+  db->insert_delivered_directs(batch);
+  CHECK(batch.empty());
+  db->insert_message(direct(5, "bob", "alice", "queued"));
+  auto later = delivered_batch({delivered(7, "bob", "alice", "b->a later")});
+  db->insert_delivered_directs(later);
+
+  CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{1, 2, 3, 5, 6, 7});
+  CHECK(ids_of(db->direct_history("BOB", "alice", 10, 100)) == std::vector<std::int64_t>{1, 2, 3, 5, 6, 7});
+  CHECK(ids_of(db->direct_history("alice", "bob", 3, 100)) == std::vector<std::int64_t>{5, 6, 7});
+  CHECK(ids_of(db->direct_history("alice", "bob", 3, 5)) == std::vector<std::int64_t>{2, 3, 5});
+  CHECK(ids_of(db->direct_history("alice", "bob", 1, 2)) == std::vector<std::int64_t>{2});
+  CHECK(ids_of(db->direct_history("alice", "carol", 10, 100)) == std::vector<std::int64_t>{4});
+  CHECK(db->direct_history("bob", "carol", 10, 100).empty());
+  CHECK(db->max_message_id() == 7);
+  // Delivered DMs are nobody's queue.
+  CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{5});
+  CHECK(ids_of(db->undelivered_directs("bob")) == std::vector<std::int64_t>{1});
+
+  const auto history = db->direct_history("alice", "bob", 10, 100);
+  CHECK(history[2].sender == "Bob");
+  CHECK(history[2].target == "ALICE");
+  CHECK(history[2].kind == MessageKind::kDirect);
+  CHECK(history[2].received_at == 1000);
+  CHECK(history[2].delivered_at == 2000);
+}
+
+TEST_CASE("A chunk keeps any text intact: quotes, backslashes, controls, UTF-8, SQL", "[store]") {
+  const std::vector<std::string> texts{"say \"hi\"", "back\\slash", "tab\tbell\a\x1b[31m",
+                                       "caf\u00e9 \u2603 \U0001F600", "'); DROP TABLE messages; --", "",
+                                       "[1,2,\"]\"]"};
+  auto db = Store::open(":memory:");
+  std::vector<StoredMessage> batch;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    batch.push_back(delivered(static_cast<std::int64_t>(i) + 1, "alice", "bob", texts[i]));
+  }
+  db->insert_delivered_directs(batch);
+  const auto history = db->direct_history("alice", "bob", 100, 100);
+  REQUIRE(history.size() == texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) CHECK(history[i].text == texts[i]);
+}
+
+TEST_CASE("A delivered DM with a NUL in its text is kept whole, as a row of messages", "[store]") {
+  const std::string text("before\0after", 12);
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  {
+    auto db = Store::open(path);
+    auto batch = delivered_batch({delivered(1, "alice", "bob", text), delivered(2, "alice", "bob", "plain")});
+    db->insert_delivered_directs(batch);
+    const auto history = db->direct_history("alice", "bob", 10, 10);
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].text == text);
+    CHECK(history[0].delivered_at == 2000);
+    CHECK(ids_of(db->undelivered_directs("bob")).empty());
+  }
+  RawDb raw(path);
+  CHECK(raw.integer("SELECT count(*) FROM messages") == 1);
+  CHECK(raw.integer("SELECT count(*) FROM direct_chunks") == 1);
+}
+
+TEST_CASE("A conversation's delivered DMs are split into rows of at most 64", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  {
+    auto db = Store::open(path);
+    std::vector<StoredMessage> batch;
+    for (std::int64_t id = 1; id <= 150; ++id) {
+      batch.push_back(delivered(id, id % 2 ? "alice" : "bob", id % 2 ? "bob" : "alice", std::to_string(id)));
+    }
+    db->insert_delivered_directs(batch);
+    std::vector<std::int64_t> expected;
+    for (std::int64_t id = 51; id <= 150; ++id) expected.push_back(id);
+    CHECK(ids_of(db->direct_history("alice", "bob", 100, 1000)) == expected);
+    CHECK(ids_of(db->direct_history("alice", "bob", 2, 65)) == std::vector<std::int64_t>{64, 65});
+  }
+  RawDb raw(path);
+  CHECK(raw.integer("SELECT count(*) FROM direct_chunks") == 3);
+  CHECK(raw.integer("SELECT max(messages) FROM direct_chunks") == 64);
+  CHECK(raw.integer("SELECT sum(messages) FROM direct_chunks") == 150);
+  // The view shows every DM as a row, for the sqlite3 shell.
+  CHECK(raw.integer("SELECT count(*) FROM all_messages WHERE kind = 'dm' AND delivered_at = 2000") == 150);
+  CHECK(raw.text("SELECT text FROM all_messages WHERE id = 77") == "77");
+  CHECK(raw.text("SELECT sender FROM all_messages WHERE id = 77") == "alice");
+}
+
+TEST_CASE("insert_delivered_directs refuses a queued DM or a room message", "[store]") {
+  auto db = Store::open(":memory:");
+  auto queued = delivered_batch({direct(1, "alice", "bob", "not delivered")});
+  CHECK_THROWS_WITH(db->insert_delivered_directs(queued), Contains("message 1 is not a delivered DM"));
+  StoredMessage room_message = room(2, "alice", "team", "a room");
+  room_message.delivered_at = 2000;
+  auto rooms = delivered_batch({room_message});
+  CHECK_THROWS_WITH(db->insert_delivered_directs(rooms), Contains("message 2 is not a delivered DM"));
+}
+
+TEST_CASE("History is right when a DM delivered late lands in a later row than newer ones", "[store]") {
+  auto db = Store::open(":memory:");
+  // 3 and 8 were delivered after 5 and 6 had been written: the two rows'
+  // id ranges, 5..6 and 3..8, overlap.
+  auto first = delivered_batch({delivered(5, "bob", "alice", "5"), delivered(6, "bob", "alice", "6")});
+  db->insert_delivered_directs(first);
+  auto second = delivered_batch({delivered(8, "alice", "bob", "8"), delivered(3, "alice", "bob", "3")});
+  db->insert_delivered_directs(second);
+  db->insert_message(direct(7, "alice", "bob", "7, queued"));
+
+  CHECK(ids_of(db->direct_history("alice", "bob", 2, 100)) == std::vector<std::int64_t>{7, 8});
+  CHECK(ids_of(db->direct_history("alice", "bob", 3, 100)) == std::vector<std::int64_t>{6, 7, 8});
+  CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{3, 5, 6, 7, 8});
+  CHECK(ids_of(db->direct_history("alice", "bob", 2, 7)) == std::vector<std::int64_t>{6, 7});
+  CHECK(ids_of(db->direct_history("alice", "bob", 2, 6)) == std::vector<std::int64_t>{5, 6});
+  CHECK(ids_of(db->direct_history("alice", "bob", 5, 4)) == std::vector<std::int64_t>{3});
+  CHECK(db->direct_history("alice", "bob", 5, 2).empty());
+}
+
+TEST_CASE("A DM to oneself in a chunk is listed once", "[store]") {
+  auto db = Store::open(":memory:");
+  auto batch = delivered_batch({delivered(1, "alice", "Alice", "note"), delivered(2, "alice", "bob", "to bob")});
+  db->insert_delivered_directs(batch);
+  CHECK(ids_of(db->direct_history("alice", "alice", 10, 100)) == std::vector<std::int64_t>{1});
+}
+
+// ---------------------------------------------------------------------------
 // Retention
 
 TEST_CASE("Retention deletes old rooms, broadcasts and delivered DMs, never a queued DM", "[store]") {
@@ -633,6 +793,25 @@ TEST_CASE("Retention deletes old rooms, broadcasts and delivered DMs, never a qu
   CHECK(db->delete_delivered_before(kCutoff) == 0);
   CHECK(db->delete_delivered_before(1'000'000) == 4);  // 4, 6, 7 and 8
   CHECK(db->max_message_id() == 5);                    // the queued DM stays, however old
+}
+
+TEST_CASE("Retention deletes chunks of DMs all delivered before the cutoff, and counts their DMs", "[store]") {
+  auto db = Store::open(":memory:");
+  auto old_batch = delivered_batch({delivered(1, "alice", "bob", "old", 2'000), delivered(2, "bob", "alice", "old", 3'000),
+                                    delivered(3, "carol", "bob", "old", 2'000)});
+  db->insert_delivered_directs(old_batch);
+  auto straddling = delivered_batch({delivered(4, "alice", "bob", "before", 9'000),
+                                     delivered(5, "alice", "bob", "after", 11'000)});
+  db->insert_delivered_directs(straddling);
+  auto recent = delivered_batch({delivered(6, "carol", "bob", "new", 20'000)});
+  db->insert_delivered_directs(recent);
+
+  CHECK(db->delete_delivered_before(10'000) == 3);  // 1, 2 and 3; 4 shares its row with 5
+  CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{4, 5});
+  CHECK(ids_of(db->direct_history("carol", "bob", 10, 100)) == std::vector<std::int64_t>{6});
+  CHECK(db->delete_delivered_before(10'000) == 0);
+  CHECK(db->delete_delivered_before(1'000'000) == 3);
+  CHECK(db->max_message_id() == 0);
 }
 
 // ---------------------------------------------------------------------------

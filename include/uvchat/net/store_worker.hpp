@@ -10,10 +10,10 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "uvchat/chat/effects.hpp"
+#include "uvchat/store/held_directs.hpp"
 #include "uvchat/store/store.hpp"
 
 namespace uvchat::net {
@@ -30,8 +30,13 @@ class StoreWorker {
   StoreWorker& operator=(const StoreWorker&) = delete;
   ~StoreWorker();
 
-  // From the loop thread. Requests run in the order they are submitted.
+  // From the loop thread. Requests run in the order they are submitted,
+  // once handed over.
   void submit(chat::StoreRequest request);
+  // Hands everything submitted since the last call to the store's thread.
+  // Once per loop turn (Server::flush_pending): a turn's requests then cost
+  // one lock and at most one wake-up, not one each.
+  void hand_over();
   // Requests submitted and not yet committed: how far behind the store is.
   std::size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
   // While set, the results handler is also called (with no results) after
@@ -44,16 +49,30 @@ class StoreWorker {
  private:
   static void on_async(uv_async_t* handle);
   void run();
-  // When each DM marked delivered in a batch was delivered (Unix ms).
-  using Deliveries = std::unordered_map<chat::MessageId, std::int64_t>;
+  void wait_for_work(std::unique_lock<std::mutex>& lock);
   std::vector<chat::StoreResult> run_batch(std::vector<chat::StoreRequest>& batch);
-  void execute(chat::StoreRequest& request, Deliveries& deliveries, std::vector<chat::StoreResult>& results);
+  void finish_holding();
+  void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
+  void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
+  void mark_delivered(chat::MarkDelivered& delivered);
+  void write_queued();
+  void write_delivered();
   void roll_back();
 
   uv_async_t async_{};
   std::unique_ptr<store::Store> store_;  // used by the thread only
   ResultHandler on_results_;
   bool group_commit_;
+
+  // The store thread's own: live DMs held until their delivery is known,
+  // those that left the hold delivered (written as chunks when the batch
+  // ends), and those that left it otherwise (written at once, queued).
+  store::HeldDirects held_;
+  std::vector<store::StoredMessage> delivered_;
+  std::vector<store::StoredMessage> to_write_;
+  store::HeldDirects::Clock::time_point now_;
+
+  std::vector<chat::StoreRequest> submitted_;  // loop thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -65,6 +65,11 @@ class Store {
   void rollback();
 
   void insert_message(const StoredMessage& message);
+  // DMs that were delivered before they were stored (delivered_at set), in
+  // any order: written as one row per conversation (up to 64 DMs) in
+  // direct_chunks rather than one row each (docs/STORAGE.md). Empties
+  // `messages`. A message that is not a delivered DM is a StoreError.
+  void insert_delivered_directs(std::vector<StoredMessage>& messages);
   void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when);
   // Adds the user if new; otherwise updates last_seen. Names compare
   // case-insensitively; the stored spelling is the first one.
@@ -85,6 +90,10 @@ class Store {
  private:
   explicit Store(sqlite3* db);
   struct Statements;
+
+  void insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk,
+                           std::string& dms);
+  std::vector<StoredMessage> chunked_history(const std::string& conversation, int limit, std::int64_t up_to_id);
 
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;

@@ -1,0 +1,28 @@
+// How the store writes delivered DMs in bulk: one row of direct_chunks per
+// conversation and group commit, its DMs a JSON array that SQLite's own JSON
+// functions read back (docs/STORAGE.md). Pure: no SQLite here.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "uvchat/store/store.hpp"
+
+namespace uvchat::store {
+
+// Names and rooms are ASCII (the protocol validates them), so the
+// case-insensitive key is plain ASCII lower case.
+std::string name_key(std::string_view name);
+
+// The conversation between two users as direct_chunks keys it: both keys,
+// the smaller first, joined by a space ("alice bob"). Names cannot hold a
+// space, so two conversations never share a key.
+std::string conversation_key(std::string_view a, std::string_view b);
+// The same into `key`, which keeps its capacity.
+void conversation_key_into(std::string& key, std::string_view a, std::string_view b);
+
+// Appends `message` as [id, received_at, sender, target, text, delivered_at]:
+// the columns of `messages` in their order, without kind (always 'dm').
+void append_direct_json(std::string& out, const StoredMessage& message);
+
+}  // namespace uvchat::store

@@ -1,0 +1,93 @@
+#include "uvchat/store/direct_chunk.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
+namespace uvchat::store {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+void append_integer(std::string& out, std::int64_t value) {
+  std::array<char, 24> digits;
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
+  out.append(digits.data(), end);
+}
+
+bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
+
+// A JSON string (RFC 8259). The server already replaced control characters
+// in text and names cannot hold them, but the store does not rely on that.
+// Bytes from 0x80 up are UTF-8, which JSON carries as they are.
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  while (!text.empty()) {
+    const auto plain = std::find_if(text.begin(), text.end(), needs_escape);
+    out.append(text.begin(), plain);
+    text.remove_prefix(static_cast<std::size_t>(plain - text.begin()));
+    if (text.empty()) break;
+    const char c = text.front();
+    text.remove_prefix(1);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else {
+      constexpr std::string_view kHex = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 0xF];
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string name_key(std::string_view name) {
+  std::string key(name);
+  std::transform(key.begin(), key.end(), key.begin(), lower);
+  return key;
+}
+
+std::string conversation_key(std::string_view a, std::string_view b) {
+  std::string key;
+  conversation_key_into(key, a, b);
+  return key;
+}
+
+void conversation_key_into(std::string& key, std::string_view a, std::string_view b) {
+  const auto key_less = [](std::string_view x, std::string_view y) {
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end(),
+                                        [](char p, char q) { return lower(p) < lower(q); });
+  };
+  if (key_less(b, a)) std::swap(a, b);
+  key.assign(a);
+  key += ' ';
+  key += b;
+  std::transform(key.begin(), key.end(), key.begin(), lower);
+}
+
+void append_direct_json(std::string& out, const StoredMessage& message) {
+  out += '[';
+  append_integer(out, message.id);
+  out += ',';
+  append_integer(out, message.received_at);
+  out += ',';
+  append_string(out, message.sender);
+  out += ',';
+  append_string(out, message.target);
+  out += ',';
+  append_string(out, message.text);
+  out += ',';
+  if (message.delivered_at) {
+    append_integer(out, *message.delivered_at);
+  } else {
+    out += "null";
+  }
+  out += ']';
+}
+
+}  // namespace uvchat::store

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace uvchat::store {
@@ -12,22 +13,45 @@ namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 void append_integer(std::string& out, std::int64_t value) {
-  std::array<char, 24> digits;
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
-  out.append(digits.data(), end);
+  const std::size_t start = out.size();
+  out.resize(start + 20);  // the most digits an int64 has, with its sign
+  const auto end = std::to_chars(out.data() + start, out.data() + out.size(), value).ptr;
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
+
+// Eight bytes at a time (the classic bit tricks: a byte below n borrows
+// into its high bit), since nearly all text needs no escape at all.
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+
+bool has_byte_below(std::uint64_t chunk, unsigned char limit) {
+  return ((chunk - kEveryByte * limit) & ~chunk & kHighBits) != 0;
+}
+
+bool has_byte(std::uint64_t chunk, unsigned char value) { return has_byte_below(chunk ^ (kEveryByte * value), 1); }
+
+std::size_t plain_prefix(std::string_view text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t chunk;
+    std::memcpy(&chunk, text.data() + i, 8);
+    if (has_byte_below(chunk, 0x20) || has_byte(chunk, '"') || has_byte(chunk, '\\')) break;
+  }
+  while (i < text.size() && !needs_escape(text[i])) ++i;
+  return i;
+}
 
 // A JSON string (RFC 8259). The server already replaced control characters
 // in text and names cannot hold them, but the store does not rely on that.
 // Bytes from 0x80 up are UTF-8, which JSON carries as they are.
 void append_string(std::string& out, std::string_view text) {
   out += '"';
-  while (!text.empty()) {
-    const auto plain = std::find_if(text.begin(), text.end(), needs_escape);
-    out.append(text.begin(), plain);
-    text.remove_prefix(static_cast<std::size_t>(plain - text.begin()));
+  for (;;) {
+    const std::size_t plain = plain_prefix(text);
+    out.append(text.substr(0, plain));
+    text.remove_prefix(plain);
     if (text.empty()) break;
     const char c = text.front();
     text.remove_prefix(1);

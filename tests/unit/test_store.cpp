@@ -8,6 +8,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -639,6 +640,38 @@ TEST_CASE("A delivered DM is a JSON array of the columns of messages", "[store]"
   std::string json;
   store::append_direct_json(json, delivered(7, "Alice", "bob", "say \"hi\" \\ \x01", 2500));
   CHECK(json == R"([7,1000,"Alice","bob","say \"hi\" \\ \u0001",2500])");
+}
+
+// The obvious escaping, one byte at a time, to check the fast one against.
+std::string escaped_slowly(const std::string& text) {
+  std::string json = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      json += '\\';
+      json += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char code[8];
+      std::snprintf(code, sizeof code, "\\u%04x", static_cast<unsigned char>(c));
+      json += code;
+    } else {
+      json += c;
+    }
+  }
+  return json + "\"";
+}
+
+TEST_CASE("Escaping finds a special byte at any place in a long text", "[store]") {
+  const std::string plain = "0123456789abcdef0123456789\xc3\xa9\xe2\x98\x83 ok";
+  for (const char special : {'"', '\\', '\x01', '\x1f', '\n', '\x00'}) {
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      std::string text = plain;
+      text.insert(at, 1, special);
+      std::string json;
+      store::append_direct_json(json, delivered(1, "a", "b", text, 2));
+      INFO("byte " << static_cast<int>(special) << " at " << at);
+      CHECK(json == "[1,1000,\"a\",\"b\"," + escaped_slowly(text) + ",2]");
+    }
+  }
 }
 
 TEST_CASE("Delivered DMs are one row per conversation, and history reads them with the rest", "[store]") {

@@ -170,7 +170,7 @@ void Hub::log(LogLevel level, std::string text, Effects& out) {
 void Hub::store(StoreRequest request, Effects& out) {
   Effect effect;
   effect.kind = EffectKind::kStore;
-  effect.store = std::make_shared<StoreRequest>(std::move(request));
+  effect.store = std::allocate_shared<StoreRequest>(Recycler<StoreRequest>{}, std::move(request));
   out.push_back(std::move(effect));
 }
 

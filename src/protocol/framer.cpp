@@ -102,6 +102,12 @@ bool Framer::take_line(std::string_view raw, std::size_t max_line, Frame& frame)
     frame.set(FrameKind::kTooLong);
     return true;
   }
+  // Most lines: one pass instead of the four below.
+  if (const std::string_view plain = without_trailing_cr(raw); is_printable_ascii(plain)) {
+    if (is_blank(plain)) return false;
+    frame.set(FrameKind::kLine, plain);
+    return true;
+  }
   std::string_view line = raw;
   if (needs_telnet_strip(line)) {
     std::string& cleaned = frame.spare(line);

@@ -95,6 +95,16 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+bool is_printable_ascii(std::string_view text) {
+  std::size_t i = 0;
+  while (i + 8 <= text.size() && all_printable_ascii(eight_bytes_at(text, i))) i += 8;
+  for (; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte > 0x7E) return false;
+  }
+  return true;
+}
+
 bool has_controls(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     // As in is_valid_utf8: plain ASCII eight bytes at a time.

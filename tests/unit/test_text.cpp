@@ -112,6 +112,22 @@ TEST_CASE("has_controls finds every control byte wherever it sits", "[text][cont
   CHECK_FALSE(has_controls(base + "\xC2\xA0" + base));  // NBSP is not one
 }
 
+TEST_CASE("is_printable_ascii: every byte from space to tilde, and nothing else, anywhere", "[text]") {
+  std::string printable;
+  for (int c = 0x20; c < 0x7F; ++c) printable.push_back(static_cast<char>(c));
+  CHECK(is_printable_ascii(printable));
+  CHECK(is_printable_ascii(""));
+  const std::string base(19, 'a');
+  for (int byte = 0; byte < 0x100; ++byte) {
+    for (std::size_t at = 0; at < base.size(); ++at) {
+      std::string text = base;
+      text[at] = static_cast<char>(byte);
+      CAPTURE(byte, at);
+      CHECK(is_printable_ascii(text) == (byte >= 0x20 && byte <= 0x7E));
+    }
+  }
+}
+
 TEST_CASE("Control characters are replaced by U+FFFD, TAB is kept", "[text][controls]") {
   SECTION("every C0 character but TAB, and DEL") {
     for (int byte = 0; byte <= 0x7F; ++byte) {

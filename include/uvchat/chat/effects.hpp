@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "uvchat/log.hpp"
+#include "uvchat/recycler.hpp"
 
 namespace uvchat::chat {
 
@@ -21,7 +22,9 @@ using TimePoint = std::chrono::system_clock::time_point;
 // built once and shared by all of them.
 using Payload = std::shared_ptr<const std::string>;
 
-inline Payload make_payload(std::string bytes) { return std::make_shared<const std::string>(std::move(bytes)); }
+inline Payload make_payload(std::string bytes) {
+  return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
+}
 
 using uvchat::LogLevel;
 

@@ -21,6 +21,10 @@ bool append_without_controls(std::string_view text, std::string& out);
 // would replace.
 bool has_controls(std::string_view text);
 
+// True when every byte is printable ASCII (0x20 to 0x7E): then `text` is
+// valid UTF-8, has no controls and no telnet commands. Most chat lines are.
+bool is_printable_ascii(std::string_view text);
+
 // 1-32 of [A-Za-z0-9_.-], the first a letter or digit. Says nothing about
 // reserved names: see is_reserved_name.
 bool is_valid_name(std::string_view name);

@@ -168,30 +168,38 @@ void Connection::close_now() {
 
 void Connection::abort(std::string_view last_words) {
   if (state_ == State::kClosing) return;
-  release_acknowledged();
-  // Only between lines: a write in flight or a line half written would
-  // have the words land inside a line.
-  if (!last_words.empty() && write_in_flight_ == nullptr && output_offset_ == 0) {
-    uv_buf_t buffer =
-        uv_buf_init(const_cast<char*>(last_words.data()), static_cast<unsigned int>(last_words.size()));
-    uv_try_write(stream(), &buffer, 1);
-  }
-  unacknowledged_.clear();
-  state_ = State::kClosing;
-  output_.clear();
-  pending_bytes_ = 0;
-  if (uv_tcp_close_reset(&tcp_, on_close) != 0) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+  say_last_words(last_words);
+  reset(bytes_acknowledged());
 }
 
-void Connection::begin_cut(std::uint64_t now_ms) {
+// Only between lines: a write in flight or a line half written would have
+// the words land inside a line. They are bytes of the stream like any
+// other, so what the kernel says of it from now on counts them.
+void Connection::say_last_words(std::string_view words) {
+  if (state_ == State::kClosing || words.empty() || write_in_flight_ != nullptr || output_offset_ != 0)
+    return;
+  uv_buf_t buffer = uv_buf_init(const_cast<char*>(words.data()), static_cast<unsigned int>(words.size()));
+  const int written = uv_try_write(stream(), &buffer, 1);
+  if (written > 0) written_ += static_cast<std::uint64_t>(written);
+}
+
+// The reset goes first and the bookkeeping after: whatever the kernel sends
+// between the caller's look at it and the reset, the client may read, and
+// it would count as undelivered (see CutWait).
+void Connection::reset(std::uint64_t acknowledged) {
+  if (state_ == State::kClosing) return;
+  state_ = State::kClosing;
+  if (uv_tcp_close_reset(&tcp_, on_close) != 0) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+  release_up_to(acknowledged);
+  unacknowledged_.clear();
+  output_.clear();
+  pending_bytes_ = 0;
+}
+
+void Connection::begin_cut() {
   if (state_ == State::kClosing || state_ == State::kCutting) return;
   state_ = State::kCutting;
   update_reading();
-  deadline_ = now_ms + kCutWaitMs;
-}
-
-bool Connection::cut_settled(std::uint64_t now_ms) const {
-  return now_ms >= deadline_ || bytes_sent_unacknowledged() == 0;
 }
 
 void Connection::note_in_kernel(std::uint64_t end, chat::MessageId message) {
@@ -230,19 +238,27 @@ std::uint64_t Connection::bytes_acknowledged() const {
   return in_kernel;
 }
 
-// Where the kernel tells what is unacknowledged but not which of it was
-// sent (qemu-user has SIOCOUTQ but no SIOCOUTQNSD), all of it may be on the
+// One look at what is unacknowledged (SIOCOUTQ), and only then at what of
+// it is not sent yet (SIOCOUTQNSD): whatever the kernel sends, or the client
+// acknowledges, in between makes in_flight larger, never smaller. Where the
+// kernel tells what is unacknowledged but not which of it was sent
+// (qemu-user has SIOCOUTQ but no SIOCOUTQNSD), all of it may be on the
 // wire: counting none would let a cut reset bytes the client still reads,
 // and those DMs would be replayed to it a second time.
-std::uint64_t Connection::bytes_sent_unacknowledged() const {
-#if defined(SIOCOUTQ) && defined(SIOCOUTQNSD)
+SendQueueSample Connection::send_queue() const {
+  const std::uint64_t in_kernel = bytes_in_kernel();
+  SendQueueSample sample{.acknowledged = in_kernel};
+#ifdef SIOCOUTQ
   const std::optional<std::uint64_t> unacknowledged = kernel_queue(SIOCOUTQ);
-  if (!unacknowledged) return 0;
+  if (!unacknowledged) return sample;
+  sample.acknowledged = in_kernel - std::min(in_kernel, *unacknowledged);
+#ifdef SIOCOUTQNSD
   const std::optional<std::uint64_t> unsent = kernel_queue(SIOCOUTQNSD);
-  if (!unsent) return *unacknowledged;
-  if (*unacknowledged > *unsent) return *unacknowledged - *unsent;
+  sample.unsent = unsent ? std::min(*unacknowledged, *unsent) : 0;
+  sample.in_flight = *unacknowledged - sample.unsent;
 #endif
-  return 0;
+#endif
+  return sample;
 }
 
 void Connection::release_acknowledged() {

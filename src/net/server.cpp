@@ -50,6 +50,20 @@ std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp) {
   return {std::move(with_port), std::move(ip)};
 }
 
+// A cut that ends with bytes in flight (CutWait): visible in the log,
+// because the DMs among them may now be read twice.
+void log_unsettled_cut(chat::SessionId id, const CutWait& wait, CutStep step, const SendQueueSample& sample,
+                       std::uint64_t now_ms) {
+  const std::string why =
+      step == CutStep::kStalled
+          ? "its TCP acknowledged nothing for " + std::to_string(CutWait::kStallMs) + " ms"
+          : "it was still reading after " + std::to_string(CutWait::kLimitMs) + " ms";
+  log(LogLevel::kInfo, "connection " + std::to_string(id) + " cut after " +
+                           std::to_string(now_ms - wait.start_ms()) + " ms with " +
+                           std::to_string(sample.in_flight) + " bytes sent and not acknowledged (" + why +
+                           "): the DMs among them stay queued and may be read twice");
+}
+
 }  // namespace
 
 Server::Server(uv_loop_t* loop, ServerConfig config)
@@ -457,14 +471,16 @@ void Server::cut_too_slow() {
 
 // The end is a reset, which drops what the kernel holds for the client as
 // well: DMs it had not acknowledged are still undelivered in the store and
-// come back at its next registration, and those it had are not. The
+// come back at its next registration, and those it had are not. It waits
+// until nothing sent is still on its way to the client (CutWait). The
 // session ends only then, so that registering the name again (which reads
 // the queue) waits for the store to know which is which.
 void Server::cut(Connection& connection, std::string last_words) {
   if (connection.state() == Connection::State::kCutting || connection.state() == Connection::State::kClosing)
     return;
-  connection.begin_cut(uv_now(loop_));
-  cutting_.push_back(Cut{connection.id(), std::move(last_words)});
+  connection.begin_cut();
+  cutting_.push_back(
+      Cut{connection.id(), std::move(last_words), CutWait(uv_now(loop_), connection.send_queue())});
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&cut_timer_))) {
     uv_timer_start(&cut_timer_, on_cut_timer, kCutTickMs, kCutTickMs);
   }
@@ -480,13 +496,27 @@ void Server::finish_cuts() {
     const auto found = connections_.find(pending.id);
     if (found == connections_.end() || found->second->state() != Connection::State::kCutting) continue;
     Connection& connection = *found->second;
-    if (!connection.cut_settled(now)) {
+    SendQueueSample sample = connection.send_queue();
+    CutStep step = pending.wait.step(sample, now);
+    if (step != CutStep::kWait && !pending.last_words.empty()) {
+      connection.say_last_words(pending.last_words);
+      pending.last_words.clear();
+      sample = connection.send_queue();
+      step = pending.wait.step(sample, now);
+    }
+    if (step == CutStep::kWait) {
       cutting_.push_back(std::move(pending));
       continue;
     }
+    // The reset straight after the look that allowed it: should the
+    // client's window open in between, the kernel sends more, which the
+    // client may read although it counts as undelivered. So nothing comes
+    // between them, and the hub's work (it ends the session and tells
+    // others) follows the reset.
+    connection.reset(sample.acknowledged);
+    if (sample.in_flight > 0) log_unsettled_cut(pending.id, pending.wait, step, sample, now);
     hub_.disconnect(pending.id, effects_);
     apply_effects();
-    connection.abort(pending.last_words);
   }
   if (cutting_.empty()) uv_timer_stop(&cut_timer_);
 }

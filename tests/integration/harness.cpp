@@ -553,11 +553,11 @@ std::optional<std::string> LinePeer::take_line() {
   return line;
 }
 
-bool LinePeer::receive_more(Clock::time_point deadline) {
+bool LinePeer::receive_more(Clock::time_point deadline, std::size_t most) {
   while (!closed_) {
     if (!wait_ready(read_fd_, POLLIN, deadline)) return false;
     char buffer[kReadChunk];
-    const ssize_t count = ::read(read_fd_, buffer, sizeof buffer);
+    const ssize_t count = ::read(read_fd_, buffer, std::min(most, sizeof buffer));
     if (count > 0) {
       pending_.append(buffer, static_cast<std::size_t>(count));
       return true;
@@ -656,6 +656,20 @@ std::vector<std::string> LinePeer::read_until_closed(Duration timeout) {
   for (;;) {
     while (std::optional<std::string> line = take_line()) lines.push_back(std::move(*line));
     if (!receive_more(deadline)) break;
+  }
+  if (!closed_) FAIL(label_ << ": the connection is still open after " << timeout.count() << " ms");
+  pending_.clear();
+  return lines;
+}
+
+std::vector<std::string> LinePeer::read_until_closed_paced(std::size_t chunk, std::chrono::microseconds pause,
+                                                           Duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::vector<std::string> lines;
+  for (;;) {
+    while (std::optional<std::string> line = take_line()) lines.push_back(std::move(*line));
+    if (!receive_more(deadline, chunk)) break;
+    std::this_thread::sleep_for(pause);
   }
   if (!closed_) FAIL(label_ << ": the connection is still open after " << timeout.count() << " ms");
   pending_.clear();

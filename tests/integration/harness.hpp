@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -321,6 +322,10 @@ class LinePeer {
   // Every line until the server closes the connection, which it must do
   // within `timeout`. A last line cut off by the close (no LF) is dropped.
   std::vector<std::string> read_until_closed(Duration timeout = kLineTimeout);
+  // The same, read at most `chunk` bytes at a time with `pause` after each
+  // read: a client that takes what it is sent all the while, but slowly.
+  std::vector<std::string> read_until_closed_paced(std::size_t chunk, std::chrono::microseconds pause,
+                                                   Duration timeout = kLineTimeout);
   // The server closed the connection with no line before the close.
   void expect_closed(Duration timeout = kLineTimeout);
 
@@ -334,7 +339,8 @@ class LinePeer {
  private:
   std::optional<std::string> take_line();
   // Waits for more bytes until `deadline`; false on timeout or close.
-  bool receive_more(std::chrono::steady_clock::time_point deadline);
+  // At most `most` bytes in one read.
+  bool receive_more(std::chrono::steady_clock::time_point deadline, std::size_t most = SIZE_MAX);
   // A chat line: a stamp of the time (or, `replayed`, the date and time), a
   // space, and exactly `rest`.
   void expect_stamped(bool replayed, std::string_view rest);

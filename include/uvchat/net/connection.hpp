@@ -12,6 +12,7 @@
 
 #include "uvchat/chat/effects.hpp"
 #include "uvchat/fifo.hpp"
+#include "uvchat/net/cut_wait.hpp"
 #include "uvchat/net/token_bucket.hpp"
 #include "uvchat/protocol/framer.hpp"
 #include "uvchat/protocol/ring_buffer.hpp"
@@ -109,15 +110,19 @@ class Connection {
   // has acknowledged count as delivered; the rest stay queued in the store.
   // `last_words` go first if the socket has room for them (best effort).
   void abort(std::string_view last_words = {});
-  // The first half of cutting off a client that does not read: stop
-  // reading and writing, and wait (at most kCutWaitMs) for the client's TCP
-  // to acknowledge what it was sent, so that abort() counts exactly what
-  // the client can still read. A client delays its ACKs by up to 200 ms.
-  void begin_cut(std::uint64_t now_ms);
-  // True once a cut may end in abort(): nothing sent is unacknowledged, or
-  // the wait is over.
-  bool cut_settled(std::uint64_t now_ms) const;
-  static constexpr std::uint64_t kCutWaitMs = 500;
+  // Cutting off a client that does not read: begin_cut stops reading and
+  // writing; the server then looks at send_queue() until nothing sent is
+  // unacknowledged (CutWait), says the last words, looks once more, and
+  // resets straight after that last look, with the number it gave, so that
+  // exactly the DMs the client can still read count as delivered.
+  void begin_cut();
+  // What the client's TCP has acknowledged, and what is sent but not yet.
+  SendQueueSample send_queue() const;
+  // Writes `words` if the socket has room for them now, between lines.
+  void say_last_words(std::string_view words);
+  // abort() without last words, counting as delivered the DMs within the
+  // first `acknowledged` bytes of the stream.
+  void reset(std::uint64_t acknowledged);
   // Reports the DMs the client's TCP has acknowledged since last asked.
   void release_acknowledged();
   bool awaits_acknowledgement() const { return !unacknowledged_.empty(); }
@@ -162,8 +167,6 @@ class Connection {
   std::uint64_t bytes_in_kernel() const;
   // Bytes the client's TCP has acknowledged; all in the kernel if unknown.
   std::uint64_t bytes_acknowledged() const;
-  // Bytes sent on the wire that the client has not acknowledged yet.
-  std::uint64_t bytes_sent_unacknowledged() const;
   std::optional<std::uint64_t> kernel_queue(unsigned long request) const;
   void release_up_to(std::uint64_t acknowledged);
   void release_all();
@@ -195,7 +198,7 @@ class Connection {
   std::uint64_t over_limit_since_ = 0;
   const ConnectionLimits& limits_;
   TokenBucket bucket_;
-  // Loop time (ms): draining, closed by then; cutting, reset by then.
+  // Loop time (ms) by which a draining connection is closed.
   std::uint64_t deadline_ = 0;
 };
 

@@ -143,11 +143,13 @@ class Server {
   // timer per connection.
   std::vector<std::pair<chat::SessionId, std::uint64_t>> throttled_;
   uv_timer_t throttle_timer_{};
-  // Connections being cut, and what each is told at the end. One timer
-  // checks them every few milliseconds while any is waiting.
+  // Connections being cut, what each is told at the end, and how far its
+  // client's TCP has got. One timer checks them every few milliseconds
+  // while any is waiting.
   struct Cut {
     chat::SessionId id;
     std::string last_words;
+    CutWait wait;
   };
   std::vector<Cut> cutting_;
   // Connections waiting for the store to catch up (store_behind).

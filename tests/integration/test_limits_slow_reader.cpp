@@ -183,29 +183,55 @@ void require_consecutive(const std::vector<int>& numbers, int first, const char*
   REQUIRE(in_order == numbers.size());
 }
 
+// Slow: a small receive buffer, registered, and from then on reading nothing.
+class SlowClient : public TestClient {
+ public:
+  explicit SlowClient(const TestServer& server) : TestClient(server, "slow", kSmallReceiveBuffer) {
+    register_as("slow");
+  }
+};
+
+// The scene of the cut tests: slow, then fast, who floods it, and pinger,
+// who checks that everyone else is served meanwhile.
+struct SlowReaderCut {
+  TempDir dir;
+  TestServer server{{.args = limit_args(), .db = dir.file("uvchat.db")}};
+  SlowClient slow{server};
+  RegisteredClient fast{server, "fast"};
+  TestClient pinger{server, "pinger"};
+
+  // Fast floods slow until the server cuts it.
+  Flood flood_until_cut() {
+    const Flood flood = flood_slow(fast, pinger);
+    if (!server.wait_for_log("too slow", kCutTimeout))
+      FAIL("slow was not cut; the server's log:\n" << server.log());
+    return flood;
+  }
+
+  // `before`: what slow read before the cut. Registered again, slow gets
+  // every other DM replayed, oldest first, and none twice.
+  std::vector<int> expect_the_rest_replayed(const std::vector<int>& before) {
+    require_consecutive(before, 1, "received before the cut");
+    TestClient slow_again(server, "slow again");
+    const std::vector<int> replayed = replayed_numbers(slow_again);
+    INFO("the server's log:\n" << server.log());
+    require_each_once(before, replayed);
+    require_consecutive(replayed, static_cast<int>(before.size()) + 1, "replayed, oldest first");
+    return replayed;
+  }
+};
+
 }  // namespace
 
-TEST_CASE("slow reader: cut past --max-outbuf, others served, every DM delivered exactly once", "[limits]") {
-  TempDir dir;
-  TestServer server({.args = limit_args(), .db = dir.file("uvchat.db")});
-  TestClient slow(server, "slow", kSmallReceiveBuffer);
-  slow.register_as("slow");
-  RegisteredClient fast(server, "fast");
-  TestClient pinger(server, "pinger");
+TEST_CASE_METHOD(SlowReaderCut,
+                 "slow reader: cut past --max-outbuf, others served, every DM delivered exactly once",
+                 "[limits]") {
   REQUIRE(static_cast<long>(dm_lines("slow", 1, 1).size()) * kMessages > largest_send_buffer() + kMaxOutbuf);
-
-  const Flood flood = flood_slow(fast, pinger);
+  const Flood flood = flood_until_cut();
   CHECK(flood.slowest_ping < kPingBound);
-  if (!server.wait_for_log("too slow", kCutTimeout))
-    FAIL("slow was not cut; the server's log:\n" << server.log());
   CHECK(server.log().find("--max-outbuf") != std::string::npos);
-  const std::vector<int> before = numbers_before_cut(slow.read_until_closed(kDrainTimeout));
-  require_consecutive(before, 1, "received before the cut");
-
-  TestClient slow_again(server, "slow again");
-  const std::vector<int> replayed = replayed_numbers(slow_again);
-  require_each_once(before, replayed);
-  require_consecutive(replayed, static_cast<int>(before.size()) + 1, "replayed, oldest first");
+  const std::vector<int> replayed =
+      expect_the_rest_replayed(numbers_before_cut(slow.read_until_closed(kDrainTimeout)));
   CHECK(flood.queued <= replayed.size());
 }
 
@@ -217,53 +243,23 @@ TEST_CASE("slow reader: cut past --max-outbuf, others served, every DM delivered
 // for it (MiBs) lasts well past 500 ms, so something is nearly always on its
 // way, or about to be: the server must wait until the kernel has sent it
 // all, or until slow stops reading.
-TEST_CASE("slow reader: a cut client that reads all through the cut gets every DM once", "[limits]") {
+TEST_CASE_METHOD(SlowReaderCut, "slow reader: a cut client that reads all through the cut gets every DM once",
+                 "[limits]") {
   constexpr std::size_t kChunk = 1024;
   constexpr std::chrono::microseconds kPause{500};
-  TempDir dir;
-  TestServer server({.args = limit_args(), .db = dir.file("uvchat.db")});
-  TestClient slow(server, "slow", kSmallReceiveBuffer);
-  slow.register_as("slow");
-  RegisteredClient fast(server, "fast");
-  TestClient pinger(server, "pinger");
-
-  flood_slow(fast, pinger);
-  if (!server.wait_for_log("too slow", kCutTimeout))
-    FAIL("slow was not cut; the server's log:\n" << server.log());
-  const std::vector<int> before =
-      numbers_before_cut(slow.read_until_closed_paced(kChunk, kPause, kDrainTimeout));
-  require_consecutive(before, 1, "received before the cut");
-
-  TestClient slow_again(server, "slow again");
-  const std::vector<int> replayed = replayed_numbers(slow_again);
-  INFO("the server's log:\n" << server.log());
-  require_each_once(before, replayed);
-  require_consecutive(replayed, static_cast<int>(before.size()) + 1, "replayed, oldest first");
+  flood_until_cut();
+  expect_the_rest_replayed(numbers_before_cut(slow.read_until_closed_paced(kChunk, kPause, kDrainTimeout)));
 }
 
 // Found by the soak: the kernel still held a few MiB for the cut client,
 // counted as delivered, and a line from the client made the server's kernel
 // reset the connection and drop them. Now the cut is a reset, and only what
 // the client's TCP acknowledged counts as delivered.
-TEST_CASE("slow reader: a cut client that writes before it reads still gets every DM once", "[limits]") {
-  TempDir dir;
-  TestServer server({.args = limit_args(), .db = dir.file("uvchat.db")});
-  TestClient slow(server, "slow", kSmallReceiveBuffer);
-  slow.register_as("slow");
-  RegisteredClient fast(server, "fast");
-  TestClient pinger(server, "pinger");
-
-  flood_slow(fast, pinger);
-  if (!server.wait_for_log("too slow", kCutTimeout))
-    FAIL("slow was not cut; the server's log:\n" << server.log());
+TEST_CASE_METHOD(SlowReaderCut,
+                 "slow reader: a cut client that writes before it reads still gets every DM once", "[limits]") {
+  flood_until_cut();
   slow.try_send("server:ping\n");
-  const std::vector<int> before = numbers_before_cut(slow.read_until_closed(kDrainTimeout));
-  require_consecutive(before, 1, "received before the cut");
-
-  TestClient slow_again(server, "slow again");
-  const std::vector<int> replayed = replayed_numbers(slow_again);
-  require_each_once(before, replayed);
-  require_consecutive(replayed, static_cast<int>(before.size()) + 1, "replayed, oldest first");
+  expect_the_rest_replayed(numbers_before_cut(slow.read_until_closed(kDrainTimeout)));
 }
 
 TEST_CASE("slow reader: a client that reads is not cut when DMs for it pass --max-outbuf at once",

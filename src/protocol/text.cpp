@@ -18,7 +18,6 @@ bool is_name_char(char c) {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not a
 // well-formed one (Unicode 15, table 3-7).
@@ -146,6 +145,8 @@ bool is_reserved_name(std::string_view name) {
 bool is_valid_room(std::string_view room) {
   return room.size() >= 2 && room.front() == '#' && is_valid_name(room.substr(1));
 }
+
+char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string fold_case(std::string_view text) {
   std::string folded(text);

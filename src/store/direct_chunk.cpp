@@ -7,10 +7,10 @@
 #include <cstring>
 #include <utility>
 
+#include "uvchat/protocol/text.hpp"
+
 namespace uvchat::store {
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 void append_integer(std::string& out, std::int64_t value) {
   const std::size_t start = out.size();
@@ -70,12 +70,6 @@ void append_string(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string name_key(std::string_view name) {
-  std::string key(name);
-  std::transform(key.begin(), key.end(), key.begin(), lower);
-  return key;
-}
-
 std::string conversation_key(std::string_view a, std::string_view b) {
   std::string key;
   conversation_key_into(key, a, b);
@@ -83,15 +77,11 @@ std::string conversation_key(std::string_view a, std::string_view b) {
 }
 
 void conversation_key_into(std::string& key, std::string_view a, std::string_view b) {
-  const auto key_less = [](std::string_view x, std::string_view y) {
-    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end(),
-                                        [](char p, char q) { return lower(p) < lower(q); });
-  };
-  if (key_less(b, a)) std::swap(a, b);
+  if (protocol::less_case_insensitive(b, a)) std::swap(a, b);
   key.assign(a);
   key += ' ';
   key += b;
-  std::transform(key.begin(), key.end(), key.begin(), lower);
+  std::transform(key.begin(), key.end(), key.begin(), protocol::to_lower);
 }
 
 void append_direct_json(std::string& out, const StoredMessage& message) {

@@ -1,27 +1,15 @@
 #include "uvchat/store/held_directs.hpp"
 
-#include <algorithm>
 #include <utility>
+
+#include "uvchat/chat/name_map.hpp"
 
 namespace uvchat::store {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Names are ASCII (the protocol validates them): ASCII case folding.
-bool same_name(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-// FNV-1a of the name's key. Two names with one hash only cost a scan.
-std::uint64_t name_hash(std::string_view name) {
-  std::uint64_t hash = 14695981039346656037ULL;
-  for (const char c : name) {
-    hash ^= static_cast<unsigned char>(lower(c));
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
+// The hub's name map's own: two names with one hash only cost a scan.
+std::uint64_t name_hash(std::string_view name) { return chat::CaseInsensitiveHash{}(name); }
+bool same_name(std::string_view a, std::string_view b) { return chat::CaseInsensitiveEqual{}(a, b); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The message store on SQLite. The schema, the pragmas and the versioning rule
 // are described in docs/STORAGE.md; keep the two in step.
 #include "uvchat/store/store.hpp"
+#include "uvchat/protocol/text.hpp"
 #include "uvchat/store/direct_chunk.hpp"
 
 #include <sqlite3.h>
@@ -636,8 +637,8 @@ void Store::insert_message(const StoredMessage& message) {
       .bind(3, message.sender)
       .bind(4, std::string_view(kind_name(message.kind)))
       .bind(5, message.target)
-      .bind(6, name_key(message.target))
-      .bind(7, name_key(message.sender))
+      .bind(6, protocol::fold_case(message.target))
+      .bind(7, protocol::fold_case(message.sender))
       .bind(8, message.text);
   if (message.delivered_at) {
     run.bind(9, *message.delivered_at);
@@ -710,14 +711,14 @@ void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when)
 void Store::touch_user(std::string_view name, std::int64_t when) {
   Run(db_, statements_->touch_user, "record a user")
       .bind(1, name)
-      .bind(2, name_key(name))
+      .bind(2, protocol::fold_case(name))
       .bind(3, when)
       .finish();
 }
 
 void Store::set_password_hash(std::string_view name, std::string_view hash) {
   Run run(db_, statements_->set_password_hash, "set a password hash");
-  run.bind(1, name_key(name));
+  run.bind(1, protocol::fold_case(name));
   if (hash.empty()) {
     run.bind_null(2);  // empty: the name has no password
   } else {
@@ -731,14 +732,14 @@ void Store::set_password_hash(std::string_view name, std::string_view hash) {
 
 std::vector<StoredMessage> Store::undelivered_directs(std::string_view recipient) {
   Run run(db_, statements_->undelivered_directs, "read queued messages");
-  run.bind(1, name_key(recipient));
+  run.bind(1, protocol::fold_case(recipient));
   return read_messages(run);
 }
 
 std::vector<StoredMessage> Store::room_history(std::string_view room, int limit, std::int64_t up_to_id) {
   if (limit <= 0) return {};  // SQLite reads a negative LIMIT as "no limit"
   Run run(db_, statements_->room_history, "read room history");
-  run.bind(1, name_key(room)).bind(2, up_to_id).bind(3, std::int64_t{limit});
+  run.bind(1, protocol::fold_case(room)).bind(2, up_to_id).bind(3, std::int64_t{limit});
   std::vector<StoredMessage> messages = read_messages(run);
   std::reverse(messages.begin(), messages.end());
   return messages;
@@ -748,7 +749,7 @@ std::vector<StoredMessage> Store::direct_history(std::string_view a, std::string
                                                  std::int64_t up_to_id) {
   if (limit <= 0) return {};  // SQLite reads a negative LIMIT as "no limit"
   Run run(db_, statements_->direct_history, "read direct message history");
-  run.bind(1, name_key(a)).bind(2, name_key(b)).bind(3, up_to_id).bind(4, std::int64_t{limit});
+  run.bind(1, protocol::fold_case(a)).bind(2, protocol::fold_case(b)).bind(3, up_to_id).bind(4, std::int64_t{limit});
   std::vector<StoredMessage> rows = read_messages(run);
   std::vector<StoredMessage> chunked = chunked_history(conversation_key(a, b), limit, up_to_id);
   // Both newest first: merged, the first `limit` are the last ones.

@@ -37,6 +37,7 @@ bool is_valid_room(std::string_view room);
 
 // ASCII lower case: names and rooms are ASCII, so this is their case fold.
 std::string fold_case(std::string_view text);
+char to_lower(char c);
 
 // Case-insensitive ASCII ordering, for the sorted lists the server sends.
 bool less_case_insensitive(std::string_view a, std::string_view b);

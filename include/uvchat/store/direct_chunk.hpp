@@ -10,11 +10,8 @@
 
 namespace uvchat::store {
 
-// Names and rooms are ASCII (the protocol validates them), so the
-// case-insensitive key is plain ASCII lower case.
-std::string name_key(std::string_view name);
-
-// The conversation between two users as direct_chunks keys it: both keys,
+// The conversation between two users as direct_chunks keys it: both keys
+// (protocol::fold_case),
 // the smaller first, joined by a space ("alice bob"). Names cannot hold a
 // space, so two conversations never share a key.
 std::string conversation_key(std::string_view a, std::string_view b);

@@ -166,11 +166,7 @@ void Connection::close_now() {
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
 }
 
-void Connection::abort(std::string_view last_words) {
-  if (state_ == State::kClosing) return;
-  say_last_words(last_words);
-  reset(bytes_acknowledged());
-}
+void Connection::abort() { reset(bytes_acknowledged()); }
 
 // Only between lines: a write in flight or a line half written would have
 // the words land inside a line. They are bytes of the stream like any

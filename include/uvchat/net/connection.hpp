@@ -108,8 +108,7 @@ class Connection {
   // Closes at once with a TCP reset, for a connection that is broken or
   // not reading: the kernel drops what it holds, so only the DMs the client
   // has acknowledged count as delivered; the rest stay queued in the store.
-  // `last_words` go first if the socket has room for them (best effort).
-  void abort(std::string_view last_words = {});
+  void abort();
   // Cutting off a client that does not read: begin_cut stops reading and
   // writing; the server then looks at send_queue() until nothing sent is
   // unacknowledged (CutWait), says the last words, looks once more, and
@@ -120,8 +119,8 @@ class Connection {
   SendQueueSample send_queue() const;
   // Writes `words` if the socket has room for them now, between lines.
   void say_last_words(std::string_view words);
-  // abort() without last words, counting as delivered the DMs within the
-  // first `acknowledged` bytes of the stream.
+  // abort(), counting as delivered the DMs within the first `acknowledged`
+  // bytes of the stream.
   void reset(std::uint64_t acknowledged);
   // Reports the DMs the client's TCP has acknowledged since last asked.
   void release_acknowledged();

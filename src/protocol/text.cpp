@@ -11,12 +11,16 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 
 bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
 
-bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-         c == '-';
-}
+constexpr bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+// Every DM's target is checked: a table, not six comparisons a byte.
+constexpr std::array<bool, 256> kNameChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = is_alnum(static_cast<char>(c)) || c == '_' || c == '.' || c == '-';
+  return table;
+}();
+
+bool is_name_char(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
 
 
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not a
@@ -138,15 +142,12 @@ bool is_valid_name(std::string_view name) {
 }
 
 bool is_reserved_name(std::string_view name) {
-  const std::string folded = fold_case(name);
-  return folded == "server" || folded == "all";
+  return equal_case_insensitive(name, "server") || equal_case_insensitive(name, "all");
 }
 
 bool is_valid_room(std::string_view room) {
   return room.size() >= 2 && room.front() == '#' && is_valid_name(room.substr(1));
 }
-
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string fold_case(std::string_view text) {
   std::string folded(text);
@@ -155,13 +156,8 @@ std::string fold_case(std::string_view text) {
 }
 
 bool less_case_insensitive(std::string_view a, std::string_view b) {
-  const bool less = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                                 [](char x, char y) { return to_lower(x) < to_lower(y); });
-  if (less) return true;
-  // Equal when folded: fall back to byte order so the order is total.
-  const bool greater = std::lexicographical_compare(b.begin(), b.end(), a.begin(), a.end(),
-                                                    [](char x, char y) { return to_lower(x) < to_lower(y); });
-  return !greater && a < b;
+  const int order = compare_case_insensitive(a, b);
+  return order != 0 ? order < 0 : a < b;
 }
 
 bool is_blank(std::string_view text) { return text.find_first_not_of(" \t") == std::string_view::npos; }

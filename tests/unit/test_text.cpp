@@ -237,6 +237,21 @@ TEST_CASE("less_case_insensitive is a total order that ignores case first", "[te
   }
 }
 
+TEST_CASE("equal_case_insensitive and compare_case_insensitive fold ASCII only", "[text][case]") {
+  CHECK(equal_case_insensitive("", ""));
+  CHECK(equal_case_insensitive("Alice-2", "aLICE-2"));
+  CHECK_FALSE(equal_case_insensitive("alice", "alicE_"));
+  CHECK_FALSE(equal_case_insensitive("al", "ALICE"));
+  CHECK_FALSE(equal_case_insensitive("\xC3\x89", "\xC3\xA9"));  // É and é: not ASCII, not folded
+  CHECK(compare_case_insensitive("alice", "ALICE") == 0);
+  CHECK(compare_case_insensitive("alice", "Bob") < 0);
+  CHECK(compare_case_insensitive("BOB", "alice") > 0);
+  CHECK(compare_case_insensitive("al", "ALICE") < 0);
+  CHECK(compare_case_insensitive("ALICE", "al") > 0);
+  CHECK(compare_case_insensitive("", "a") < 0);
+  static_assert(to_lower('Q') == 'q' && to_lower('q') == 'q' && to_lower('[') == '[' && to_lower('@') == '@');
+}
+
 TEST_CASE("is_blank is true for nothing but spaces and tabs", "[text]") {
   CHECK(is_blank(""));
   CHECK(is_blank(" "));

@@ -36,10 +36,33 @@ bool is_reserved_name(std::string_view name);
 bool is_valid_room(std::string_view room);
 
 // ASCII lower case: names and rooms are ASCII, so this is their case fold.
+// Inline: hashing and comparing names calls it for every byte.
+constexpr char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string fold_case(std::string_view text);
-char to_lower(char c);
 
-// Case-insensitive ASCII ordering, for the sorted lists the server sends.
+// Equal when folded, without a folded copy.
+constexpr bool equal_case_insensitive(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (to_lower(a[i]) != to_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Negative, zero or positive as a is before, equal to or after b when
+// both are folded.
+constexpr int compare_case_insensitive(std::string_view a, std::string_view b) {
+  const std::size_t common = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < common; ++i) {
+    const char x = to_lower(a[i]);
+    const char y = to_lower(b[i]);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+// Case-insensitive ASCII ordering, for the sorted lists the server sends;
+// names equal when folded are ordered by their bytes, so the order is total.
 bool less_case_insensitive(std::string_view a, std::string_view b);
 
 // True when `text` is empty or only spaces and tabs.

@@ -12,11 +12,12 @@
 namespace uvchat::store {
 namespace {
 
-void append_integer(std::string& out, std::int64_t value) {
-  const std::size_t start = out.size();
-  out.resize(start + 20);  // the most digits an int64 has, with its sign
-  const auto end = std::to_chars(out.data() + start, out.data() + out.size(), value).ptr;
-  out.resize(static_cast<std::size_t>(end - out.data()));
+constexpr std::size_t kMaxIntegerLength = 20;  // an int64's digits and sign
+
+// The JSON is written through a pointer into room reserved once per DM:
+// appending to the string piece by piece cost more than the escaping.
+char* write_integer(char* out, std::int64_t value) {
+  return std::to_chars(out, out + kMaxIntegerLength, value).ptr;
 }
 
 bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
@@ -46,27 +47,31 @@ std::size_t plain_prefix(std::string_view text) {
 // A JSON string (RFC 8259). The server already replaced control characters
 // in text and names cannot hold them, but the store does not rely on that.
 // Bytes from 0x80 up are UTF-8, which JSON carries as they are.
-void append_string(std::string& out, std::string_view text) {
-  out += '"';
+// At most 2 + 6 * text.size() bytes.
+char* write_string(char* out, std::string_view text) {
+  *out++ = '"';
   for (;;) {
     const std::size_t plain = plain_prefix(text);
-    out.append(text.substr(0, plain));
+    out = std::copy_n(text.data(), plain, out);
     text.remove_prefix(plain);
     if (text.empty()) break;
     const char c = text.front();
     text.remove_prefix(1);
+    *out++ = '\\';
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
+      *out++ = c;
     } else {
       constexpr std::string_view kHex = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[static_cast<unsigned char>(c) >> 4];
-      out += kHex[static_cast<unsigned char>(c) & 0xF];
+      out = std::copy_n("u00", 3, out);
+      *out++ = kHex[static_cast<unsigned char>(c) >> 4];
+      *out++ = kHex[static_cast<unsigned char>(c) & 0xF];
     }
   }
-  out += '"';
+  *out++ = '"';
+  return out;
 }
+
+std::size_t max_string_length(std::string_view text) { return 2 + 6 * text.size(); }
 
 }  // namespace
 
@@ -77,31 +82,33 @@ std::string conversation_key(std::string_view a, std::string_view b) {
 }
 
 void conversation_key_into(std::string& key, std::string_view a, std::string_view b) {
-  if (protocol::less_case_insensitive(b, a)) std::swap(a, b);
-  key.assign(a);
-  key += ' ';
-  key += b;
-  std::transform(key.begin(), key.end(), key.begin(), protocol::to_lower);
+  // Both folded, the lesser first: the same key whichever way the DM went.
+  if (protocol::compare_case_insensitive(b, a) < 0) std::swap(a, b);
+  key.resize(a.size() + 1 + b.size());
+  auto out = std::transform(a.begin(), a.end(), key.begin(), protocol::to_lower);
+  *out++ = ' ';
+  std::transform(b.begin(), b.end(), out, protocol::to_lower);
 }
 
 void append_direct_json(std::string& out, const StoredMessage& message) {
-  out += '[';
-  append_integer(out, message.id);
-  out += ',';
-  append_integer(out, message.received_at);
-  out += ',';
-  append_string(out, message.sender);
-  out += ',';
-  append_string(out, message.target);
-  out += ',';
-  append_string(out, message.text);
-  out += ',';
-  if (message.delivered_at) {
-    append_integer(out, *message.delivered_at);
-  } else {
-    out += "null";
-  }
-  out += ']';
+  const std::size_t start = out.size();
+  out.resize(start + 3 * kMaxIntegerLength + max_string_length(message.sender) +
+             max_string_length(message.target) + max_string_length(message.text) + 8);
+  char* end = out.data() + start;
+  *end++ = '[';
+  end = write_integer(end, message.id);
+  *end++ = ',';
+  end = write_integer(end, message.received_at);
+  *end++ = ',';
+  end = write_string(end, message.sender);
+  *end++ = ',';
+  end = write_string(end, message.target);
+  *end++ = ',';
+  end = write_string(end, message.text);
+  *end++ = ',';
+  end = message.delivered_at ? write_integer(end, *message.delivered_at) : std::copy_n("null", 4, end);
+  *end++ = ']';
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 }  // namespace uvchat::store

@@ -28,10 +28,11 @@ void HeldDirects::hold(StoredMessage message, Clock::time_point now, std::vector
     drop_empty_front();
   }
   if (slots_.empty()) first_id_ = message.id;
-  slots_.resize(static_cast<std::size_t>(message.id - first_id_), Slot{std::nullopt, now});
-  ++per_recipient_[name_hash(message.target)];
+  slots_.resize(static_cast<std::size_t>(message.id - first_id_), Slot{std::nullopt, now, 0});
+  const std::uint64_t recipient = name_hash(message.target);
+  ++per_recipient_[recipient];
   ++held_;
-  slots_.push_back(Slot{std::move(message), now});
+  slots_.push_back(Slot{std::move(message), now, recipient});
 }
 
 bool HeldDirects::deliver(std::int64_t id, std::int64_t delivered_at, std::vector<StoredMessage>& delivered) {
@@ -89,7 +90,7 @@ void HeldDirects::release_if(Predicate matches, std::vector<StoredMessage>& to_w
 }
 
 void HeldDirects::take(Slot& slot, std::vector<StoredMessage>& out) {
-  const auto count = per_recipient_.find(name_hash(slot.message->target));
+  const auto count = per_recipient_.find(slot.recipient);
   if (--count->second == 0) per_recipient_.erase(count);
   --held_;
   out.push_back(std::move(*slot.message));

@@ -57,6 +57,7 @@ class HeldDirects {
   struct Slot {
     std::optional<StoredMessage> message;
     Clock::time_point since;
+    std::uint64_t recipient;  // name_hash of message->target, kept to spare a second hashing
   };
 
   template <typename Predicate>

@@ -155,5 +155,34 @@ TEST_CASE("RingBuffer::release frees the storage only when empty", "[ring]") {
   CHECK(contents(ring) == "again");
 }
 
+TEST_CASE("Storage given back is reused by the next ring of that capacity", "[ring]") {
+  const char* storage = nullptr;
+  {
+    RingBuffer first(64);
+    storage = first.writable().data();
+    first.release();
+    CHECK_FALSE(first.has_storage());
+  }
+  RingBuffer second(64);
+  CHECK(second.writable().data() == storage);
+  RingBuffer other(32);
+  CHECK(other.writable().data() != storage);  // another capacity: its own storage
+  CHECK(other.writable().size() == 32);
+  second.release();
+  other.release();
+}
+
+TEST_CASE("A ring destroyed empty gives its storage back", "[ring]") {
+  const char* storage = nullptr;
+  {
+    RingBuffer empty(48);
+    storage = empty.writable().data();
+  }
+  RingBuffer next(48);
+  CHECK(next.writable().data() == storage);
+  CHECK(next.empty());
+  next.release();
+}
+
 }  // namespace
 }  // namespace uvchat::protocol

@@ -18,10 +18,14 @@ namespace uvchat::protocol {
 //   0        head - ... tail       head        capacity
 //
 // Storage is taken only when bytes arrive and handed back by release() once
-// everything has been consumed, so an idle connection costs no buffer.
+// everything has been consumed, so an idle connection costs no buffer. The
+// storage given back is kept, a few blocks per thread, for the next ring.
 class RingBuffer {
  public:
   explicit RingBuffer(std::size_t capacity);
+  ~RingBuffer();
+  RingBuffer(RingBuffer&&) noexcept = default;
+  RingBuffer& operator=(RingBuffer&&) noexcept = default;
 
   std::size_t capacity() const { return capacity_; }
   std::size_t size() const { return size_; }

@@ -6,7 +6,8 @@
 // sixth of the loop's instructions for a DM (callgrind), and a block that
 // goes back to a per-thread list costs a few instructions instead.
 // Thread-local, so no locking; at most kKeep blocks a type and thread are
-// kept, and they are freed when the thread ends.
+// kept (as many as a busy loop has in flight: see StringPool), and they are
+// freed when the thread ends.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +50,7 @@ class Recycler {
   }
 
  private:
-  static constexpr std::size_t kKeep = 1024;
+  static constexpr std::size_t kKeep = 4096;
 
   struct Spare {
     Spare() { blocks.reserve(kKeep); }

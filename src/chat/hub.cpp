@@ -174,6 +174,24 @@ void Hub::store(StoreRequest request, Effects& out) {
   out.push_back(std::move(effect));
 }
 
+// A message sent as it came: the store shares its line instead of copying
+// the text (`text` is inside *line). Built in place: this runs once a DM.
+void Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
+                     const Payload& line, std::string_view text, TimePoint now, Effects& out) {
+  Effect effect;
+  effect.kind = EffectKind::kStore;
+  effect.store = std::allocate_shared<StoreRequest>(Recycler<StoreRequest>{}, std::in_place_type<InsertMessage>);
+  auto& insert = std::get<InsertMessage>(*effect.store);
+  insert.message.id = id;
+  insert.message.received_at = now;
+  insert.message.sender = sender.name;
+  insert.message.kind = kind;
+  insert.message.target = target;
+  insert.line = line;
+  insert.shared_text = text;
+  out.push_back(std::move(effect));
+}
+
 MessageRecord Hub::new_message(const User& sender, MessageKind kind, std::string_view target,
                                std::string_view text, TimePoint now) {
   return MessageRecord{++last_message_id_, now, sender.name, kind, std::string(target), std::string(text)};
@@ -432,10 +450,13 @@ void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint no
   }
   User& recipient = found->second;
   if (recipient.session != 0) {
-    MessageRecord message = new_message(sender, MessageKind::kDirect, recipient.name, command.text, now);
-    const MessageId id = message.id;
-    store(InsertMessage{std::move(message), 0}, out);
-    send(recipient.session, make_payload(formatter_.direct(now, sender.name, command.text)), out, id);
+    const MessageId id = ++last_message_id_;
+    std::size_t text_at = 0;
+    Payload line = make_pooled_payload(
+        [&](std::string& bytes) { text_at = formatter_.direct(bytes, now, sender.name, command.text); });
+    store_sent(id, sender, MessageKind::kDirect, recipient.name, line,
+               std::string_view(*line).substr(text_at, command.text.size()), now, out);
+    send(recipient.session, std::move(line), out, id);
     return;
   }
   if (recipient.queued >= config_.max_queue) {
@@ -516,16 +537,22 @@ void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now,
     return;
   }
   Room& room = found->second;
-  store(InsertMessage{new_message(sender, MessageKind::kRoom, room.name, command.text, now), 0}, out);
-  const Payload line = make_payload(formatter_.room(now, room.name, sender.name, command.text));
+  std::size_t text_at = 0;
+  const Payload line = make_pooled_payload(
+      [&](std::string& bytes) { text_at = formatter_.room(bytes, now, room.name, sender.name, command.text); });
+  store_sent(++last_message_id_, sender, MessageKind::kRoom, room.name, line,
+             std::string_view(*line).substr(text_at, command.text.size()), now, out);
   for (User* member : room.members) {
     if (member != &sender) send(member->session, line, out);
   }
 }
 
 void Hub::on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {
-  store(InsertMessage{new_message(sender, MessageKind::kBroadcast, {}, command.text, now), 0}, out);
-  const Payload line = make_payload(formatter_.broadcast(now, sender.name, command.text));
+  std::size_t text_at = 0;
+  const Payload line = make_pooled_payload(
+      [&](std::string& bytes) { text_at = formatter_.broadcast(bytes, now, sender.name, command.text); });
+  store_sent(++last_message_id_, sender, MessageKind::kBroadcast, {}, line,
+             std::string_view(*line).substr(text_at, command.text.size()), now, out);
   for (const auto& [id, session] : sessions_) {
     if (session.user != nullptr && session.user != &sender) send(id, line, out);
   }

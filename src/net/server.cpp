@@ -252,7 +252,7 @@ void Server::apply_effects() {
       continue;
     }
     if (effect.kind == chat::EffectKind::kStore) {
-      if (store_) store_->submit(std::move(*effect.store));
+      if (store_) store_->submit(std::move(effect.store));
       continue;
     }
     if (effect.kind == chat::EffectKind::kHashPassword || effect.kind == chat::EffectKind::kVerifyPassword) {

@@ -38,14 +38,16 @@ chat::MessageKind from_store(store::MessageKind kind) {
   return chat::MessageKind::kDirect;
 }
 
-store::StoredMessage to_store(chat::MessageRecord&& message) {
+// Copies, not moves: the request goes back to the loop thread, which
+// frees what it allocated (StoreWorker::give_back).
+store::StoredMessage to_store(const chat::InsertMessage& insert) {
   store::StoredMessage stored;
-  stored.id = message.id;
-  stored.received_at = to_millis(message.received_at);
-  stored.sender = std::move(message.sender);
-  stored.kind = to_store(message.kind);
-  stored.target = std::move(message.target);
-  stored.text = std::move(message.text);
+  stored.id = insert.message.id;
+  stored.received_at = to_millis(insert.message.received_at);
+  stored.sender = insert.message.sender;
+  stored.kind = to_store(insert.message.kind);
+  stored.target = insert.message.target;
+  stored.text = insert.text();
   return stored;
 }
 
@@ -62,9 +64,11 @@ std::vector<chat::MessageRecord> from_store(std::vector<store::StoredMessage>&& 
 
 // What a batch that failed to commit reports: no ack, and no data read in
 // a transaction that was rolled back.
-void mark_failed(std::vector<chat::StoreResult>& results, const std::vector<chat::StoreRequest>& batch) {
+void mark_failed(std::vector<chat::StoreResult>& results,
+                 const std::vector<std::shared_ptr<chat::StoreRequest>>& batch) {
   results.clear();
-  for (const chat::StoreRequest& request : batch) {
+  for (const auto& pointer : batch) {
+    const chat::StoreRequest& request = *pointer;
     if (const auto* insert = std::get_if<chat::InsertMessage>(&request); insert && insert->ticket != 0) {
       results.emplace_back(chat::StoreAck{insert->ticket, false});
     } else if (const auto* queued = std::get_if<chat::FetchQueued>(&request)) {
@@ -101,9 +105,13 @@ StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, R
 
 StoreWorker::~StoreWorker() { stop(); }
 
-void StoreWorker::submit(chat::StoreRequest request) {
+void StoreWorker::submit(std::shared_ptr<chat::StoreRequest> request) {
   submitted_.push_back(std::move(request));
   backlog_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void StoreWorker::submit(chat::StoreRequest request) {
+  submit(std::make_shared<chat::StoreRequest>(std::move(request)));
 }
 
 void StoreWorker::hand_over() {
@@ -115,9 +123,17 @@ void StoreWorker::hand_over() {
     } else {
       std::move(submitted_.begin(), submitted_.end(), std::back_inserter(incoming_));
     }
+    spent_.swap(freeing_);
   }
   submitted_.clear();
   wake_.notify_one();
+  free_spent();
+}
+
+// Loop thread. Frees the requests the store is done with, where they were
+// made, and keeps the vector's capacity for the next swap.
+void StoreWorker::free_spent() {
+  freeing_.clear();
 }
 
 void StoreWorker::stop() {
@@ -139,7 +155,9 @@ void StoreWorker::on_async(uv_async_t* handle) {
   {
     std::lock_guard lock(self->mutex_);
     results.swap(self->outgoing_);
+    self->spent_.swap(self->freeing_);
   }
+  self->free_spent();
   if (!results.empty() || self->report_every_batch_.load(std::memory_order_relaxed))
     self->on_results_(results);
 }
@@ -163,7 +181,7 @@ void lower_own_priority() {
 
 void StoreWorker::run() {
   lower_own_priority();
-  std::vector<chat::StoreRequest> batch;
+  Batch batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -178,15 +196,28 @@ void StoreWorker::run() {
     }
     std::vector<chat::StoreResult> results = run_batch(batch);
     backlog_.fetch_sub(batch.size(), std::memory_order_relaxed);
-    batch.clear();
-    if (results.empty() && !report_every_batch_.load(std::memory_order_relaxed)) continue;
     {
       std::lock_guard lock(mutex_);
       for (chat::StoreResult& result : results) outgoing_.push_back(std::move(result));
+      give_back(batch);
     }
+    // No wake-up just for the spent requests: the loop takes them at its
+    // next hand_over, which locks anyway.
+    if (results.empty() && !report_every_batch_.load(std::memory_order_relaxed)) continue;
     uv_async_send(&async_);
   }
   finish_holding();
+}
+
+// Under mutex_. Leaves `batch` empty, with spent_'s capacity when it had
+// some, so that the vectors go round instead of being made anew.
+void StoreWorker::give_back(Batch& batch) {
+  if (spent_.empty()) {
+    spent_.swap(batch);
+  } else {
+    std::move(batch.begin(), batch.end(), std::back_inserter(spent_));
+    batch.clear();
+  }
 }
 
 // Until there are requests, or the oldest held DM is due to be written.
@@ -200,12 +231,12 @@ void StoreWorker::wait_for_work(std::unique_lock<std::mutex>& lock) {
 }
 
 // A batch may be empty: the wait ended because held DMs are due.
-std::vector<chat::StoreResult> StoreWorker::run_batch(std::vector<chat::StoreRequest>& batch) {
+std::vector<chat::StoreResult> StoreWorker::run_batch(Batch& batch) {
   std::vector<chat::StoreResult> results;
   now_ = store::HeldDirects::Clock::now();
   try {
     store_->begin();
-    for (chat::StoreRequest& request : batch) execute(request, results);
+    for (const auto& request : batch) execute(*request, results);
     held_.expire(now_, to_write_);
     write_queued();
     write_delivered();
@@ -226,7 +257,7 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(std::vector<chat::StoreReq
 // acknowledged it), and delivered again at its next registration.
 void StoreWorker::finish_holding() {
   if (held_.size() == 0) return;
-  std::vector<chat::StoreRequest> none;
+  Batch none;
   held_.release_all(to_write_);
   run_batch(none);
 }
@@ -275,7 +306,7 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
 // is known; every other message is written at once. Without group commit
 // (a mode for measuring it) nothing is held either.
 void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results) {
-  store::StoredMessage stored = to_store(std::move(insert.message));
+  store::StoredMessage stored = to_store(insert);
   if (group_commit_ && insert.ticket == 0 && stored.kind == store::MessageKind::kDirect) {
     held_.hold(std::move(stored), now_, to_write_);
     write_queued();  // pushed out of the hold: in before a delivery later in this batch updates it

@@ -37,50 +37,70 @@ void Formatter::end_line(std::string& line) const {
   line.push_back('\n');
 }
 
-std::string Formatter::chat(std::string_view stamp, std::string_view scope, std::string_view from,
-                            std::string_view text) {
-  std::string line;
-  line.reserve(stamp.size() + scope.size() + from.size() + text.size() + 8);
+// [STAMP] FROM: TEXT, [STAMP] #ROOM FROM: TEXT or [STAMP] * FROM: TEXT,
+// and the line end.
+std::size_t Formatter::chat(std::string& line, std::string_view stamp, Scope scope, std::string_view room,
+                            std::string_view from, std::string_view text) {
+  line.reserve(line.size() + stamp.size() + room.size() + from.size() + text.size() + 8);
   line.push_back('[');
   line.append(stamp);
   line.append("] ");
-  line.append(scope);
+  if (scope == Scope::kRoom) {
+    line.push_back('#');
+    line.append(room);
+    line.push_back(' ');
+  } else if (scope == Scope::kBroadcast) {
+    line.append("* ");
+  }
   line.append(from);
   line.append(": ");
+  const std::size_t text_at = line.size();
   line.append(text);
   end_line(line);
+  return text_at;
+}
+
+std::string Formatter::chat(std::string_view stamp, Scope scope, std::string_view room, std::string_view from,
+                            std::string_view text) {
+  std::string line;
+  chat(line, stamp, scope, room, from, text);
   return line;
 }
 
-std::string Formatter::direct(TimePoint when, std::string_view from, std::string_view text) {
-  return chat(times_.time_of_day(when), {}, from, text);
+std::size_t Formatter::direct(std::string& line, TimePoint when, std::string_view from, std::string_view text) {
+  return chat(line, times_.time_of_day(when), Scope::kDirect, {}, from, text);
 }
 
-std::string Formatter::room_scope(std::string_view room) {
-  std::string scope;
-  scope.reserve(room.size() + 2);
-  scope.push_back('#');
-  scope.append(room);
-  scope.push_back(' ');
-  return scope;
+std::size_t Formatter::room(std::string& line, TimePoint when, std::string_view room, std::string_view from,
+                            std::string_view text) {
+  return chat(line, times_.time_of_day(when), Scope::kRoom, room, from, text);
+}
+
+std::size_t Formatter::broadcast(std::string& line, TimePoint when, std::string_view from,
+                                 std::string_view text) {
+  return chat(line, times_.time_of_day(when), Scope::kBroadcast, {}, from, text);
+}
+
+std::string Formatter::direct(TimePoint when, std::string_view from, std::string_view text) {
+  return chat(times_.time_of_day(when), Scope::kDirect, {}, from, text);
 }
 
 std::string Formatter::room(TimePoint when, std::string_view room, std::string_view from,
                             std::string_view text) {
-  return chat(times_.time_of_day(when), room_scope(room), from, text);
+  return chat(times_.time_of_day(when), Scope::kRoom, room, from, text);
 }
 
 std::string Formatter::replayed_room(TimePoint when, std::string_view room, std::string_view from,
                                      std::string_view text) {
-  return chat(times_.date_and_time(when), room_scope(room), from, text);
+  return chat(times_.date_and_time(when), Scope::kRoom, room, from, text);
 }
 
 std::string Formatter::broadcast(TimePoint when, std::string_view from, std::string_view text) {
-  return chat(times_.time_of_day(when), "* ", from, text);
+  return chat(times_.time_of_day(when), Scope::kBroadcast, {}, from, text);
 }
 
 std::string Formatter::replayed_direct(TimePoint when, std::string_view from, std::string_view text) {
-  return chat(times_.date_and_time(when), {}, from, text);
+  return chat(times_.date_and_time(when), Scope::kDirect, {}, from, text);
 }
 
 std::string Formatter::event(std::string_view event, std::initializer_list<std::string_view> args) {

@@ -44,7 +44,7 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::InsertMessage& inser
   // The messages table's primary key: an id given twice fails the insert.
   if (insert.message.id <= last_id_) fail("the hub reused message id " + std::to_string(insert.message.id));
   last_id_ = insert.message.id;
-  messages_[insert.message.id] = Message{insert.message, false};
+  messages_[insert.message.id] = Message{insert.record(), false};
   if (insert.ticket == 0) return std::nullopt;
   return chat::StoreAck{insert.ticket, true};
 }

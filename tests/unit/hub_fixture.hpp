@@ -91,7 +91,7 @@ class FakeStore {
   static bool same_name(std::string_view a, std::string_view b) { return chat::CaseInsensitiveEqual{}(a, b); }
 
   std::optional<chat::StoreResult> run(const chat::InsertMessage& insert) {
-    messages_[insert.message.id] = Message{insert.message};
+    messages_[insert.message.id] = Message{insert.record()};
     if (insert.ticket == 0) return std::nullopt;
     tickets_[insert.ticket] = insert.message.id;
     return chat::StoreAck{insert.ticket, true};

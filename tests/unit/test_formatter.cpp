@@ -34,6 +34,26 @@ TEST_CASE("Chat lines are [HH:MM:SS] then scope, sender and text", "[formatter][
   CHECK(format.direct(kLeapDay, "Bob", "a: b") == "[00:00:00] Bob: a: b" + eol);
 }
 
+TEST_CASE("Chat lines can be appended to a string, and say where the text starts", "[formatter][chat]") {
+  const LineEnding ending = GENERATE(LineEnding::kLf, LineEnding::kCrLf);
+  const std::string eol = line_end(ending);
+  Formatter format(ending, /*utc=*/true);
+  std::string line = "kept";
+  std::size_t text_at = format.direct(line, kEvening, "alice", "hi: bob");
+  CHECK(line == "kept[22:13:20] alice: hi: bob" + eol);
+  CHECK(line.substr(text_at, 7) == "hi: bob");
+
+  line.clear();
+  text_at = format.room(line, kEvening, "team", "alice", "hello");
+  CHECK(line == format.room(kEvening, "team", "alice", "hello"));
+  CHECK(line.substr(text_at) == "hello" + eol);
+
+  line.clear();
+  text_at = format.broadcast(line, kEvening, "alice", "");
+  CHECK(line == format.broadcast(kEvening, "alice", ""));
+  CHECK(text_at == line.size() - eol.size());
+}
+
 TEST_CASE("Replayed DMs carry the date", "[formatter][chat]") {
   const LineEnding ending = GENERATE(LineEnding::kLf, LineEnding::kCrLf);
   Formatter format(ending, /*utc=*/true);

@@ -31,7 +31,9 @@ class StoreWorker {
   ~StoreWorker();
 
   // From the loop thread. Requests run in the order they are submitted,
-  // once handed over.
+  // once handed over. The requests come back to the loop thread to be
+  // freed (see on_async): what the loop allocates, the loop frees.
+  void submit(std::shared_ptr<chat::StoreRequest> request);
   void submit(chat::StoreRequest request);
   // Hands everything submitted since the last call to the store's thread.
   // Once per loop turn (Server::flush_pending): a turn's requests then cost
@@ -50,7 +52,10 @@ class StoreWorker {
   static void on_async(uv_async_t* handle);
   void run();
   void wait_for_work(std::unique_lock<std::mutex>& lock);
-  std::vector<chat::StoreResult> run_batch(std::vector<chat::StoreRequest>& batch);
+  using Batch = std::vector<std::shared_ptr<chat::StoreRequest>>;
+  std::vector<chat::StoreResult> run_batch(Batch& batch);
+  void give_back(Batch& batch);
+  void free_spent();
   void finish_holding();
   void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
   void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
@@ -72,12 +77,17 @@ class StoreWorker {
   std::vector<store::StoredMessage> to_write_;
   store::HeldDirects::Clock::time_point now_;
 
-  std::vector<chat::StoreRequest> submitted_;  // loop thread only
+  Batch submitted_;  // loop thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<chat::StoreRequest> incoming_;  // guarded by mutex_
+  Batch incoming_;                            // guarded by mutex_
   std::vector<chat::StoreResult> outgoing_;   // guarded by mutex_
+  // Requests the store is done with, for the loop thread to free: a live
+  // DM's line and text were allocated there, and glibc frees a block
+  // cheaply only on the thread that made it.
+  Batch spent_;                               // guarded by mutex_
+  Batch freeing_;                             // loop thread only: spent_, taken
   bool stopping_ = false;                     // guarded by mutex_
   std::atomic<std::size_t> backlog_{0};
   std::atomic<bool> report_every_batch_{false};

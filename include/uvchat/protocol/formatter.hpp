@@ -46,6 +46,13 @@ class Formatter {
   std::string room(TimePoint when, std::string_view room, std::string_view from, std::string_view text);
   // [HH:MM:SS] * alice: TEXT
   std::string broadcast(TimePoint when, std::string_view from, std::string_view text);
+  // The same three, appended to `line` (which may come with capacity, from
+  // a pool); they return where TEXT starts in it, so that the store can
+  // share the line instead of copying the text.
+  std::size_t direct(std::string& line, TimePoint when, std::string_view from, std::string_view text);
+  std::size_t room(std::string& line, TimePoint when, std::string_view room, std::string_view from,
+                   std::string_view text);
+  std::size_t broadcast(std::string& line, TimePoint when, std::string_view from, std::string_view text);
   // [YYYY-MM-DD HH:MM:SS] alice: TEXT
   std::string replayed_direct(TimePoint when, std::string_view from, std::string_view text);
   // [YYYY-MM-DD HH:MM:SS] #room alice: TEXT
@@ -60,9 +67,11 @@ class Formatter {
   std::string error(ErrorCode code, std::string_view subject = {}, std::string_view detail = {});
 
  private:
-  std::string chat(std::string_view stamp, std::string_view scope, std::string_view from,
+  enum class Scope { kDirect, kRoom, kBroadcast };
+  std::size_t chat(std::string& line, std::string_view stamp, Scope scope, std::string_view room,
+                   std::string_view from, std::string_view text);
+  std::string chat(std::string_view stamp, Scope scope, std::string_view room, std::string_view from,
                    std::string_view text);
-  static std::string room_scope(std::string_view room);
   void end_line(std::string& line) const;
 
   LineEnding ending_;

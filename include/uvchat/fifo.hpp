@@ -5,12 +5,17 @@
 // nearly all the time: with thousands of idle connections that is most of
 // the server's memory. This one is a vector read from a moving head; it is
 // emptied, and its storage let go, whenever the head catches up, and
-// compacted when the head has passed half of it.
+// compacted when the head has passed half of it. The storage it lets go
+// goes to a per-thread SparePool, and the next Fifo of its type to need
+// storage takes it from there: a connection's output queue fills and
+// empties every loop turn, and would otherwise allocate every turn.
 #pragma once
 
 #include <cstddef>
 #include <utility>
 #include <vector>
+
+#include "uvchat/spare_pool.hpp"
 
 namespace uvchat {
 
@@ -32,9 +37,13 @@ class Fifo {
   auto begin() const { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   auto end() const { return items_.end(); }
 
-  void push_back(T item) { items_.push_back(std::move(item)); }
+  void push_back(T item) {
+    take_storage();
+    items_.push_back(std::move(item));
+  }
   template <typename... Args>
   T& emplace_back(Args&&... args) {
+    take_storage();
     return items_.emplace_back(std::forward<Args>(args)...);
   }
 
@@ -51,11 +60,20 @@ class Fifo {
   }
 
   void clear() {
-    std::vector<T>().swap(items_);
+    std::vector<T> storage;
+    storage.swap(items_);
+    Spares::give_back(std::move(storage));
     head_ = 0;
   }
 
  private:
+  // 256 queues of up to 64 items: what a turn of a busy loop empties.
+  using Spares = SparePool<std::vector<T>, 256, 64>;
+
+  void take_storage() {
+    if (items_.capacity() == 0) items_ = Spares::take();
+  }
+
   static constexpr std::size_t kCompactAfter = 32;
 
   std::vector<T> items_;

@@ -46,3 +46,22 @@ TEST_CASE("Fifo: what is popped is let go at once", "[fifo]") {
   CHECK(payload.use_count() == 1);
   CHECK(queue.empty());
 }
+
+TEST_CASE("Fifo: storage let go when empty is taken by the next Fifo of its type", "[fifo]") {
+  struct Item {
+    long value;
+  };
+  const Item* storage = nullptr;
+  {
+    Fifo<Item> first;
+    first.push_back(Item{1});
+    storage = &first.front();
+    first.pop_front();  // empty: its storage goes to the pool
+    CHECK(first.empty());
+  }
+  Fifo<Item> second;
+  second.push_back(Item{2});
+  CHECK(&second.front() == storage);
+  CHECK(second.front().value == 2);
+  second.clear();
+}

@@ -7,7 +7,7 @@
 
 #include "uvchat/chat/effects.hpp"
 #include "uvchat/recycler.hpp"
-#include "uvchat/string_pool.hpp"
+#include "uvchat/spare_pool.hpp"
 
 namespace uvchat::test {
 namespace {
@@ -71,10 +71,10 @@ TEST_CASE("StringPool gives a string's room to the next line on the thread", "[r
 
 TEST_CASE("StringPool keeps neither long strings nor more than kKeep", "[recycler][pool]") {
   while (StringPool::kept() != 0) StringPool::take();
-  StringPool::give_back(std::string(StringPool::kMaxCapacity + 1, 'x'));
+  StringPool::give_back(std::string(StringPool::kLargestKept + 1, 'x'));
   CHECK(StringPool::kept() == 0);
-  for (std::size_t i = 0; i < StringPool::kKeep + 10; ++i) StringPool::give_back(std::string(40, 'x'));
-  CHECK(StringPool::kept() == StringPool::kKeep);
+  for (std::size_t i = 0; i < StringPool::kMostKept + 10; ++i) StringPool::give_back(std::string(40, 'x'));
+  CHECK(StringPool::kept() == StringPool::kMostKept);
   while (StringPool::kept() != 0) StringPool::take();
 }
 

@@ -12,7 +12,7 @@
 
 #include "uvchat/log.hpp"
 #include "uvchat/recycler.hpp"
-#include "uvchat/string_pool.hpp"
+#include "uvchat/spare_pool.hpp"
 
 namespace uvchat::chat {
 

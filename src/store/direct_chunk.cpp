@@ -14,8 +14,8 @@ namespace {
 
 constexpr std::size_t kMaxIntegerLength = 20;  // an int64's digits and sign
 
-// The JSON is written through a pointer into room reserved once per DM:
-// appending to the string piece by piece cost more than the escaping.
+// The JSON is written through a pointer into room reserved beforehand:
+// appending to a string piece by piece cost more than the escaping.
 char* write_integer(char* out, std::int64_t value) {
   return std::to_chars(out, out + kMaxIntegerLength, value).ptr;
 }
@@ -90,24 +90,32 @@ void conversation_key_into(std::string& key, std::string_view a, std::string_vie
   std::transform(b.begin(), b.end(), out, protocol::to_lower);
 }
 
+std::size_t max_direct_json_length(const StoredMessage& message) {
+  return 3 * kMaxIntegerLength + max_string_length(message.sender) + max_string_length(message.target) +
+         max_string_length(message.text) + 7;  // [ , , , , , ]
+}
+
+char* write_direct_json(char* out, const StoredMessage& message) {
+  *out++ = '[';
+  out = write_integer(out, message.id);
+  *out++ = ',';
+  out = write_integer(out, message.received_at);
+  *out++ = ',';
+  out = write_string(out, message.sender);
+  *out++ = ',';
+  out = write_string(out, message.target);
+  *out++ = ',';
+  out = write_string(out, message.text);
+  *out++ = ',';
+  out = message.delivered_at ? write_integer(out, *message.delivered_at) : std::copy_n("null", 4, out);
+  *out++ = ']';
+  return out;
+}
+
 void append_direct_json(std::string& out, const StoredMessage& message) {
   const std::size_t start = out.size();
-  out.resize(start + 3 * kMaxIntegerLength + max_string_length(message.sender) +
-             max_string_length(message.target) + max_string_length(message.text) + 8);
-  char* end = out.data() + start;
-  *end++ = '[';
-  end = write_integer(end, message.id);
-  *end++ = ',';
-  end = write_integer(end, message.received_at);
-  *end++ = ',';
-  end = write_string(end, message.sender);
-  *end++ = ',';
-  end = write_string(end, message.target);
-  *end++ = ',';
-  end = write_string(end, message.text);
-  *end++ = ',';
-  end = message.delivered_at ? write_integer(end, *message.delivered_at) : std::copy_n("null", 4, end);
-  *end++ = ']';
+  out.resize(start + max_direct_json_length(message));
+  char* const end = write_direct_json(out.data() + start, message);
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 

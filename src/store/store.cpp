@@ -670,36 +670,46 @@ void Store::insert_delivered_directs(std::vector<StoredMessage>& messages) {
     if (found == conversations.end()) found = conversations.emplace(key, std::vector<const StoredMessage*>{}).first;
     found->second.push_back(&message);
   }
-  std::string dms;
   for (auto& [conversation, dms_of_conversation] : conversations) {
     std::sort(dms_of_conversation.begin(), dms_of_conversation.end(),
               [](const StoredMessage* a, const StoredMessage* b) { return a->id < b->id; });
     for (std::size_t first = 0; first < dms_of_conversation.size(); first += kChunkMessages) {
       const std::size_t count = std::min(kChunkMessages, dms_of_conversation.size() - first);
-      insert_direct_chunk(conversation, std::span(dms_of_conversation).subspan(first, count), dms);
+      insert_direct_chunk(conversation, std::span(dms_of_conversation).subspan(first, count));
     }
   }
   messages.clear();
 }
 
-void Store::insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk,
-                                std::string& dms) {
-  dms.assign(1, '[');
+void Store::insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk) {
+  std::size_t most = 2;  // [ and ]
+  for (const StoredMessage* message : chunk) most += max_direct_json_length(*message) + 1;
+  char* const start = json_room(most);
+  char* end = start;
+  *end++ = '[';
   std::int64_t delivered_until = 0;
   for (const StoredMessage* message : chunk) {
-    if (dms.size() > 1) dms += ',';
-    append_direct_json(dms, *message);
+    if (end != start + 1) *end++ = ',';
+    end = write_direct_json(end, *message);
     delivered_until = std::max(delivered_until, *message->delivered_at);
   }
-  dms += ']';
+  *end++ = ']';
   Run(db_, statements_->insert_direct_chunk, "insert delivered DMs")
       .bind(1, chunk.back()->id)
       .bind(2, chunk.front()->id)
       .bind(3, conversation)
       .bind(4, static_cast<std::int64_t>(chunk.size()))
       .bind(5, delivered_until)
-      .bind(6, dms)
+      .bind(6, std::string_view(start, static_cast<std::size_t>(end - start)))
       .finish();
+}
+
+char* Store::json_room(std::size_t size) {
+  if (size > json_capacity_) {
+    json_capacity_ = std::max(size, 2 * json_capacity_);
+    json_ = std::make_unique_for_overwrite<char[]>(json_capacity_);
+  }
+  return json_.get();
 }
 
 void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when) {

@@ -720,6 +720,22 @@ TEST_CASE("A chunk keeps any text intact: quotes, backslashes, controls, UTF-8, 
   for (std::size_t i = 0; i < texts.size(); ++i) CHECK(history[i].text == texts[i]);
 }
 
+TEST_CASE("Chunks of any size in turn are written whole: short, then long, then short", "[store]") {
+  auto db = Store::open(":memory:");
+  const std::vector<std::string> texts{"hi", std::string(3000, '"'), std::string(4000, 'x') + "\\", "ok"};
+  std::vector<std::string> expected;
+  std::int64_t id = 0;
+  for (const std::string& text : texts) {
+    std::vector<StoredMessage> batch;
+    for (int i = 0; i < 3; ++i) batch.push_back(delivered(++id, "alice", "bob", text + std::to_string(i)));
+    db->insert_delivered_directs(batch);
+    for (int i = 0; i < 3; ++i) expected.push_back(text + std::to_string(i));
+  }
+  const auto history = db->direct_history("alice", "bob", 100, 100);
+  REQUIRE(history.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) CHECK(history[i].text == expected[i]);
+}
+
 TEST_CASE("A delivered DM with a NUL in its text is kept whole, as a row of messages", "[store]") {
   const std::string text("before\0after", 12);
   TempDir dir;

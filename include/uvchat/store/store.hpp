@@ -91,12 +91,16 @@ class Store {
   explicit Store(sqlite3* db);
   struct Statements;
 
-  void insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk,
-                           std::string& dms);
+  void insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk);
   std::vector<StoredMessage> chunked_history(const std::string& conversation, int limit, std::int64_t up_to_id);
+  char* json_room(std::size_t size);
 
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;
+  // A chunk's JSON is written here, then bound: grown when a chunk needs
+  // more, never zero-filled.
+  std::unique_ptr<char[]> json_;
+  std::size_t json_capacity_ = 0;
 };
 
 }  // namespace uvchat::store

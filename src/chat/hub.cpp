@@ -568,11 +568,14 @@ void Hub::on_who(SessionId id, Effects& out) {
   send(id, make_payload(formatter_.event_list("users", {}, names)), out);
 }
 
+bool Hub::ByName::operator()(const User* a, const User* b) const {
+  return protocol::less_case_insensitive(a->name, b->name);
+}
+
 void Hub::send_members(SessionId id, const Room& room, Effects& out) {
   std::vector<std::string_view> names;
-  names.reserve(room.members.size());
-  for (const User* member : room.members) names.push_back(member->name);
-  sort_names(names);
+  names.reserve(room.listed.size());
+  for (const User* member : room.listed) names.push_back(member->name);
   send(id, make_payload(formatter_.event_list("members", room_label(room.name), names)), out);
 }
 
@@ -587,6 +590,7 @@ void Hub::on_join(User& user, std::string_view room_name, Effects& out) {
     return;
   }
   room.members.insert(&user);
+  room.listed.insert(&user);
   user.rooms.push_back(&room);
   for (User* member : room.members) send(member->session, joined, out);
   send_members(user.session, room, out);
@@ -647,6 +651,7 @@ void Hub::on_history_fetched(const HistoryFetched& fetched, Effects& out) {
 
 void Hub::leave_room(User& user, Room& room, bool tell_leaver, Effects& out) {
   room.members.erase(&user);
+  room.listed.erase(&user);
   std::erase(user.rooms, &room);
   const Payload left = make_payload(formatter_.event("left", {room_label(room.name), user.name}));
   for (User* member : room.members) send(member->session, left, out);

@@ -399,6 +399,23 @@ TEST_CASE("A DM to an offline user keeps its own copy of the text", "[hub][store
   CHECK(inserts.front().text() == "see you");
 }
 
+TEST_CASE("server:members lists the room in name order however members came and went", "[hub][rooms]") {
+  HubFixture server;
+  std::vector<SessionId> sessions;
+  for (const char* name : {"dave", "Carol", "alice", "Eve", "bob"}) {
+    sessions.push_back(server.sign_in(name));
+    server.send(sessions.back(), "server:join #team");
+  }
+  server.send(sessions[3], "server:leave #team");  // Eve
+  server.send(sessions[3], "server:join #TEAM");   // and back
+  server.send(sessions[0], "server:leave #team");  // dave
+  const SessionId frank = server.sign_in("Frank");
+  server.forget();
+  server.send(frank, "server:join #team");
+  CHECK(server.lines(frank) ==
+        Lines{"server:joined #team Frank", "server:members #team alice bob Carol Eve Frank"});
+}
+
 TEST_CASE("A room message or leave from a non-member is not-in-room", "[hub][rooms]") {
   HubFixture server;
   const SessionId alice = server.sign_in("alice");

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -111,9 +112,17 @@ class Hub {
     std::vector<Room*> rooms;
     std::size_t queued = 0;  // undelivered DMs in the store, as far as the hub knows
   };
+  // server:members order; names are unique in any case, so this is strict.
+  struct ByName {
+    bool operator()(const User* a, const User* b) const;
+  };
   struct Room {
     std::string name;  // without '#', as spelled when created
     std::unordered_set<User*> members;
+    // The same members, in the order server:members lists them, kept as
+    // they join and leave: a join does not sort the whole room again
+    // (with a thousand members joining, that sort was most of the work).
+    std::set<const User*, ByName> listed;
   };
   struct Line {
     Payload bytes;

@@ -363,59 +363,6 @@ TEST_CASE("A room line is formatted once and shared by every recipient", "[hub][
   CHECK(message.payloads == 1);
 }
 
-TEST_CASE("A message sent as it came shares its line with the store", "[hub][payload][store]") {
-  HubFixture server;
-  const SessionId alice = server.sign_in("alice");
-  const SessionId bob = server.sign_in("bob");
-  server.send(bob, "server:join #team");
-  server.send(alice, "server:join #team");
-  const std::string line = GENERATE(as<std::string>{}, "bob: hi there", "#team: hi there", "*: hi there");
-  CAPTURE(line);
-  server.forget();
-  server.send(alice, line);
-  const chat::Effects& effects = server.last_effects();
-  const auto store = std::find_if(effects.begin(), effects.end(),
-                                  [](const chat::Effect& e) { return e.kind == chat::EffectKind::kStore; });
-  const auto sent = std::find_if(effects.begin(), effects.end(), [&](const chat::Effect& e) {
-    return e.kind == chat::EffectKind::kSend && e.session == bob;
-  });
-  REQUIRE(store != effects.end());
-  REQUIRE(sent != effects.end());
-  const auto& insert = std::get<chat::InsertMessage>(*store->store);
-  CHECK(insert.line.get() == sent->payload.get());  // one string, not a copy
-  CHECK(insert.message.text.empty());
-  CHECK(insert.text() == "hi there");
-  CHECK(insert.record().text == "hi there");
-}
-
-TEST_CASE("A DM to an offline user keeps its own copy of the text", "[hub][store]") {
-  HubFixture server;
-  const SessionId alice = server.sign_in("alice");
-  server.load_user("carol");
-  server.send(alice, "carol: see you");
-  const auto inserts = server.store_requests<chat::InsertMessage>();
-  REQUIRE(inserts.size() == 1);
-  CHECK(inserts.front().line == nullptr);
-  CHECK(inserts.front().text() == "see you");
-}
-
-TEST_CASE("server:members lists the room in name order however members came and went", "[hub][rooms]") {
-  HubFixture server;
-  std::vector<SessionId> sessions;
-  for (const char* name : {"dave", "Carol", "alice", "Eve", "bob"}) {
-    sessions.push_back(server.sign_in(name));
-    server.send(sessions.back(), "server:join #team");
-  }
-  server.send(sessions[3], "server:leave #team");  // Eve
-  server.send(sessions[3], "server:join #TEAM");   // and back
-  server.send(sessions[0], "server:leave #team");  // dave
-  const SessionId frank = server.sign_in("Frank");
-  server.forget();
-  server.send(frank, "server:join #team");
-  CHECK(server.lines(frank) ==
-        Lines{"server:joined #team Frank", "server:members #team alice bob Carol Eve Frank"});
-}
-
 TEST_CASE("A room message or leave from a non-member is not-in-room", "[hub][rooms]") {
   HubFixture server;
   const SessionId alice = server.sign_in("alice");

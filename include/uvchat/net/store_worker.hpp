@@ -31,8 +31,8 @@ class StoreWorker {
   ~StoreWorker();
 
   // From the loop thread. Requests run in the order they are submitted,
-  // once handed over. The requests come back to the loop thread to be
-  // freed (see on_async): what the loop allocates, the loop frees.
+  // once handed over. Done with, they come back to the loop thread and are
+  // freed at its next hand_over: what the loop allocates, the loop frees.
   void submit(std::shared_ptr<chat::StoreRequest> request);
   void submit(chat::StoreRequest request);
   // Hands everything submitted since the last call to the store's thread.
@@ -83,9 +83,9 @@ class StoreWorker {
   std::condition_variable wake_;
   Batch incoming_;                            // guarded by mutex_
   std::vector<chat::StoreResult> outgoing_;   // guarded by mutex_
-  // Requests the store is done with, for the loop thread to free: a live
-  // DM's line and text were allocated there, and glibc frees a block
-  // cheaply only on the thread that made it.
+  // Requests the store is done with, for the loop thread to free: they and
+  // the lines they share were allocated there, and go back to its pools
+  // (glibc, too, frees a block cheaply only on the thread that made it).
   Batch spent_;                               // guarded by mutex_
   Batch freeing_;                             // loop thread only: spent_, taken
   bool stopping_ = false;                     // guarded by mutex_

@@ -27,6 +27,12 @@ constexpr std::uint64_t kDrainTimeoutMs = 5000;
 // many DMs wait for it, and not at every write; the sweep asks once a second.
 constexpr std::size_t kReleaseBatch = 128;
 
+// Of the `in_kernel` bytes the kernel was given, those the client has
+// acknowledged; all of them where the kernel cannot be asked.
+std::uint64_t acknowledged_of(std::uint64_t in_kernel, std::optional<std::uint64_t> unacknowledged) {
+  return unacknowledged ? in_kernel - std::min(in_kernel, *unacknowledged) : in_kernel;
+}
+
 }  // namespace
 
 // A uv_write in flight holds references to the payloads it writes, so a
@@ -223,15 +229,18 @@ std::optional<std::uint64_t> Connection::kernel_queue(unsigned long request) con
   return static_cast<std::uint64_t>(bytes);
 }
 
-// Where the kernel cannot be asked, every byte in it counts as acknowledged.
-std::uint64_t Connection::bytes_acknowledged() const {
-  const std::uint64_t in_kernel = bytes_in_kernel();
+// What the socket holds that the client has not acknowledged (SIOCOUTQ);
+// nothing where the kernel cannot be asked.
+std::optional<std::uint64_t> Connection::unacknowledged_in_kernel() const {
 #ifdef SIOCOUTQ
-  if (const std::optional<std::uint64_t> unacknowledged = kernel_queue(SIOCOUTQ)) {
-    return in_kernel - std::min(in_kernel, *unacknowledged);
-  }
+  return kernel_queue(SIOCOUTQ);
+#else
+  return std::nullopt;
 #endif
-  return in_kernel;
+}
+
+std::uint64_t Connection::bytes_acknowledged() const {
+  return acknowledged_of(bytes_in_kernel(), unacknowledged_in_kernel());
 }
 
 // One look at what is unacknowledged (SIOCOUTQ), and only then at what of
@@ -242,18 +251,17 @@ std::uint64_t Connection::bytes_acknowledged() const {
 // wire: counting none would let a cut reset bytes the client still reads,
 // and those DMs would be replayed to it a second time.
 SendQueueSample Connection::send_queue() const {
-  const std::uint64_t in_kernel = bytes_in_kernel();
-  SendQueueSample sample{.acknowledged = in_kernel};
-#ifdef SIOCOUTQ
-  const std::optional<std::uint64_t> unacknowledged = kernel_queue(SIOCOUTQ);
+  const std::optional<std::uint64_t> unacknowledged = unacknowledged_in_kernel();
+  SendQueueSample sample{.acknowledged = acknowledged_of(bytes_in_kernel(), unacknowledged)};
   if (!unacknowledged) return sample;
-  sample.acknowledged = in_kernel - std::min(in_kernel, *unacknowledged);
+  std::uint64_t unsent = 0;
 #ifdef SIOCOUTQNSD
-  const std::optional<std::uint64_t> unsent = kernel_queue(SIOCOUTQNSD);
-  sample.unsent = unsent ? std::min(*unacknowledged, *unsent) : 0;
-  sample.in_flight = *unacknowledged - sample.unsent;
+  if (const std::optional<std::uint64_t> queued = kernel_queue(SIOCOUTQNSD)) {
+    unsent = std::min(*unacknowledged, *queued);
+  }
 #endif
-#endif
+  sample.unsent = unsent;
+  sample.in_flight = *unacknowledged - unsent;
   return sample;
 }
 

@@ -166,6 +166,7 @@ class Connection {
   std::uint64_t bytes_in_kernel() const;
   // Bytes the client's TCP has acknowledged; all in the kernel if unknown.
   std::uint64_t bytes_acknowledged() const;
+  std::optional<std::uint64_t> unacknowledged_in_kernel() const;
   std::optional<std::uint64_t> kernel_queue(unsigned long request) const;
   void release_up_to(std::uint64_t acknowledged);
   void release_all();

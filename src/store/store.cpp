@@ -1,8 +1,6 @@
 // The message store on SQLite. The schema, the pragmas and the versioning rule
 // are described in docs/STORAGE.md; keep the two in step.
 #include "uvchat/store/store.hpp"
-#include "uvchat/protocol/text.hpp"
-#include "uvchat/store/direct_chunk.hpp"
 
 #include <sqlite3.h>
 
@@ -15,10 +13,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
+
+#include "uvchat/protocol/text.hpp"
+#include "uvchat/store/direct_chunk.hpp"
 
 namespace uvchat::store {
 namespace {
@@ -213,6 +214,8 @@ class Run {
   std::string_view operation_;
 };
 
+// History is gathered newest first, by id.
+bool newer(const StoredMessage& x, const StoredMessage& y) { return x.id > y.id; }
 
 const char* kind_name(MessageKind kind) {
   switch (kind) {
@@ -767,7 +770,7 @@ std::vector<StoredMessage> Store::direct_history(std::string_view a, std::string
   messages.reserve(rows.size() + chunked.size());
   std::merge(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()),
              std::make_move_iterator(chunked.begin()), std::make_move_iterator(chunked.end()),
-             std::back_inserter(messages), [](const StoredMessage& x, const StoredMessage& y) { return x.id > y.id; });
+             std::back_inserter(messages), newer);
   if (messages.size() > static_cast<std::size_t>(limit)) messages.resize(static_cast<std::size_t>(limit));
   std::reverse(messages.begin(), messages.end());
   return messages;
@@ -781,7 +784,6 @@ std::vector<StoredMessage> Store::direct_history(std::string_view a, std::string
 std::vector<StoredMessage> Store::chunked_history(const std::string& conversation, int limit,
                                                   std::int64_t up_to_id) {
   const auto wanted = static_cast<std::size_t>(limit);
-  const auto newer = [](const StoredMessage& x, const StoredMessage& y) { return x.id > y.id; };
   std::vector<StoredMessage> messages;
   Run chunks(db_, statements_->direct_chunks_of, "read direct message history");
   chunks.bind(1, conversation).bind(2, up_to_id);

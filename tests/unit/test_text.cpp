@@ -87,25 +87,40 @@ TEST_CASE("is_valid_utf8 does not read past the end of its view", "[text][utf8]"
   CHECK_FALSE(is_valid_utf8(buffer.substr(0, buffer.size() - 2)));
 }
 
-// has_controls checks plain ASCII eight bytes at a time: a control at any
-// place of a word, or beside another, must still be found.
-TEST_CASE("has_controls finds every control byte wherever it sits", "[text][controls]") {
+// Every byte from space to tilde.
+std::string all_printable_ascii() {
   std::string printable;
   for (int c = 0x20; c < 0x7F; ++c) printable.push_back(static_cast<char>(c));
-  CHECK_FALSE(has_controls(printable));
-  CHECK_FALSE(has_controls("tab\tin the middle of a long enough line"));
+  return printable;
+}
+
+// For the checks that look at eight bytes at a time: a 19-byte line of 'a'
+// (two words and a tail) with each byte value in turn at each place,
+// check(text, byte, place).
+template <typename Check>
+void each_byte_at_each_place(Check check) {
   const std::string base(19, 'a');
   for (int byte = 0; byte < 0x100; ++byte) {
-    const bool control = (byte < 0x20 && byte != '\t') || byte == 0x7F;
     for (std::size_t at = 0; at < base.size(); ++at) {
       std::string text = base;
       text[at] = static_cast<char>(byte);
-      if (byte < 0x80) {
-        CAPTURE(byte, at);
-        CHECK(has_controls(text) == control);
-      }
+      check(text, byte, at);
     }
   }
+}
+
+// has_controls checks plain ASCII eight bytes at a time: a control at any
+// place of a word, or beside another, must still be found.
+TEST_CASE("has_controls finds every control byte wherever it sits", "[text][controls]") {
+  CHECK_FALSE(has_controls(all_printable_ascii()));
+  CHECK_FALSE(has_controls("tab\tin the middle of a long enough line"));
+  each_byte_at_each_place([](const std::string& text, int byte, std::size_t at) {
+    if (byte >= 0x80) return;  // a lone byte from 0x80 up is no character
+    const bool control = (byte < 0x20 && byte != '\t') || byte == 0x7F;
+    CAPTURE(byte, at);
+    CHECK(has_controls(text) == control);
+  });
+  const std::string base(19, 'a');
   std::string c1 = base;
   c1.replace(9, 2, "\xC2\x85");  // NEL, a C1 control in UTF-8
   CHECK(has_controls(c1));
@@ -113,19 +128,12 @@ TEST_CASE("has_controls finds every control byte wherever it sits", "[text][cont
 }
 
 TEST_CASE("is_printable_ascii: every byte from space to tilde, and nothing else, anywhere", "[text]") {
-  std::string printable;
-  for (int c = 0x20; c < 0x7F; ++c) printable.push_back(static_cast<char>(c));
-  CHECK(is_printable_ascii(printable));
+  CHECK(is_printable_ascii(all_printable_ascii()));
   CHECK(is_printable_ascii(""));
-  const std::string base(19, 'a');
-  for (int byte = 0; byte < 0x100; ++byte) {
-    for (std::size_t at = 0; at < base.size(); ++at) {
-      std::string text = base;
-      text[at] = static_cast<char>(byte);
-      CAPTURE(byte, at);
-      CHECK(is_printable_ascii(text) == (byte >= 0x20 && byte <= 0x7E));
-    }
-  }
+  each_byte_at_each_place([](const std::string& text, int byte, std::size_t at) {
+    CAPTURE(byte, at);
+    CHECK(is_printable_ascii(text) == (byte >= 0x20 && byte <= 0x7E));
+  });
 }
 
 TEST_CASE("Control characters are replaced by U+FFFD, TAB is kept", "[text][controls]") {

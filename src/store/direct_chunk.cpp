@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 
+#include "uvchat/chat/name_map.hpp"
 #include "uvchat/protocol/text.hpp"
 
 namespace uvchat::store {
@@ -17,6 +18,10 @@ constexpr std::size_t kMaxIntegerLength = 20;  // an int64's digits and sign
 // The JSON is written through a pointer into room reserved beforehand:
 // appending to a string piece by piece cost more than the escaping.
 char* write_integer(char* out, std::int64_t value) {
+  if (value >= 0 && value < 10) {  // most of a chunk's numbers: positions and offsets
+    *out = static_cast<char>('0' + value);
+    return out + 1;
+  }
   return std::to_chars(out, out + kMaxIntegerLength, value).ptr;
 }
 
@@ -73,6 +78,21 @@ char* write_string(char* out, std::string_view text) {
 
 std::size_t max_string_length(std::string_view text) { return 2 + 6 * text.size(); }
 
+// [id, received, sender, target, text, delivered] and the comma after it.
+std::size_t max_dm_length(const StoredMessage& dm) {
+  return 5 * kMaxIntegerLength + max_string_length(dm.text) + 8;
+}
+
+// Nearly always spelt the same: compared as bytes first.
+bool same_name(std::string_view a, std::string_view b) { return a == b || chat::CaseInsensitiveEqual{}(a, b); }
+
+bool same_conversation(const StoredMessage& a, const StoredMessage& b) {
+  return (same_name(a.sender, b.sender) && same_name(a.target, b.target)) ||
+         (same_name(a.sender, b.target) && same_name(a.target, b.sender));
+}
+
+bool older(const StoredMessage* a, const StoredMessage* b) { return a->id < b->id; }
+
 }  // namespace
 
 std::string conversation_key(std::string_view a, std::string_view b) {
@@ -90,33 +110,116 @@ void conversation_key_into(std::string& key, std::string_view a, std::string_vie
   std::transform(b.begin(), b.end(), out, protocol::to_lower);
 }
 
-std::size_t max_direct_json_length(const StoredMessage& message) {
-  return 3 * kMaxIntegerLength + max_string_length(message.sender) + max_string_length(message.target) +
-         max_string_length(message.text) + 7;  // [ , , , , , ]
+// --- Conversations -----------------------------------------------------------
+
+// A sum: the same whichever way the DM went.
+std::uint64_t Conversations::case_insensitive_hash(std::string_view a, std::string_view b) {
+  const chat::CaseInsensitiveHash hash;
+  return hash(a) + hash(b);
 }
 
-char* write_direct_json(char* out, const StoredMessage& message) {
+void Conversations::add(const StoredMessage& dm) {
+  if (last_ < used_ && same_conversation(*conversations_[last_].front(), dm)) {
+    add_to(last_, dm);
+    return;
+  }
+  for (std::uint64_t hash = hash_(dm.sender, dm.target);; ++hash) {
+    const auto [found, is_new] = by_hash_.try_emplace(hash, used_);
+    if (is_new) {
+      if (used_ == conversations_.size()) conversations_.emplace_back();
+      ++used_;
+    } else if (!same_conversation(*conversations_[found->second].front(), dm)) {
+      continue;
+    }
+    add_to(found->second, dm);
+    return;
+  }
+}
+
+void Conversations::add_to(std::size_t conversation, const StoredMessage& dm) {
+  conversations_[conversation].push_back(&dm);
+  last_ = conversation;
+}
+
+// DMs are delivered mostly in the order they were sent: usually sorted.
+std::span<const StoredMessage* const> Conversations::sorted(Dms& dms) {
+  if (!std::is_sorted(dms.begin(), dms.end(), older)) std::sort(dms.begin(), dms.end(), older);
+  return dms;
+}
+
+void Conversations::clear() {
+  for (std::size_t i = 0; i < used_; ++i) conversations_[i].clear();
+  used_ = 0;
+  last_ = 0;
+  by_hash_.clear();
+}
+
+// --- DirectChunkWriter -----------------------------------------------------
+
+// [[id - first_id, received_at - first_received, sender, target, text,
+// delivered_at - received_at], ...] with the names as positions in names().
+void DirectChunkWriter::write(std::span<const StoredMessage* const> chunk) {
+  std::size_t most = 2;  // [ and ]
+  for (const StoredMessage* dm : chunk) most += max_dm_length(*dm);
+  char* const start = dms_room(most);
+  char* out = start;
+  const std::int64_t first_id = chunk.front()->id;
+  const std::int64_t first_received = chunk.front()->received_at;
+  names_.clear();
+  delivered_until_ = *chunk.front()->delivered_at;
   *out++ = '[';
-  out = write_integer(out, message.id);
-  *out++ = ',';
-  out = write_integer(out, message.received_at);
-  *out++ = ',';
-  out = write_string(out, message.sender);
-  *out++ = ',';
-  out = write_string(out, message.target);
-  *out++ = ',';
-  out = write_string(out, message.text);
-  *out++ = ',';
-  out = message.delivered_at ? write_integer(out, *message.delivered_at) : std::copy_n("null", 4, out);
+  for (const StoredMessage* dm : chunk) {
+    if (out != start + 1) *out++ = ',';
+    const std::int64_t delivered_at = *dm->delivered_at;
+    *out++ = '[';
+    out = write_integer(out, dm->id - first_id);
+    *out++ = ',';
+    out = write_integer(out, dm->received_at - first_received);
+    *out++ = ',';
+    out = write_integer(out, static_cast<std::int64_t>(name_index(dm->sender)));
+    *out++ = ',';
+    out = write_integer(out, static_cast<std::int64_t>(name_index(dm->target)));
+    *out++ = ',';
+    out = write_string(out, dm->text);
+    *out++ = ',';
+    out = write_integer(out, delivered_at - dm->received_at);
+    *out++ = ']';
+    delivered_until_ = std::max(delivered_until_, delivered_at);
+  }
   *out++ = ']';
-  return out;
+  dms_size_ = static_cast<std::size_t>(out - start);
+  write_names();
 }
 
-void append_direct_json(std::string& out, const StoredMessage& message) {
-  const std::size_t start = out.size();
-  out.resize(start + max_direct_json_length(message));
-  char* const end = write_direct_json(out.data() + start, message);
-  out.resize(static_cast<std::size_t>(end - out.data()));
+// Exact, not case-insensitive: each spelling is kept as it was written.
+std::size_t DirectChunkWriter::name_index(std::string_view name) {
+  const auto found = std::find(names_.begin(), names_.end(), name);
+  if (found != names_.end()) return static_cast<std::size_t>(found - names_.begin());
+  names_.push_back(name);
+  return names_.size() - 1;
+}
+
+void DirectChunkWriter::write_names() {
+  std::size_t most = 2;
+  for (const std::string_view name : names_) most += max_string_length(name) + 1;
+  names_json_.resize(most);
+  char* const start = names_json_.data();
+  char* out = start;
+  *out++ = '[';
+  for (const std::string_view name : names_) {
+    if (out != start + 1) *out++ = ',';
+    out = write_string(out, name);
+  }
+  *out++ = ']';
+  names_json_.resize(static_cast<std::size_t>(out - start));
+}
+
+char* DirectChunkWriter::dms_room(std::size_t size) {
+  if (size > dms_capacity_) {
+    dms_capacity_ = std::max(size, 2 * dms_capacity_);
+    dms_json_ = std::make_unique_for_overwrite<char[]>(dms_capacity_);
+  }
+  return dms_json_.get();
 }
 
 }  // namespace uvchat::store

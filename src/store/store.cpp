@@ -112,11 +112,60 @@ CREATE VIEW all_messages AS
          json_extract(dm.value, '$[3]'), json_extract(dm.value, '$[4]'), json_extract(dm.value, '$[5]')
   FROM direct_chunks AS chunk, json_each(chunk.dms) AS dm;
 )sql",
+    // 4: direct_chunks in a compact format: what a row's DMs share (the
+    // first id and time, the names) is said once in the row; each DM keeps
+    // offsets and positions in `names`. A DM of 64 bytes took about 130
+    // bytes of JSON, and SQLite's I/O for them (the WAL, then the
+    // checkpoint) was the largest cost of a DM (docs/BENCHMARKS.md). Every
+    // row of version 3 is converted; the view is dropped first, since
+    // renaming a table checks the views that use it.
+    R"sql(
+DROP VIEW all_messages;
+CREATE TABLE direct_chunks_v4 (
+  last_id INTEGER PRIMARY KEY,         -- id of the chunk's last DM
+  first_id INTEGER NOT NULL,           -- id of its first DM
+  conversation TEXT NOT NULL,          -- both users' keys, the smaller first: 'alice bob'
+  messages INTEGER NOT NULL,           -- how many DMs it holds
+  first_received INTEGER NOT NULL,     -- received_at of its first DM, Unix milliseconds
+  delivered_until INTEGER NOT NULL,    -- the latest delivered_at among them, Unix milliseconds
+  names TEXT NOT NULL,                 -- JSON: the names its DMs use, each spelling once: ["Alice", "bob"]
+  dms TEXT NOT NULL                    -- JSON, oldest first: [[id - first_id, received_at - first_received,
+                                       --   sender, target (positions in names), text, delivered_at - received_at], ...]
+);
+INSERT INTO direct_chunks_v4 (last_id, first_id, conversation, messages, first_received, delivered_until, names, dms)
+  SELECT last_id, first_id, conversation, messages, first_received, delivered_until, names,
+         (SELECT json_group_array(json_array(
+                   json_extract(dm.value, '$[0]') - first_id,
+                   json_extract(dm.value, '$[1]') - first_received,
+                   (SELECT name.key FROM json_each(names) AS name WHERE name.value = json_extract(dm.value, '$[2]')),
+                   (SELECT name.key FROM json_each(names) AS name WHERE name.value = json_extract(dm.value, '$[3]')),
+                   json_extract(dm.value, '$[4]'),
+                   json_extract(dm.value, '$[5]') - json_extract(dm.value, '$[1]')))
+          FROM json_each(dms) AS dm)
+  FROM (SELECT last_id, first_id, conversation, messages, json_extract(dms, '$[0][1]') AS first_received,
+               delivered_until, dms,
+               (SELECT json_group_array(DISTINCT spelling) FROM
+                  (SELECT json_extract(dm.value, '$[2]') AS spelling FROM json_each(dms) AS dm
+                   UNION ALL
+                   SELECT json_extract(dm.value, '$[3]') FROM json_each(dms) AS dm)) AS names
+        FROM direct_chunks);
+DROP TABLE direct_chunks;
+ALTER TABLE direct_chunks_v4 RENAME TO direct_chunks;
+CREATE INDEX direct_chunks_conversation ON direct_chunks (conversation, last_id);
+CREATE VIEW all_messages AS
+  SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages
+  UNION ALL
+  SELECT chunk.first_id + json_extract(dm.value, '$[0]'), chunk.first_received + json_extract(dm.value, '$[1]'),
+         json_extract(chunk.names, '$[' || json_extract(dm.value, '$[2]') || ']'), 'dm',
+         json_extract(chunk.names, '$[' || json_extract(dm.value, '$[3]') || ']'), json_extract(dm.value, '$[4]'),
+         chunk.first_received + json_extract(dm.value, '$[1]') + json_extract(dm.value, '$[5]')
+  FROM direct_chunks AS chunk, json_each(chunk.dms) AS dm;
+)sql",
 };
 
 // The most DMs one row of direct_chunks holds: a history read decodes whole
 // rows, so this bounds the work past the messages it wants. 64 DMs of 64
-// bytes are about 6 KB of JSON.
+// bytes are about 5 KB of JSON.
 constexpr std::size_t kChunkMessages = 64;
 constexpr int kSchemaVersion = 1 + static_cast<int>(kMigrations.size());
 
@@ -499,8 +548,9 @@ struct Store::Statements {
                        " (id, received_at, sender, kind, target, target_key, sender_key, text, delivered_at)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         insert_direct_chunk(db,
-                            "INSERT INTO direct_chunks (last_id, first_id, conversation, messages, delivered_until, dms)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                            "INSERT INTO direct_chunks"
+                            " (last_id, first_id, conversation, messages, first_received, delivered_until, names, dms)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
         mark_delivered(db,
                        "UPDATE messages SET delivered_at = ?2"
                        " WHERE id = ?1 AND kind = 'dm' AND delivered_at IS NULL"),
@@ -528,13 +578,15 @@ struct Store::Statements {
                        " ORDER BY id DESC LIMIT ?4"),
         // A conversation's rows of direct_chunks, by their newest DM.
         direct_chunks_of(db,
-                         "SELECT last_id, dms FROM direct_chunks WHERE conversation = ?1 AND first_id <= ?2"
-                         " ORDER BY last_id DESC"),
-        // One row's DMs, newest first, in the columns of the queries above.
+                         "SELECT last_id, first_id, first_received, names, dms FROM direct_chunks"
+                         " WHERE conversation = ?1 AND first_id <= ?2 ORDER BY last_id DESC"),
+        // One row's DMs (?1, with its first_id, first_received and names),
+        // newest first, in the columns of the queries above.
         chunk_messages(db,
-                       "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
-                       " json_extract(value, '$[2]'), 'dm', json_extract(value, '$[3]'),"
-                       " json_extract(value, '$[4]'), json_extract(value, '$[5]')"
+                       "SELECT ?2 + json_extract(value, '$[0]'), ?3 + json_extract(value, '$[1]'),"
+                       " json_extract(?4, '$[' || json_extract(value, '$[2]') || ']'), 'dm',"
+                       " json_extract(?4, '$[' || json_extract(value, '$[3]') || ']'), json_extract(value, '$[4]'),"
+                       " ?3 + json_extract(value, '$[1]') + json_extract(value, '$[5]')"
                        " FROM json_each(?1) ORDER BY key DESC"),
         // A DM is delivered after it was received, so "delivered before the
         // cutoff" implies "received before it": the received_at condition is
@@ -594,7 +646,11 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
   }
 }
 
-Store::Store(sqlite3* db) : db_(db), statements_(std::make_unique<Statements>(db)) {}
+Store::Store(sqlite3* db)
+    : db_(db),
+      statements_(std::make_unique<Statements>(db)),
+      conversations_(std::make_unique<Conversations>()),
+      chunk_writer_(std::make_unique<DirectChunkWriter>()) {}
 
 Store::~Store() {
   statements_.reset();  // sqlite3_close refuses a connection with live statements
@@ -655,8 +711,8 @@ void Store::insert_message(const StoredMessage& message) {
 // is there; each conversation's DMs are sorted by id (they come in the order
 // they were delivered, which interleaves the two directions).
 void Store::insert_delivered_directs(std::vector<StoredMessage>& messages) {
-  std::unordered_map<std::string, std::vector<const StoredMessage*>> conversations;
-  std::string key;
+  Conversations& conversations = *conversations_;
+  conversations.clear();
   for (const StoredMessage& message : messages) {
     if (message.kind != MessageKind::kDirect || !message.delivered_at) {
       throw StoreError("insert delivered DMs: message " + std::to_string(message.id) + " is not a delivered DM");
@@ -668,51 +724,32 @@ void Store::insert_delivered_directs(std::vector<StoredMessage>& messages) {
       insert_message(message);
       continue;
     }
-    conversation_key_into(key, message.sender, message.target);
-    auto found = conversations.find(key);
-    if (found == conversations.end()) found = conversations.emplace(key, std::vector<const StoredMessage*>{}).first;
-    found->second.push_back(&message);
+    conversations.add(message);
   }
-  for (auto& [conversation, dms_of_conversation] : conversations) {
-    std::sort(dms_of_conversation.begin(), dms_of_conversation.end(),
-              [](const StoredMessage* a, const StoredMessage* b) { return a->id < b->id; });
-    for (std::size_t first = 0; first < dms_of_conversation.size(); first += kChunkMessages) {
-      const std::size_t count = std::min(kChunkMessages, dms_of_conversation.size() - first);
-      insert_direct_chunk(conversation, std::span(dms_of_conversation).subspan(first, count));
+  std::string key;
+  conversations.for_each([&](std::span<const StoredMessage* const> dms) {
+    conversation_key_into(key, dms.front()->sender, dms.front()->target);
+    for (std::size_t first = 0; first < dms.size(); first += kChunkMessages) {
+      insert_direct_chunk(key, dms.subspan(first, std::min(kChunkMessages, dms.size() - first)));
     }
-  }
+  });
+  conversations.clear();
   messages.clear();
 }
 
 void Store::insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk) {
-  std::size_t most = 2;  // [ and ]
-  for (const StoredMessage* message : chunk) most += max_direct_json_length(*message) + 1;
-  char* const start = json_room(most);
-  char* end = start;
-  *end++ = '[';
-  std::int64_t delivered_until = 0;
-  for (const StoredMessage* message : chunk) {
-    if (end != start + 1) *end++ = ',';
-    end = write_direct_json(end, *message);
-    delivered_until = std::max(delivered_until, *message->delivered_at);
-  }
-  *end++ = ']';
+  DirectChunkWriter& writer = *chunk_writer_;
+  writer.write(chunk);
   Run(db_, statements_->insert_direct_chunk, "insert delivered DMs")
       .bind(1, chunk.back()->id)
       .bind(2, chunk.front()->id)
       .bind(3, conversation)
       .bind(4, static_cast<std::int64_t>(chunk.size()))
-      .bind(5, delivered_until)
-      .bind(6, std::string_view(start, static_cast<std::size_t>(end - start)))
+      .bind(5, chunk.front()->received_at)
+      .bind(6, writer.delivered_until())
+      .bind(7, writer.names())
+      .bind(8, writer.dms())
       .finish();
-}
-
-char* Store::json_room(std::size_t size) {
-  if (size > json_capacity_) {
-    json_capacity_ = std::max(size, 2 * json_capacity_);
-    json_ = std::make_unique_for_overwrite<char[]>(json_capacity_);
-  }
-  return json_.get();
 }
 
 void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when) {
@@ -790,7 +827,7 @@ std::vector<StoredMessage> Store::chunked_history(const std::string& conversatio
   while (chunks.next_row()) {
     if (messages.size() == wanted && chunks.integer(0) < messages.back().id) break;
     Run dms(db_, statements_->chunk_messages, "read direct message history");
-    dms.bind(1, chunks.text(1));
+    dms.bind(1, chunks.text(4)).bind(2, chunks.integer(1)).bind(3, chunks.integer(2)).bind(4, chunks.text(3));
     while (dms.next_row()) {
       StoredMessage message = read_message(dms);
       if (message.id <= up_to_id) messages.push_back(std::move(message));

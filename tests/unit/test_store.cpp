@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <map>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ using store::StoredMessage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
-constexpr std::int64_t kSchemaVersion = 3;  // 1 + the migrations in store.cpp
+constexpr std::int64_t kSchemaVersion = 4;  // 1 + the migrations in store.cpp
 
 // A folder under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -317,6 +318,108 @@ TEST_CASE("A version 1 file is upgraded with every row, and kind is still checke
   // ... and a kind that is none of the three is still refused.
   CHECK_THROWS_WITH(raw.execute("INSERT INTO messages VALUES (5, 50, 'x', 'poll', '', '', 'x', 'no', NULL)"),
                     Contains("CHECK constraint failed"));
+}
+
+// Version 3 as uvchat wrote it (the schema after store.cpp's migrations 2
+// and 3), with DMs in direct_chunks in the version-3 format: two rows of
+// one conversation, a user spelt two ways, text that needs escaping, a DM
+// to oneself, and a queued DM in messages between them.
+void write_version_3(const std::string& path) {
+  RawDb raw(path);
+  raw.execute(R"sql(
+PRAGMA application_id = 1970692968;
+PRAGMA journal_mode = WAL;
+CREATE TABLE users (name TEXT NOT NULL, name_key TEXT PRIMARY KEY NOT NULL, password_hash TEXT,
+  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+CREATE TABLE messages (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, sender TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind = 'dm' OR kind = 'room' OR kind = 'broadcast'), target TEXT NOT NULL,
+  target_key TEXT NOT NULL, sender_key TEXT NOT NULL, text TEXT NOT NULL, delivered_at INTEGER);
+CREATE INDEX messages_queued ON messages (target_key, id) WHERE kind = 'dm' AND delivered_at IS NULL;
+CREATE INDEX messages_room ON messages (target_key, id) WHERE kind = 'room';
+CREATE INDEX messages_direct ON messages (target_key, sender_key, id) WHERE kind = 'dm';
+CREATE INDEX messages_received ON messages (received_at);
+CREATE TABLE direct_chunks (last_id INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, conversation TEXT NOT NULL,
+  messages INTEGER NOT NULL, delivered_until INTEGER NOT NULL, dms TEXT NOT NULL);
+CREATE INDEX direct_chunks_conversation ON direct_chunks (conversation, last_id);
+CREATE VIEW all_messages AS
+  SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages
+  UNION ALL
+  SELECT json_extract(dm.value, '$[0]'), json_extract(dm.value, '$[1]'), json_extract(dm.value, '$[2]'), 'dm',
+         json_extract(dm.value, '$[3]'), json_extract(dm.value, '$[4]'), json_extract(dm.value, '$[5]')
+  FROM direct_chunks AS chunk, json_each(chunk.dms) AS dm;
+INSERT INTO users VALUES ('Alice', 'alice', NULL, 1, 2), ('bob', 'bob', NULL, 1, 2);
+INSERT INTO messages VALUES (7, 1790000000007, 'bob', 'dm', 'alice', 'alice', 'bob', 'while you were out', NULL);
+INSERT INTO direct_chunks VALUES
+  (8, 5, 'alice bob', 3, 1790000000011,
+   '[[5,1790000000000,"Alice","bob","say \"hi\"",1790000000002],'
+   || '[6,1790000000001,"bob","ALICE","back\\slash café \u0001",1790000000003],'
+   || '[8,1789999999990,"Alice","BOB","the clock went back",1790000000011]]'),
+  (9, 9, 'alice alice', 1, 1790000000020, '[[9,1790000000020,"Alice","alice","a note",1790000000020]]'),
+  (10, 4, 'alice bob', 2, 1790000000030,
+   '[[4,1789999999000,"bob","Alice","late",1790000000030],[10,1790000000025,"Alice","bob","new",1790000000026]]');
+PRAGMA user_version = 3;
+)sql");
+}
+
+// Every message as the view shows it, one line each, by id.
+std::string all_messages_listed(RawDb& raw) {
+  return raw.text(
+      "SELECT group_concat(line, char(10)) FROM (SELECT id || '|' || received_at || '|' || sender || '|' || kind"
+      " || '|' || target || '|' || text || '|' || coalesce(delivered_at, 'queued') AS line"
+      " FROM all_messages ORDER BY id)");
+}
+
+TEST_CASE("A version 3 file's chunks are converted, every DM as it was", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("v3.db");
+  write_version_3(path);
+  std::string before;
+  {
+    RawDb raw(path);
+    before = all_messages_listed(raw);
+  }
+  CHECK(before.find("6|1790000000001|bob|dm|ALICE|back\\slash café \x01|1790000000003") != std::string::npos);
+  {
+    auto db = Store::open(path);
+    CHECK(db->max_message_id() == 10);
+    const auto history = db->direct_history("alice", "bob", 10, 100);
+    CHECK(ids_of(history) == std::vector<std::int64_t>{4, 5, 6, 7, 8, 10});
+    REQUIRE(history.size() == 6);
+    CHECK(history[2].sender == "bob");
+    CHECK(history[2].target == "ALICE");
+    CHECK(history[2].text == "back\\slash café \x01");
+    CHECK(history[2].received_at == 1'790'000'000'001);
+    CHECK(history[2].delivered_at == 1'790'000'000'003);
+    CHECK(history[4].target == "BOB");
+    CHECK(history[4].received_at == 1'789'999'999'990);
+    CHECK(ids_of(db->direct_history("ALICE", "alice", 10, 100)) == std::vector<std::int64_t>{9});
+    CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{7});
+  }
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
+  CHECK(all_messages_listed(raw) == before);
+  CHECK(raw.integer("SELECT count(*) FROM direct_chunks") == 3);
+  CHECK(raw.integer("SELECT json_array_length(names) FROM direct_chunks WHERE last_id = 8") == 4);
+  CHECK(raw.integer("SELECT first_received FROM direct_chunks WHERE last_id = 10") == 1'789'999'999'000);
+  CHECK(raw.text("SELECT dms FROM direct_chunks WHERE last_id = 9") == R"([[0,0,0,1,"a note",0]])");
+  CHECK(raw.text("SELECT names FROM direct_chunks WHERE last_id = 9") == R"(["Alice","alice"])");
+  CHECK(raw.text("PRAGMA integrity_check") == "ok");
+}
+
+// The version-3 file above is written by hand, without the comments of
+// store.cpp: what version 4 made is compared.
+TEST_CASE("An upgraded file has the chunks and view of a new one", "[store]") {
+  TempDir dir;
+  write_version_3(dir.file("v3.db"));
+  Store::open(dir.file("v3.db"));
+  Store::open(dir.file("new.db"));
+  const std::string schema = "SELECT group_concat(type || ' ' || name || ': ' || sql, char(10)) FROM"
+                             " (SELECT * FROM sqlite_master WHERE tbl_name IN ('direct_chunks', 'all_messages')"
+                             " ORDER BY name)";
+  RawDb upgraded(dir.file("v3.db"));
+  RawDb created(dir.file("new.db"));
+  CHECK(upgraded.text(schema) == created.text(schema));
+  CHECK(created.text(schema).find("first_received") != std::string::npos);
 }
 
 TEST_CASE("Committed writes survive a crash of the process", "[store]") {
@@ -636,10 +739,73 @@ TEST_CASE("A conversation's key is both names' keys, the smaller first", "[store
   CHECK(key == "y.2 zed");
 }
 
-TEST_CASE("A delivered DM is a JSON array of the columns of messages", "[store]") {
-  std::string json;
-  store::append_direct_json(json, delivered(7, "Alice", "bob", "say \"hi\" \\ \x01", 2500));
-  CHECK(json == R"([7,1000,"Alice","bob","say \"hi\" \\ \u0001",2500])");
+StoredMessage delivered_at(std::int64_t id, std::string sender, std::string recipient, std::string text,
+                           std::int64_t received_at, std::int64_t delivered_at) {
+  StoredMessage message = direct(id, std::move(sender), std::move(recipient), std::move(text), received_at);
+  message.delivered_at = delivered_at;
+  return message;
+}
+
+std::vector<const StoredMessage*> pointers_to(const std::vector<StoredMessage>& messages) {
+  std::vector<const StoredMessage*> pointers;
+  for (const StoredMessage& message : messages) pointers.push_back(&message);
+  return pointers;
+}
+
+TEST_CASE("A chunk says its names once, and each DM as offsets and name positions", "[store]") {
+  const std::vector<StoredMessage> chunk{
+      delivered_at(41, "Alice", "bob", "hi bob", 1'790'000'000'000, 1'790'000'000'002),
+      delivered_at(43, "bob", "Alice", "hi!", 1'790'000'000'001, 1'790'000'000'002),
+      delivered_at(44, "Alice", "BOB", "say \"hi\" \\ \x01", 1'790'000'000'005, 1'790'000'000'006)};
+  store::DirectChunkWriter writer;
+  writer.write(pointers_to(chunk));
+  CHECK(writer.names() == R"(["Alice","bob","BOB"])");
+  CHECK(writer.dms() == R"([[0,0,0,1,"hi bob",2],[2,1,1,0,"hi!",1],[3,5,0,2,"say \"hi\" \\ \u0001",1]])");
+  CHECK(writer.delivered_until() == 1'790'000'000'006);
+
+  // The clock went back: offsets below zero, and the latest delivery still found.
+  const std::vector<StoredMessage> back{delivered_at(7, "a", "b", "x", 5'000, 9'000),
+                                        delivered_at(8, "a", "b", "y", 4'000, 3'500)};
+  writer.write(pointers_to(back));
+  CHECK(writer.names() == R"(["a","b"])");
+  CHECK(writer.dms() == R"([[0,0,0,1,"x",4000],[1,-1000,0,1,"y",-500]])");
+  CHECK(writer.delivered_until() == 9'000);
+}
+
+// Each conversation's ids, in the order for_each gives them.
+std::vector<std::vector<std::int64_t>> grouped(store::Conversations& conversations) {
+  std::vector<std::vector<std::int64_t>> groups;
+  conversations.for_each([&](std::span<const StoredMessage* const> dms) {
+    groups.emplace_back();
+    for (const StoredMessage* dm : dms) groups.back().push_back(dm->id);
+  });
+  return groups;
+}
+
+void check_grouping(store::Conversations& conversations) {
+  const std::vector<StoredMessage> batch{
+      delivered(3, "Bob", "ALICE", "b->a"), delivered(2, "carol", "alice", "c->a"),
+      delivered(1, "alice", "bob", "a->b"), delivered(5, "alice", "alice", "a->a"),
+      delivered(4, "Alice", "Carol", "a->c"), delivered(6, "bob", "alice", "b->a"),
+      delivered(7, "al", "ice", "not alice")};
+  for (const StoredMessage& dm : batch) conversations.add(dm);
+  CHECK(grouped(conversations) == std::vector<std::vector<std::int64_t>>{{1, 3, 6}, {2, 4}, {5}, {7}});
+  conversations.clear();
+  CHECK(grouped(conversations).empty());
+  // Used again, with the vectors of the last batch.
+  const std::vector<StoredMessage> again{batch[5], batch[6], batch[0]};
+  for (const StoredMessage& dm : again) conversations.add(dm);
+  CHECK(grouped(conversations) == std::vector<std::vector<std::int64_t>>{{3, 6}, {7}});
+}
+
+TEST_CASE("A batch's DMs are grouped by conversation, in any case and direction, oldest first", "[store]") {
+  store::Conversations conversations;
+  check_grouping(conversations);
+}
+
+TEST_CASE("Conversations whose hashes collide are still told apart by their names", "[store]") {
+  store::Conversations conversations([](std::string_view, std::string_view) -> std::uint64_t { return 7; });
+  check_grouping(conversations);
 }
 
 // The obvious escaping, one byte at a time, to check the fast one against.
@@ -666,10 +832,11 @@ TEST_CASE("Escaping finds a special byte at any place in a long text", "[store]"
     for (std::size_t at = 0; at <= plain.size(); ++at) {
       std::string text = plain;
       text.insert(at, 1, special);
-      std::string json;
-      store::append_direct_json(json, delivered(1, "a", "b", text, 2));
+      const std::vector<StoredMessage> chunk{delivered(1, "a", "b", text, 1002)};
+      store::DirectChunkWriter writer;
+      writer.write(pointers_to(chunk));
       INFO("byte " << static_cast<int>(special) << " at " << at);
-      CHECK(json == "[1,1000,\"a\",\"b\"," + escaped_slowly(text) + ",2]");
+      CHECK(writer.dms() == "[[0,0,0,1," + escaped_slowly(text) + ",2]]");
     }
   }
 }

@@ -18,6 +18,9 @@ namespace uvchat::store {
 
 // Every failure of the store: a message fit for a log line or for the
 // start-up error ("cannot open uvchat.db: file is not a database").
+class Conversations;
+class DirectChunkWriter;
+
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -93,14 +96,12 @@ class Store {
 
   void insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk);
   std::vector<StoredMessage> chunked_history(const std::string& conversation, int limit, std::int64_t up_to_id);
-  char* json_room(std::size_t size);
 
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;
-  // A chunk's JSON is written here, then bound: grown when a chunk needs
-  // more, never zero-filled.
-  std::unique_ptr<char[]> json_;
-  std::size_t json_capacity_ = 0;
+  // Kept from commit to commit with their capacity (direct_chunk.hpp).
+  std::unique_ptr<Conversations> conversations_;
+  std::unique_ptr<DirectChunkWriter> chunk_writer_;
 };
 
 }  // namespace uvchat::store

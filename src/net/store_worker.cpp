@@ -38,11 +38,10 @@ chat::MessageKind from_store(store::MessageKind kind) {
   return chat::MessageKind::kDirect;
 }
 
-// Views, not copies: the request stays alive while they are used, and
-// goes back to the loop thread, which frees what it allocated
-// (StoreWorker::give_back).
-store::MessageView to_store(const chat::InsertMessage& insert) {
-  store::MessageView stored;
+// Copies, not moves: the request goes back to the loop thread, which
+// frees what it allocated (StoreWorker::give_back).
+store::StoredMessage to_store(const chat::InsertMessage& insert) {
+  store::StoredMessage stored;
   stored.id = insert.message.id;
   stored.received_at = to_millis(insert.message.received_at);
   stored.sender = insert.message.sender;
@@ -69,7 +68,6 @@ void mark_failed(std::vector<chat::StoreResult>& results,
                  const std::vector<std::shared_ptr<chat::StoreRequest>>& batch) {
   results.clear();
   for (const auto& pointer : batch) {
-    if (!pointer) continue;  // a live DM, now held: nobody waits for it
     const chat::StoreRequest& request = *pointer;
     if (const auto* insert = std::get_if<chat::InsertMessage>(&request); insert && insert->ticket != 0) {
       results.emplace_back(chat::StoreAck{insert->ticket, false});
@@ -91,8 +89,7 @@ void mark_failed(std::vector<chat::StoreResult>& results,
 // (docs/STORAGE.md).
 constexpr std::chrono::milliseconds kHoldDirects{2000};
 // The memory bound: held DMs span at most this many message ids, about
-// 8 MB at most (a slot, and the request it keeps with the line: about 500
-// bytes for a DM of 64).
+// 2.5 MB at most (a slot is about 150 bytes with its DM).
 constexpr std::size_t kHoldSpan = 16384;
 
 StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
@@ -212,14 +209,15 @@ void StoreWorker::run() {
   finish_holding();
 }
 
-// Under mutex_. Leaves `batch` empty with its capacity; the requests
-// whose DMs left the hold go back too.
+// Under mutex_. Leaves `batch` empty, with spent_'s capacity when it had
+// some, so that the vectors go round instead of being made anew.
 void StoreWorker::give_back(Batch& batch) {
-  for (auto& request : batch) {
-    if (request) spent_.push_back(std::move(request));
+  if (spent_.empty()) {
+    spent_.swap(batch);
+  } else {
+    std::move(batch.begin(), batch.end(), std::back_inserter(spent_));
+    batch.clear();
   }
-  batch.clear();
-  held_.take_released(spent_);
 }
 
 // Until there are requests, or the oldest held DM is due to be written.
@@ -238,7 +236,7 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(Batch& batch) {
   now_ = store::HeldDirects::Clock::now();
   try {
     store_->begin();
-    for (auto& request : batch) execute(request, results);
+    for (const auto& request : batch) execute(*request, results);
     held_.expire(now_, to_write_);
     write_queued();
     write_delivered();
@@ -262,8 +260,6 @@ void StoreWorker::finish_holding() {
   Batch none;
   held_.release_all(to_write_);
   run_batch(none);
-  std::lock_guard lock(mutex_);
-  give_back(none);
 }
 
 // A failed ROLLBACK leaves nothing more to undo here; it must not end the
@@ -276,10 +272,9 @@ void StoreWorker::roll_back() {
   }
 }
 
-void StoreWorker::execute(std::shared_ptr<chat::StoreRequest>& pointer, std::vector<chat::StoreResult>& results) {
-  chat::StoreRequest& request = *pointer;
+void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results) {
   if (auto* insert = std::get_if<chat::InsertMessage>(&request)) {
-    this->insert(pointer, *insert, results);
+    this->insert(*insert, results);
   } else if (auto* delivered = std::get_if<chat::MarkDelivered>(&request)) {
     mark_delivered(*delivered);
   } else if (auto* touch = std::get_if<chat::TouchUser>(&request)) {
@@ -310,12 +305,10 @@ void StoreWorker::execute(std::shared_ptr<chat::StoreRequest>& pointer, std::vec
 // A live DM (one nobody waits for: no ticket) is held until its delivery
 // is known; every other message is written at once. Without group commit
 // (a mode for measuring it) nothing is held either.
-// A held DM keeps its request: the batch's pointer moves into the hold.
-void StoreWorker::insert(std::shared_ptr<chat::StoreRequest>& request, chat::InsertMessage& insert,
-                         std::vector<chat::StoreResult>& results) {
-  const store::MessageView stored = to_store(insert);
+void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results) {
+  store::StoredMessage stored = to_store(insert);
   if (group_commit_ && insert.ticket == 0 && stored.kind == store::MessageKind::kDirect) {
-    held_.hold(stored, std::move(request), now_, to_write_);
+    held_.hold(std::move(stored), now_, to_write_);
     write_queued();  // pushed out of the hold: in before a delivery later in this batch updates it
     return;
   }
@@ -331,7 +324,7 @@ void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {
 }
 
 void StoreWorker::write_queued() {
-  for (const store::MessageView& message : to_write_) store_->insert_message(message);
+  for (const store::StoredMessage& message : to_write_) store_->insert_message(message);
   to_write_.clear();
 }
 

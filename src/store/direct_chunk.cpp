@@ -79,19 +79,19 @@ char* write_string(char* out, std::string_view text) {
 std::size_t max_string_length(std::string_view text) { return 2 + 6 * text.size(); }
 
 // [id, received, sender, target, text, delivered] and the comma after it.
-std::size_t max_dm_length(const MessageView& dm) {
+std::size_t max_dm_length(const StoredMessage& dm) {
   return 5 * kMaxIntegerLength + max_string_length(dm.text) + 8;
 }
 
 // Nearly always spelt the same: compared as bytes first.
 bool same_name(std::string_view a, std::string_view b) { return a == b || chat::CaseInsensitiveEqual{}(a, b); }
 
-bool same_conversation(const MessageView& a, const MessageView& b) {
+bool same_conversation(const StoredMessage& a, const StoredMessage& b) {
   return (same_name(a.sender, b.sender) && same_name(a.target, b.target)) ||
          (same_name(a.sender, b.target) && same_name(a.target, b.sender));
 }
 
-bool older(const MessageView* a, const MessageView* b) { return a->id < b->id; }
+bool older(const StoredMessage* a, const StoredMessage* b) { return a->id < b->id; }
 
 }  // namespace
 
@@ -118,7 +118,7 @@ std::uint64_t Conversations::case_insensitive_hash(std::string_view a, std::stri
   return hash(a) + hash(b);
 }
 
-void Conversations::add(const MessageView& dm) {
+void Conversations::add(const StoredMessage& dm) {
   if (last_ < used_ && same_conversation(*conversations_[last_].front(), dm)) {
     add_to(last_, dm);
     return;
@@ -136,13 +136,13 @@ void Conversations::add(const MessageView& dm) {
   }
 }
 
-void Conversations::add_to(std::size_t conversation, const MessageView& dm) {
+void Conversations::add_to(std::size_t conversation, const StoredMessage& dm) {
   conversations_[conversation].push_back(&dm);
   last_ = conversation;
 }
 
 // DMs are delivered mostly in the order they were sent: usually sorted.
-std::span<const MessageView* const> Conversations::sorted(Dms& dms) {
+std::span<const StoredMessage* const> Conversations::sorted(Dms& dms) {
   if (!std::is_sorted(dms.begin(), dms.end(), older)) std::sort(dms.begin(), dms.end(), older);
   return dms;
 }
@@ -158,9 +158,9 @@ void Conversations::clear() {
 
 // [[id - first_id, received_at - first_received, sender, target, text,
 // delivered_at - received_at], ...] with the names as positions in names().
-void DirectChunkWriter::write(std::span<const MessageView* const> chunk) {
+void DirectChunkWriter::write(std::span<const StoredMessage* const> chunk) {
   std::size_t most = 2;  // [ and ]
-  for (const MessageView* dm : chunk) most += max_dm_length(*dm);
+  for (const StoredMessage* dm : chunk) most += max_dm_length(*dm);
   char* const start = dms_room(most);
   char* out = start;
   const std::int64_t first_id = chunk.front()->id;
@@ -168,7 +168,7 @@ void DirectChunkWriter::write(std::span<const MessageView* const> chunk) {
   names_.clear();
   delivered_until_ = *chunk.front()->delivered_at;
   *out++ = '[';
-  for (const MessageView* dm : chunk) {
+  for (const StoredMessage* dm : chunk) {
     if (out != start + 1) *out++ = ',';
     const std::int64_t delivered_at = *dm->delivered_at;
     *out++ = '[';

@@ -2,7 +2,6 @@
 // handed back to be written queued, and when.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,7 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using store::HeldDirects;
-using store::MessageView;
 using store::StoredMessage;
 
 const HeldDirects::Clock::time_point kStart{};
@@ -28,32 +26,20 @@ StoredMessage dm(std::int64_t id, std::string sender, std::string recipient) {
   return message;
 }
 
-std::vector<std::int64_t> ids_of(const std::vector<MessageView>& messages) {
+std::vector<std::int64_t> ids_of(const std::vector<StoredMessage>& messages) {
   std::vector<std::int64_t> ids;
-  for (const MessageView& message : messages) ids.push_back(message.id);
+  for (const StoredMessage& message : messages) ids.push_back(message.id);
   return ids;
-}
-
-// Holds a DM as the store worker does: a view of the message its owner keeps.
-void hold(HeldDirects& held, std::shared_ptr<const StoredMessage> owner, HeldDirects::Clock::time_point at,
-          std::vector<MessageView>& to_write) {
-  const MessageView view = *owner;
-  held.hold(view, std::move(owner), at, to_write);
-}
-
-void hold(HeldDirects& held, std::int64_t id, std::string sender, std::string recipient,
-          HeldDirects::Clock::time_point at, std::vector<MessageView>& to_write) {
-  hold(held, std::make_shared<const StoredMessage>(dm(id, std::move(sender), std::move(recipient))), at, to_write);
 }
 
 struct Hold {
   HeldDirects held{2000ms, 100};
-  std::vector<MessageView> to_write;
-  std::vector<MessageView> delivered;
+  std::vector<StoredMessage> to_write;
+  std::vector<StoredMessage> delivered;
 
   void hold(std::int64_t id, std::string sender, std::string recipient,
             HeldDirects::Clock::time_point at = kStart) {
-    test::hold(held, id, std::move(sender), std::move(recipient), at, to_write);
+    held.hold(dm(id, std::move(sender), std::move(recipient)), at, to_write);
   }
 };
 
@@ -100,21 +86,21 @@ TEST_CASE("Delivering the oldest moves the next expiry to the next held DM", "[h
 
 TEST_CASE("Holding is bounded: past max_span ids the oldest are handed back", "[held]") {
   HeldDirects held(2000ms, 4);
-  std::vector<MessageView> to_write;
-  hold(held, 10, "a", "b", kStart, to_write);
-  hold(held, 12, "a", "b", kStart, to_write);
-  hold(held, 13, "a", "b", kStart, to_write);
+  std::vector<StoredMessage> to_write;
+  held.hold(dm(10, "a", "b"), kStart, to_write);
+  held.hold(dm(12, "a", "b"), kStart, to_write);
+  held.hold(dm(13, "a", "b"), kStart, to_write);
   CHECK(to_write.empty());
-  hold(held, 15, "a", "b", kStart, to_write);  // 10..15 would span 6 ids; 12..15 is 4
+  held.hold(dm(15, "a", "b"), kStart, to_write);  // 10..15 would span 6 ids; 12..15 is 4
   CHECK(ids_of(to_write) == std::vector<std::int64_t>{10});
   CHECK(held.size() == 3);
-  hold(held, 17, "a", "b", kStart, to_write);  // 12..17 spans 6: 12 and 13 go, 15..17 stay
+  held.hold(dm(17, "a", "b"), kStart, to_write);  // 12..17 spans 6: 12 and 13 go, 15..17 stay
   CHECK(ids_of(to_write) == std::vector<std::int64_t>{10, 12, 13});
   CHECK(held.size() == 2);
-  hold(held, 1000, "a", "b", kStart, to_write);  // far ahead: everything goes
+  held.hold(dm(1000, "a", "b"), kStart, to_write);  // far ahead: everything goes
   CHECK(ids_of(to_write) == std::vector<std::int64_t>{10, 12, 13, 15, 17});
   CHECK(held.size() == 1);
-  std::vector<MessageView> delivered;
+  std::vector<StoredMessage> delivered;
   CHECK(held.deliver(1000, 1, delivered));
 }
 
@@ -169,44 +155,6 @@ TEST_CASE("After the hold empties, new ids start a new window", "[held]") {
   CHECK(h.held.next_expiry() == kStart + 3s);
   CHECK(h.held.deliver(500, 1, h.delivered));
   CHECK(ids_of(h.delivered) == std::vector<std::int64_t>{1, 500});
-}
-
-TEST_CASE("A held DM's owner lives until the DM has left the hold and the owner is taken back", "[held]") {
-  HeldDirects held(2000ms, 4);
-  std::vector<MessageView> to_write;
-  std::vector<MessageView> delivered;
-  std::vector<std::weak_ptr<const StoredMessage>> watched;
-  const auto hold_watched = [&](std::int64_t id, HeldDirects::Clock::time_point at) {
-    auto owner = std::make_shared<const StoredMessage>(dm(id, "alice", "bob"));
-    watched.push_back(owner);
-    hold(held, std::move(owner), at, to_write);
-  };
-  hold_watched(1, kStart);
-  hold_watched(3, kStart + 1s);
-  hold_watched(2, kStart + 1s);  // out of order: straight back
-  hold_watched(4, kStart + 1s);
-  for (const auto& owner : watched) CHECK_FALSE(owner.expired());
-  CHECK(held.deliver(3, 5000, delivered));
-  held.expire(kStart + 2s, to_write);  // 1
-  hold_watched(9, kStart + 1s);         // pushes 4 out of the span
-  CHECK(ids_of(to_write) == std::vector<std::int64_t>{2, 1, 4});
-  // Every view handed out still reads its owner's text.
-  CHECK(delivered[0].text == "text 3");
-  CHECK(to_write[0].text == "text 2");
-  CHECK(to_write[2].sender == "alice");
-
-  std::vector<HeldDirects::Owner> owners;
-  held.take_released(owners);
-  CHECK(owners.size() == 4);  // 2, 3, 1 and 4, but not 9 (held) nor the empty slots
-  held.take_released(owners);
-  CHECK(owners.size() == 4);
-  owners.clear();
-  for (std::size_t i = 0; i < 4; ++i) CHECK(watched[i].expired());
-  CHECK_FALSE(watched[4].expired());
-  held.release_all(to_write);
-  held.take_released(owners);
-  owners.clear();
-  CHECK(watched[4].expired());
 }
 
 }  // namespace

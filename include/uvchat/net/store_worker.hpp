@@ -53,15 +53,12 @@ class StoreWorker {
   void run();
   void wait_for_work(std::unique_lock<std::mutex>& lock);
   using Batch = std::vector<std::shared_ptr<chat::StoreRequest>>;
-  // Requests, and what is left of them, on their way back to the loop.
-  using Spent = std::vector<std::shared_ptr<const void>>;
   std::vector<chat::StoreResult> run_batch(Batch& batch);
   void give_back(Batch& batch);
   void free_spent();
   void finish_holding();
-  void execute(std::shared_ptr<chat::StoreRequest>& request, std::vector<chat::StoreResult>& results);
-  void insert(std::shared_ptr<chat::StoreRequest>& request, chat::InsertMessage& insert,
-              std::vector<chat::StoreResult>& results);
+  void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
+  void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
   void mark_delivered(chat::MarkDelivered& delivered);
   void write_queued();
   void write_delivered();
@@ -72,13 +69,12 @@ class StoreWorker {
   ResultHandler on_results_;
   bool group_commit_;
 
-  // The store thread's own: live DMs held until their delivery is known
-  // (each with its request), those that left the hold delivered (written as
-  // chunks when the batch ends), and those that left it otherwise (written
-  // at once, queued).
+  // The store thread's own: live DMs held until their delivery is known,
+  // those that left the hold delivered (written as chunks when the batch
+  // ends), and those that left it otherwise (written at once, queued).
   store::HeldDirects held_;
-  std::vector<store::MessageView> delivered_;
-  std::vector<store::MessageView> to_write_;
+  std::vector<store::StoredMessage> delivered_;
+  std::vector<store::StoredMessage> to_write_;
   store::HeldDirects::Clock::time_point now_;
 
   Batch submitted_;  // loop thread only
@@ -90,9 +86,8 @@ class StoreWorker {
   // Requests the store is done with, for the loop thread to free: they and
   // the lines they share were allocated there, and go back to its pools
   // (glibc, too, frees a block cheaply only on the thread that made it).
-  // A held DM's request comes back when the DM leaves the hold.
-  Spent spent_;                               // guarded by mutex_
-  Spent freeing_;                             // loop thread only: spent_, taken
+  Batch spent_;                               // guarded by mutex_
+  Batch freeing_;                             // loop thread only: spent_, taken
   bool stopping_ = false;                     // guarded by mutex_
   std::atomic<std::size_t> backlog_{0};
   std::atomic<bool> report_every_batch_{false};

@@ -14,17 +14,12 @@
 // conversation's history). Only the first way makes it a delivered DM; the
 // others hand it back to be written queued, as before.
 //
-// A held DM is a view of its owner (the store worker's request), which the
-// hold keeps alive. An owner whose DM left the hold is kept until
-// take_released(): the views handed out stay valid until then.
-//
 // Pure bookkeeping: no SQLite, no threads, the clock passed in.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -37,26 +32,22 @@ namespace uvchat::store {
 class HeldDirects {
  public:
   using Clock = std::chrono::steady_clock;
-  using Owner = std::shared_ptr<const void>;
 
   HeldDirects(std::chrono::milliseconds hold, std::size_t max_span) : hold_(hold), max_span_(max_span) {}
 
-  // Holds a DM that is not delivered yet, with what keeps its strings
-  // alive. Ids must increase from call to call; one that does not, or any
-  // DM pushed out to stay within max_span, is appended to `to_write`.
-  void hold(MessageView message, Owner owner, Clock::time_point now, std::vector<MessageView>& to_write);
+  // Holds a DM that is not delivered yet. Ids must increase from call to
+  // call; one that does not, or any DM pushed out to stay within max_span,
+  // is appended to `to_write`.
+  void hold(StoredMessage message, Clock::time_point now, std::vector<StoredMessage>& to_write);
   // If `id` is held: sets its delivered_at, moves it to `delivered`, true.
-  bool deliver(std::int64_t id, std::int64_t delivered_at, std::vector<MessageView>& delivered);
+  bool deliver(std::int64_t id, std::int64_t delivered_at, std::vector<StoredMessage>& delivered);
   // Those held for `hold` or longer, to `to_write`.
-  void expire(Clock::time_point now, std::vector<MessageView>& to_write);
+  void expire(Clock::time_point now, std::vector<StoredMessage>& to_write);
   // Those to `recipient` (any case), to `to_write`.
-  void release_to(std::string_view recipient, std::vector<MessageView>& to_write);
+  void release_to(std::string_view recipient, std::vector<StoredMessage>& to_write);
   // Those between `a` and `b`, either way, to `to_write`.
-  void release_conversation(std::string_view a, std::string_view b, std::vector<MessageView>& to_write);
-  void release_all(std::vector<MessageView>& to_write);
-  // The owners of the DMs that left the hold, appended to `out`. The views
-  // of those DMs must not be used after.
-  void take_released(std::vector<Owner>& out);
+  void release_conversation(std::string_view a, std::string_view b, std::vector<StoredMessage>& to_write);
+  void release_all(std::vector<StoredMessage>& to_write);
 
   // When expire() will next have something to do.
   std::optional<Clock::time_point> next_expiry() const;
@@ -64,15 +55,14 @@ class HeldDirects {
 
  private:
   struct Slot {
-    std::optional<MessageView> message;
-    Owner owner;
+    std::optional<StoredMessage> message;
     Clock::time_point since;
     std::uint64_t recipient;  // name_hash of message->target, kept to spare a second hashing
   };
 
   template <typename Predicate>
-  void release_if(Predicate matches, std::vector<MessageView>& to_write);
-  void take(Slot& slot, std::vector<MessageView>& out);
+  void release_if(Predicate matches, std::vector<StoredMessage>& to_write);
+  void take(Slot& slot, std::vector<StoredMessage>& out);
   void drop_empty_front();
   bool holds_any_to(std::string_view recipient) const;
 
@@ -86,7 +76,6 @@ class HeldDirects {
   // How many held DMs go to each recipient, by a hash of its key: most reads
   // concern nobody held, and are answered without a scan.
   std::unordered_map<std::uint64_t, std::size_t> per_recipient_;
-  std::vector<Owner> released_;
 };
 
 }  // namespace uvchat::store

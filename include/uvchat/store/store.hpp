@@ -39,29 +39,6 @@ struct StoredMessage {
   std::optional<std::int64_t> delivered_at;  // kDirect only; empty while queued
 };
 
-// A message to write. Its strings are the caller's, alive for the call: the
-// store worker writes live DMs straight from the requests the loop made.
-// A StoredMessage is one.
-struct MessageView {
-  std::int64_t id = 0;
-  std::int64_t received_at = 0;
-  std::string_view sender;
-  MessageKind kind = MessageKind::kDirect;
-  std::string_view target;
-  std::string_view text;
-  std::optional<std::int64_t> delivered_at;
-
-  MessageView() = default;
-  MessageView(const StoredMessage& message)  // NOLINT(google-explicit-constructor): a view of it
-      : id(message.id),
-        received_at(message.received_at),
-        sender(message.sender),
-        kind(message.kind),
-        target(message.target),
-        text(message.text),
-        delivered_at(message.delivered_at) {}
-};
-
 struct StoredUser {
   std::string name;           // as first registered
   std::string password_hash;  // empty: no password
@@ -90,12 +67,12 @@ class Store {
   void commit();
   void rollback();
 
-  void insert_message(const MessageView& message);
+  void insert_message(const StoredMessage& message);
   // DMs that were delivered before they were stored (delivered_at set), in
   // any order: written as one row per conversation (up to 64 DMs) in
   // direct_chunks rather than one row each (docs/STORAGE.md). Empties
   // `messages`. A message that is not a delivered DM is a StoreError.
-  void insert_delivered_directs(std::vector<MessageView>& messages);
+  void insert_delivered_directs(std::vector<StoredMessage>& messages);
   void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when);
   // Adds the user if new; otherwise updates last_seen. Names compare
   // case-insensitively; the stored spelling is the first one.
@@ -117,7 +94,7 @@ class Store {
   explicit Store(sqlite3* db);
   struct Statements;
 
-  void insert_direct_chunk(const std::string& conversation, std::span<const MessageView* const> chunk);
+  void insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk);
   std::vector<StoredMessage> chunked_history(const std::string& conversation, int limit, std::int64_t up_to_id);
 
   sqlite3* db_;

@@ -269,22 +269,30 @@ TEST_CASE("An empty SQLite database without tables is initialised", "[store]") {
   CHECK(RawDb(path).integer("PRAGMA user_version") == kSchemaVersion);
 }
 
-// Version 1 exactly as uvchat 0.1 wrote it (store.cpp's kSchemaV1), with
-// rows of every kind in it.
-void write_version_1(const std::string& path) {
-  RawDb raw(path);
+// A uvchat file with the users and messages tables of versions 1 to 3,
+// which differ only in how messages checks kind.
+void write_users_and_messages(RawDb& raw, const std::string& kind_check) {
   raw.execute(R"sql(
 PRAGMA application_id = 1970692968;
 PRAGMA journal_mode = WAL;
 CREATE TABLE users (name TEXT NOT NULL, name_key TEXT PRIMARY KEY NOT NULL, password_hash TEXT,
   first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
 CREATE TABLE messages (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, sender TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('dm', 'room', 'broadcast')), target TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK ()sql" + kind_check + R"sql(), target TEXT NOT NULL,
   target_key TEXT NOT NULL, sender_key TEXT NOT NULL, text TEXT NOT NULL, delivered_at INTEGER);
 CREATE INDEX messages_queued ON messages (target_key, id) WHERE kind = 'dm' AND delivered_at IS NULL;
 CREATE INDEX messages_room ON messages (target_key, id) WHERE kind = 'room';
 CREATE INDEX messages_direct ON messages (target_key, sender_key, id) WHERE kind = 'dm';
 CREATE INDEX messages_received ON messages (received_at);
+)sql");
+}
+
+// Version 1 exactly as uvchat 0.1 wrote it (store.cpp's kSchemaV1), with
+// rows of every kind in it.
+void write_version_1(const std::string& path) {
+  RawDb raw(path);
+  write_users_and_messages(raw, "kind IN ('dm', 'room', 'broadcast')");
+  raw.execute(R"sql(
 INSERT INTO users VALUES ('Alice', 'alice', NULL, 1, 2), ('bob', 'bob', NULL, 1, 2);
 INSERT INTO messages VALUES
   (1, 10, 'bob', 'dm', 'Alice', 'alice', 'bob', 'read already', 11),
@@ -326,18 +334,8 @@ TEST_CASE("A version 1 file is upgraded with every row, and kind is still checke
 // to oneself, and a queued DM in messages between them.
 void write_version_3(const std::string& path) {
   RawDb raw(path);
+  write_users_and_messages(raw, "kind = 'dm' OR kind = 'room' OR kind = 'broadcast'");
   raw.execute(R"sql(
-PRAGMA application_id = 1970692968;
-PRAGMA journal_mode = WAL;
-CREATE TABLE users (name TEXT NOT NULL, name_key TEXT PRIMARY KEY NOT NULL, password_hash TEXT,
-  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
-CREATE TABLE messages (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, sender TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind = 'dm' OR kind = 'room' OR kind = 'broadcast'), target TEXT NOT NULL,
-  target_key TEXT NOT NULL, sender_key TEXT NOT NULL, text TEXT NOT NULL, delivered_at INTEGER);
-CREATE INDEX messages_queued ON messages (target_key, id) WHERE kind = 'dm' AND delivered_at IS NULL;
-CREATE INDEX messages_room ON messages (target_key, id) WHERE kind = 'room';
-CREATE INDEX messages_direct ON messages (target_key, sender_key, id) WHERE kind = 'dm';
-CREATE INDEX messages_received ON messages (received_at);
 CREATE TABLE direct_chunks (last_id INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, conversation TEXT NOT NULL,
   messages INTEGER NOT NULL, delivered_until INTEGER NOT NULL, dms TEXT NOT NULL);
 CREATE INDEX direct_chunks_conversation ON direct_chunks (conversation, last_id);

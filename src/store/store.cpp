@@ -15,7 +15,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "uvchat/protocol/text.hpp"
@@ -714,9 +713,8 @@ void Store::insert_message(const StoredMessage& message) {
   run.finish();
 }
 
-// One map entry per conversation, found without allocating once the key
-// is there; each conversation's DMs are sorted by id (they come in the order
-// they were delivered, which interleaves the two directions).
+// A row per conversation, or more past kChunkMessages; its key string is
+// made once per conversation, not once per DM.
 void Store::insert_delivered_directs(std::vector<StoredMessage>& messages) {
   Conversations& conversations = *conversations_;
   conversations.clear();

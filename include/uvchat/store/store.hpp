@@ -16,11 +16,11 @@ struct sqlite3;
 
 namespace uvchat::store {
 
-// Every failure of the store: a message fit for a log line or for the
-// start-up error ("cannot open uvchat.db: file is not a database").
 class Conversations;
 class DirectChunkWriter;
 
+// Every failure of the store: a message fit for a log line or for the
+// start-up error ("cannot open uvchat.db: file is not a database").
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -50,8 +50,12 @@ std::size_t CaseInsensitiveHash::operator()(std::string_view text) const {
   return static_cast<std::size_t>(hash);
 }
 
+// Two names that match are nearly always spelt the same: bytes first
+// (callgrind: half the instructions for the hub's lookups and for the
+// store's grouping by conversation).
 bool CaseInsensitiveEqual::operator()(std::string_view a, std::string_view b) const noexcept {
   if (a.size() != b.size()) return false;
+  if (a == b) return true;
   for (std::size_t at = 0; at < a.size(); at += 8) {
     if (lowered(eight_bytes(a, at)) != lowered(eight_bytes(b, at))) return false;
   }

@@ -83,8 +83,7 @@ std::size_t max_dm_length(const StoredMessage& dm) {
   return 5 * kMaxIntegerLength + max_string_length(dm.text) + 8;
 }
 
-// Nearly always spelt the same: compared as bytes first.
-bool same_name(std::string_view a, std::string_view b) { return a == b || chat::CaseInsensitiveEqual{}(a, b); }
+bool same_name(std::string_view a, std::string_view b) { return chat::CaseInsensitiveEqual{}(a, b); }
 
 bool same_conversation(const StoredMessage& a, const StoredMessage& b) {
   return (same_name(a.sender, b.sender) && same_name(a.target, b.target)) ||

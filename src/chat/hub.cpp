@@ -174,10 +174,15 @@ void Hub::store(StoreRequest request, Effects& out) {
   out.push_back(std::move(effect));
 }
 
-// A message sent as it came: the store shares its line instead of copying
-// the text (`text` is inside *line). Built in place: this runs once a DM.
-void Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
-                     const Payload& line, std::string_view text, TimePoint now, Effects& out) {
+// A message sent as it came: its line is formatted once, into pooled
+// storage (`format` appends it and returns where `text` starts in it), and
+// the store shares the line instead of copying the text. Returns the line,
+// to send. Built in place: this runs once a DM.
+template <typename Format>
+Payload Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
+                        std::string_view text, TimePoint now, Effects& out, Format format) {
+  std::size_t text_at = 0;
+  Payload line = make_pooled_payload([&](std::string& bytes) { text_at = format(bytes); });
   Effect effect;
   effect.kind = EffectKind::kStore;
   effect.store = std::allocate_shared<StoreRequest>(Recycler<StoreRequest>{}, std::in_place_type<InsertMessage>);
@@ -188,8 +193,9 @@ void Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::st
   insert.message.kind = kind;
   insert.message.target = target;
   insert.line = line;
-  insert.shared_text = text;
+  insert.shared_text = std::string_view(*line).substr(text_at, text.size());
   out.push_back(std::move(effect));
+  return line;
 }
 
 MessageRecord Hub::new_message(const User& sender, MessageKind kind, std::string_view target,
@@ -451,11 +457,9 @@ void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint no
   User& recipient = found->second;
   if (recipient.session != 0) {
     const MessageId id = ++last_message_id_;
-    std::size_t text_at = 0;
-    Payload line = make_pooled_payload(
-        [&](std::string& bytes) { text_at = formatter_.direct(bytes, now, sender.name, command.text); });
-    store_sent(id, sender, MessageKind::kDirect, recipient.name, line,
-               std::string_view(*line).substr(text_at, command.text.size()), now, out);
+    Payload line = store_sent(
+        id, sender, MessageKind::kDirect, recipient.name, command.text, now, out,
+        [&](std::string& bytes) { return formatter_.direct(bytes, now, sender.name, command.text); });
     send(recipient.session, std::move(line), out, id);
     return;
   }
@@ -537,22 +541,18 @@ void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now,
     return;
   }
   Room& room = found->second;
-  std::size_t text_at = 0;
-  const Payload line = make_pooled_payload(
-      [&](std::string& bytes) { text_at = formatter_.room(bytes, now, room.name, sender.name, command.text); });
-  store_sent(++last_message_id_, sender, MessageKind::kRoom, room.name, line,
-             std::string_view(*line).substr(text_at, command.text.size()), now, out);
+  const Payload line = store_sent(
+      ++last_message_id_, sender, MessageKind::kRoom, room.name, command.text, now, out,
+      [&](std::string& bytes) { return formatter_.room(bytes, now, room.name, sender.name, command.text); });
   for (User* member : room.members) {
     if (member != &sender) send(member->session, line, out);
   }
 }
 
 void Hub::on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {
-  std::size_t text_at = 0;
-  const Payload line = make_pooled_payload(
-      [&](std::string& bytes) { text_at = formatter_.broadcast(bytes, now, sender.name, command.text); });
-  store_sent(++last_message_id_, sender, MessageKind::kBroadcast, {}, line,
-             std::string_view(*line).substr(text_at, command.text.size()), now, out);
+  const Payload line = store_sent(
+      ++last_message_id_, sender, MessageKind::kBroadcast, {}, command.text, now, out,
+      [&](std::string& bytes) { return formatter_.broadcast(bytes, now, sender.name, command.text); });
   for (const auto& [id, session] : sessions_) {
     if (session.user != nullptr && session.user != &sender) send(id, line, out);
   }

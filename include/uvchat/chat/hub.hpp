@@ -179,8 +179,9 @@ class Hub {
   MessageRecord new_message(const User& sender, MessageKind kind, std::string_view target,
                             std::string_view text, TimePoint now);
   void store(StoreRequest request, Effects& out);
-  void store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target, const Payload& line,
-                  std::string_view text, TimePoint now, Effects& out);
+  template <typename Format>
+  Payload store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
+                     std::string_view text, TimePoint now, Effects& out, Format format);
   void on_direct(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_room(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out);

@@ -22,7 +22,6 @@ constexpr std::array<bool, 256> kNameChars = [] {
 
 bool is_name_char(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
 
-
 // Length of the UTF-8 sequence starting at text[i], or 0 when it is not a
 // well-formed one (Unicode 15, table 3-7).
 std::size_t sequence_length(std::string_view text, std::size_t i) {

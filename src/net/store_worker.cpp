@@ -38,10 +38,9 @@ chat::MessageKind from_store(store::MessageKind kind) {
   return chat::MessageKind::kDirect;
 }
 
-// Copies, not moves: the request goes back to the loop thread, which
-// frees what it allocated (StoreWorker::give_back).
-store::StoredMessage to_store(const chat::InsertMessage& insert) {
-  store::StoredMessage stored;
+// Views into the request, which lives until its batch is done.
+store::MessageRef to_store(const chat::InsertMessage& insert) {
+  store::MessageRef stored;
   stored.id = insert.message.id;
   stored.received_at = to_millis(insert.message.received_at);
   stored.sender = insert.message.sender;
@@ -88,16 +87,18 @@ void mark_failed(std::vector<chat::StoreResult>& results,
 // It is also how long a crash can lose a live DM its recipient never got
 // (docs/STORAGE.md).
 constexpr std::chrono::milliseconds kHoldDirects{2000};
-// The memory bound: held DMs span at most this many message ids, about
-// 2.5 MB at most (a slot is about 150 bytes with its DM).
+// The memory bound: held DMs span at most this many message ids (a slot
+// is 32 bytes) and this many bytes of names and text. DMs of 64 bytes
+// reach the first at about 1.7 MB; long ones reach the second.
 constexpr std::size_t kHoldSpan = 16384;
+constexpr std::size_t kHoldBytes = 4 * 1024 * 1024;
 
 StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
                          bool group_commit)
     : store_(std::move(store)),
       on_results_(std::move(on_results)),
       group_commit_(group_commit),
-      held_(kHoldDirects, kHoldSpan) {
+      held_(kHoldDirects, kHoldSpan, kHoldBytes) {
   uv_async_init(loop, &async_, on_async);
   async_.data = this;
   thread_ = std::thread([this] { run(); });
@@ -250,6 +251,7 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(Batch& batch) {
     to_write_.clear();
     mark_failed(results, batch);
   }
+  held_.reclaim();
   return results;
 }
 
@@ -306,9 +308,9 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
 // is known; every other message is written at once. Without group commit
 // (a mode for measuring it) nothing is held either.
 void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results) {
-  store::StoredMessage stored = to_store(insert);
+  const store::MessageRef stored = to_store(insert);
   if (group_commit_ && insert.ticket == 0 && stored.kind == store::MessageKind::kDirect) {
-    held_.hold(std::move(stored), now_, to_write_);
+    held_.hold(stored, now_, to_write_);
     write_queued();  // pushed out of the hold: in before a delivery later in this batch updates it
     return;
   }
@@ -324,12 +326,14 @@ void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {
 }
 
 void StoreWorker::write_queued() {
-  for (const store::StoredMessage& message : to_write_) store_->insert_message(message);
+  for (const store::MessageRef& message : to_write_) store_->insert_message(message);
   to_write_.clear();
 }
 
 void StoreWorker::write_delivered() {
-  if (!delivered_.empty()) store_->insert_delivered_directs(delivered_);
+  if (delivered_.empty()) return;
+  store_->insert_delivered_directs(delivered_);
+  delivered_.clear();
 }
 
 }  // namespace uvchat::net

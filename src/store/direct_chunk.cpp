@@ -79,18 +79,18 @@ char* write_string(char* out, std::string_view text) {
 std::size_t max_string_length(std::string_view text) { return 2 + 6 * text.size(); }
 
 // [id, received, sender, target, text, delivered] and the comma after it.
-std::size_t max_dm_length(const StoredMessage& dm) {
+std::size_t max_dm_length(const MessageRef& dm) {
   return 5 * kMaxIntegerLength + max_string_length(dm.text) + 8;
 }
 
 bool same_name(std::string_view a, std::string_view b) { return chat::CaseInsensitiveEqual{}(a, b); }
 
-bool same_conversation(const StoredMessage& a, const StoredMessage& b) {
+bool same_conversation(const MessageRef& a, const MessageRef& b) {
   return (same_name(a.sender, b.sender) && same_name(a.target, b.target)) ||
          (same_name(a.sender, b.target) && same_name(a.target, b.sender));
 }
 
-bool older(const StoredMessage* a, const StoredMessage* b) { return a->id < b->id; }
+bool older(const MessageRef* a, const MessageRef* b) { return a->id < b->id; }
 
 }  // namespace
 
@@ -117,7 +117,7 @@ std::uint64_t Conversations::case_insensitive_hash(std::string_view a, std::stri
   return hash(a) + hash(b);
 }
 
-void Conversations::add(const StoredMessage& dm) {
+void Conversations::add(const MessageRef& dm) {
   if (last_ < used_ && same_conversation(*conversations_[last_].front(), dm)) {
     add_to(last_, dm);
     return;
@@ -135,13 +135,13 @@ void Conversations::add(const StoredMessage& dm) {
   }
 }
 
-void Conversations::add_to(std::size_t conversation, const StoredMessage& dm) {
+void Conversations::add_to(std::size_t conversation, const MessageRef& dm) {
   conversations_[conversation].push_back(&dm);
   last_ = conversation;
 }
 
 // DMs are delivered mostly in the order they were sent: usually sorted.
-std::span<const StoredMessage* const> Conversations::sorted(Dms& dms) {
+std::span<const MessageRef* const> Conversations::sorted(Dms& dms) {
   if (!std::is_sorted(dms.begin(), dms.end(), older)) std::sort(dms.begin(), dms.end(), older);
   return dms;
 }
@@ -157,9 +157,9 @@ void Conversations::clear() {
 
 // [[id - first_id, received_at - first_received, sender, target, text,
 // delivered_at - received_at], ...] with the names as positions in names().
-void DirectChunkWriter::write(std::span<const StoredMessage* const> chunk) {
+void DirectChunkWriter::write(std::span<const MessageRef* const> chunk) {
   std::size_t most = 2;  // [ and ]
-  for (const StoredMessage* dm : chunk) most += max_dm_length(*dm);
+  for (const MessageRef* dm : chunk) most += max_dm_length(*dm);
   char* const start = dms_room(most);
   char* out = start;
   const std::int64_t first_id = chunk.front()->id;
@@ -167,7 +167,7 @@ void DirectChunkWriter::write(std::span<const StoredMessage* const> chunk) {
   names_.clear();
   delivered_until_ = *chunk.front()->delivered_at;
   *out++ = '[';
-  for (const StoredMessage* dm : chunk) {
+  for (const MessageRef* dm : chunk) {
     if (out != start + 1) *out++ = ',';
     const std::int64_t delivered_at = *dm->delivered_at;
     *out++ = '[';

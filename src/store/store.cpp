@@ -695,7 +695,7 @@ void Store::rollback() {
   Run(db_, statements_->rollback, "roll back").finish();
 }
 
-void Store::insert_message(const StoredMessage& message) {
+void Store::insert_message(const MessageRef& message) {
   Run run(db_, statements_->insert_message, "insert a message");
   run.bind(1, message.id)
       .bind(2, message.received_at)
@@ -715,34 +715,33 @@ void Store::insert_message(const StoredMessage& message) {
 
 // A row per conversation, or more past kChunkMessages; its key string is
 // made once per conversation, not once per DM.
-void Store::insert_delivered_directs(std::vector<StoredMessage>& messages) {
+void Store::insert_delivered_directs(std::span<const MessageRef> messages) {
   Conversations& conversations = *conversations_;
   conversations.clear();
-  for (const StoredMessage& message : messages) {
+  for (const MessageRef& message : messages) {
     if (message.kind != MessageKind::kDirect || !message.delivered_at) {
       throw StoreError("insert delivered DMs: message " + std::to_string(message.id) + " is not a delivered DM");
     }
     // SQLite's JSON functions end a string at \u0000. The server replaces
     // control characters, so text never holds a NUL; should one come, its
     // DM goes to `messages`, which keeps any bytes.
-    if (message.text.find('\0') != std::string::npos) {
+    if (message.text.find('\0') != std::string_view::npos) {
       insert_message(message);
       continue;
     }
     conversations.add(message);
   }
   std::string key;
-  conversations.for_each([&](std::span<const StoredMessage* const> dms) {
+  conversations.for_each([&](std::span<const MessageRef* const> dms) {
     conversation_key_into(key, dms.front()->sender, dms.front()->target);
     for (std::size_t first = 0; first < dms.size(); first += kChunkMessages) {
       insert_direct_chunk(key, dms.subspan(first, std::min(kChunkMessages, dms.size() - first)));
     }
   });
   conversations.clear();
-  messages.clear();
 }
 
-void Store::insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk) {
+void Store::insert_direct_chunk(const std::string& conversation, std::span<const MessageRef* const> chunk) {
   DirectChunkWriter& writer = *chunk_writer_;
   writer.write(chunk);
   Run(db_, statements_->insert_direct_chunk, "insert delivered DMs")

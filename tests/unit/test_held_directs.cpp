@@ -2,9 +2,11 @@
 // handed back to be written queued, and when.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <deque>
 #include <string>
 #include <vector>
 
+#include "uvchat/chat/name_map.hpp"
 #include "uvchat/store/held_directs.hpp"
 
 namespace uvchat::test {
@@ -12,6 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using store::HeldDirects;
+using store::MessageRef;
 using store::StoredMessage;
 
 const HeldDirects::Clock::time_point kStart{};
@@ -26,20 +29,22 @@ StoredMessage dm(std::int64_t id, std::string sender, std::string recipient) {
   return message;
 }
 
-std::vector<std::int64_t> ids_of(const std::vector<StoredMessage>& messages) {
+std::vector<std::int64_t> ids_of(const std::vector<MessageRef>& messages) {
   std::vector<std::int64_t> ids;
-  for (const StoredMessage& message : messages) ids.push_back(message.id);
+  for (const MessageRef& message : messages) ids.push_back(message.id);
   return ids;
 }
 
 struct Hold {
-  HeldDirects held{2000ms, 100};
-  std::vector<StoredMessage> to_write;
-  std::vector<StoredMessage> delivered;
+  HeldDirects held{2000ms, 100, 1 << 20};
+  std::vector<MessageRef> to_write;
+  std::vector<MessageRef> delivered;
+  // What the hold was given: one it does not hold is handed back as given.
+  std::deque<StoredMessage> given;
 
   void hold(std::int64_t id, std::string sender, std::string recipient,
             HeldDirects::Clock::time_point at = kStart) {
-    held.hold(dm(id, std::move(sender), std::move(recipient)), at, to_write);
+    held.hold(given.emplace_back(dm(id, std::move(sender), std::move(recipient))), at, to_write);
   }
 };
 
@@ -85,8 +90,8 @@ TEST_CASE("Delivering the oldest moves the next expiry to the next held DM", "[h
 }
 
 TEST_CASE("Holding is bounded: past max_span ids the oldest are handed back", "[held]") {
-  HeldDirects held(2000ms, 4);
-  std::vector<StoredMessage> to_write;
+  HeldDirects held(2000ms, 4, 1 << 20);
+  std::vector<MessageRef> to_write;
   held.hold(dm(10, "a", "b"), kStart, to_write);
   held.hold(dm(12, "a", "b"), kStart, to_write);
   held.hold(dm(13, "a", "b"), kStart, to_write);
@@ -100,8 +105,36 @@ TEST_CASE("Holding is bounded: past max_span ids the oldest are handed back", "[
   held.hold(dm(1000, "a", "b"), kStart, to_write);  // far ahead: everything goes
   CHECK(ids_of(to_write) == std::vector<std::int64_t>{10, 12, 13, 15, 17});
   CHECK(held.size() == 1);
-  std::vector<StoredMessage> delivered;
+  std::vector<MessageRef> delivered;
   CHECK(held.deliver(1000, 1, delivered));
+}
+
+TEST_CASE("Holding is bounded in bytes too: past max_bytes of names and text the oldest are handed back",
+          "[held]") {
+  HeldDirects held(2000ms, 100, 100);
+  std::vector<StoredMessage> given;
+  given.reserve(8);
+  std::vector<MessageRef> to_write;
+  std::vector<MessageRef> delivered;
+  const auto hold = [&](std::int64_t id, std::size_t text_size) {
+    StoredMessage& message = given.emplace_back(dm(id, "al", "bo"));  // 4 bytes of names
+    message.text.assign(text_size, 'x');
+    held.hold(message, kStart, to_write);
+  };
+  hold(1, 36);  // 40 bytes
+  hold(2, 36);  // 80
+  CHECK(to_write.empty());
+  CHECK(held.deliver(2, 1, delivered));  // its bytes still count: 1 is in front
+  hold(3, 26);                           // 110 bytes would be past 100: 1 goes, and 2 with it
+  CHECK(ids_of(to_write) == std::vector<std::int64_t>{1});
+  CHECK(held.size() == 1);
+  hold(4, 60);  // 30 + 64 = 94
+  CHECK(held.size() == 2);
+  hold(5, 200);  // alone past the bound: everything else goes, and it is still held
+  CHECK(ids_of(to_write) == std::vector<std::int64_t>{1, 3, 4});
+  CHECK(held.size() == 1);
+  CHECK(held.deliver(5, 1, delivered));
+  CHECK(delivered.back().text == std::string(200, 'x'));
 }
 
 TEST_CASE("A DM whose id does not increase is handed straight back", "[held]") {
@@ -155,6 +188,101 @@ TEST_CASE("After the hold empties, new ids start a new window", "[held]") {
   CHECK(h.held.next_expiry() == kStart + 3s);
   CHECK(h.held.deliver(500, 1, h.delivered));
   CHECK(ids_of(h.delivered) == std::vector<std::int64_t>{1, 500});
+}
+
+TEST_CASE("The hold keeps its own copy of a DM: the caller's strings may go", "[held]") {
+  HeldDirects held(2000ms, 100, 1 << 20);
+  std::vector<MessageRef> delivered;
+  std::vector<MessageRef> to_write;
+  {
+    StoredMessage message = dm(7, "Alice", "bob");
+    message.text = std::string(300, 'x') + " the end";
+    held.hold(message, kStart, to_write);
+    message.sender.assign(5, '?');
+    message.text.assign(308, '?');
+  }
+  REQUIRE(held.deliver(7, 9000, delivered));
+  REQUIRE(delivered.size() == 1);
+  CHECK(delivered[0].id == 7);
+  CHECK(delivered[0].received_at == 1000);
+  CHECK(delivered[0].sender == "Alice");
+  CHECK(delivered[0].target == "bob");
+  CHECK(delivered[0].kind == store::MessageKind::kDirect);
+  CHECK(delivered[0].text == std::string(300, 'x') + " the end");
+  CHECK(delivered[0].delivered_at == 9000);
+  CHECK(to_write.empty());
+}
+
+TEST_CASE("Thousands held across many blocks stay intact, and the blocks go back once written", "[held]") {
+  HeldDirects held(2000ms, 100000, 1 << 20);
+  std::vector<MessageRef> out;
+  const auto text_of = [](std::int64_t id) {
+    return std::string(200, static_cast<char>('a' + id % 26)) + std::to_string(id);
+  };
+  for (std::int64_t id = 1; id <= 3000; ++id) {
+    const StoredMessage message = [&] {
+      StoredMessage m = dm(id, "u" + std::to_string(id % 7), "v" + std::to_string(id % 5));
+      m.text = text_of(id);
+      return m;
+    }();
+    held.hold(message, kStart, out);
+    // Every third is delivered at once, then written: its bytes may go.
+    if (id % 3 == 0) {
+      REQUIRE(held.deliver(id, 1, out));
+      held.reclaim();
+      out.clear();
+    }
+  }
+  CHECK(held.size() == 2000);
+  CHECK(held.byte_blocks() > 10);
+  // The oldest half delivered, the rest kept: checked after every reclaim.
+  for (std::int64_t id = 1; id <= 3000; ++id) {
+    if (id % 3 != 0 && id <= 1500) REQUIRE(held.deliver(id, 1, out));
+  }
+  CHECK(out.size() == 1000);
+  for (const MessageRef& message : out) {
+    REQUIRE(message.text == text_of(message.id));
+    REQUIRE(message.sender == "u" + std::to_string(message.id % 7));
+    REQUIRE(message.target == "v" + std::to_string(message.id % 5));
+  }
+  const std::size_t blocks_before = held.byte_blocks();
+  out.clear();
+  held.reclaim();
+  CHECK(held.byte_blocks() < blocks_before);
+  held.release_all(out);
+  REQUIRE(out.size() == 1000);
+  for (const MessageRef& message : out) REQUIRE(message.text == text_of(message.id));
+  out.clear();
+  held.reclaim();
+  CHECK(held.byte_blocks() == 0);
+  CHECK(held.size() == 0);
+}
+
+TEST_CASE("A DM with a name too long for a slot is handed back as given", "[held]") {
+  Hold h;
+  h.hold(1, std::string(300, 'a'), "bob");
+  REQUIRE(ids_of(h.to_write) == std::vector<std::int64_t>{1});
+  CHECK(h.to_write[0].sender.data() == h.given[0].sender.data());
+  CHECK(h.held.size() == 0);
+  h.hold(2, "alice", "bob");
+  CHECK(h.held.size() == 1);
+}
+
+TEST_CASE("Two recipients that share a bucket are still told apart by name", "[held]") {
+  // Two names whose hashes fall in the same of the hold's 1,024 buckets.
+  const chat::CaseInsensitiveHash hash;
+  std::string other;
+  for (int i = 0; other.empty(); ++i) {
+    const std::string name = "user" + std::to_string(i);
+    if (name != "bob" && hash(name) % 1024 == hash("bob") % 1024) other = name;
+  }
+  Hold h;
+  h.hold(1, "alice", "bob");
+  h.held.release_to(other, h.to_write);
+  CHECK(h.to_write.empty());
+  CHECK(h.held.size() == 1);
+  h.held.release_to("BOB", h.to_write);
+  CHECK(ids_of(h.to_write) == std::vector<std::int64_t>{1});
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using store::MessageKind;
+using store::MessageRef;
 using store::Store;
 using store::StoredMessage;
 using store::StoreError;
@@ -726,6 +727,12 @@ TEST_CASE("direct_history with oneself lists each DM once", "[store]") {
 // Several delivered DMs, as the store worker hands them over: any order.
 std::vector<StoredMessage> delivered_batch(std::initializer_list<StoredMessage> messages) { return messages; }
 
+std::vector<MessageRef> refs_to(const std::vector<StoredMessage>& messages) { return {messages.begin(), messages.end()}; }
+
+void insert_delivered(Store& db, const std::vector<StoredMessage>& messages) {
+  db.insert_delivered_directs(refs_to(messages));
+}
+
 TEST_CASE("A conversation's key is both names' keys, the smaller first", "[store]") {
   CHECK(store::conversation_key("Bob", "alice") == "alice bob");
   CHECK(store::conversation_key("ALICE", "Bob") == "alice bob");
@@ -744,9 +751,9 @@ StoredMessage delivered_at(std::int64_t id, std::string sender, std::string reci
   return message;
 }
 
-std::vector<const StoredMessage*> pointers_to(const std::vector<StoredMessage>& messages) {
-  std::vector<const StoredMessage*> pointers;
-  for (const StoredMessage& message : messages) pointers.push_back(&message);
+std::vector<const MessageRef*> pointers_to(const std::vector<MessageRef>& messages) {
+  std::vector<const MessageRef*> pointers;
+  for (const MessageRef& message : messages) pointers.push_back(&message);
   return pointers;
 }
 
@@ -756,7 +763,7 @@ TEST_CASE("A chunk says its names once, and each DM as offsets and name position
       delivered_at(43, "bob", "Alice", "hi!", 1'790'000'000'001, 1'790'000'000'002),
       delivered_at(44, "Alice", "BOB", "say \"hi\" \\ \x01", 1'790'000'000'005, 1'790'000'000'006)};
   store::DirectChunkWriter writer;
-  writer.write(pointers_to(chunk));
+  writer.write(pointers_to(refs_to(chunk)));
   CHECK(writer.names() == R"(["Alice","bob","BOB"])");
   CHECK(writer.dms() == R"([[0,0,0,1,"hi bob",2],[2,1,1,0,"hi!",1],[3,5,0,2,"say \"hi\" \\ \u0001",1]])");
   CHECK(writer.delivered_until() == 1'790'000'000'006);
@@ -764,7 +771,7 @@ TEST_CASE("A chunk says its names once, and each DM as offsets and name position
   // The clock went back: offsets below zero, and the latest delivery still found.
   const std::vector<StoredMessage> back{delivered_at(7, "a", "b", "x", 5'000, 9'000),
                                         delivered_at(8, "a", "b", "y", 4'000, 3'500)};
-  writer.write(pointers_to(back));
+  writer.write(pointers_to(refs_to(back)));
   CHECK(writer.names() == R"(["a","b"])");
   CHECK(writer.dms() == R"([[0,0,0,1,"x",4000],[1,-1000,0,1,"y",-500]])");
   CHECK(writer.delivered_until() == 9'000);
@@ -773,26 +780,27 @@ TEST_CASE("A chunk says its names once, and each DM as offsets and name position
 // Each conversation's ids, in the order for_each gives them.
 std::vector<std::vector<std::int64_t>> grouped(store::Conversations& conversations) {
   std::vector<std::vector<std::int64_t>> groups;
-  conversations.for_each([&](std::span<const StoredMessage* const> dms) {
+  conversations.for_each([&](std::span<const MessageRef* const> dms) {
     groups.emplace_back();
-    for (const StoredMessage* dm : dms) groups.back().push_back(dm->id);
+    for (const MessageRef* dm : dms) groups.back().push_back(dm->id);
   });
   return groups;
 }
 
 void check_grouping(store::Conversations& conversations) {
-  const std::vector<StoredMessage> batch{
+  const std::vector<StoredMessage> messages{
       delivered(3, "Bob", "ALICE", "b->a"), delivered(2, "carol", "alice", "c->a"),
       delivered(1, "alice", "bob", "a->b"), delivered(5, "alice", "alice", "a->a"),
       delivered(4, "Alice", "Carol", "a->c"), delivered(6, "bob", "alice", "b->a"),
       delivered(7, "al", "ice", "not alice")};
-  for (const StoredMessage& dm : batch) conversations.add(dm);
+  const std::vector<MessageRef> batch = refs_to(messages);
+  for (const MessageRef& dm : batch) conversations.add(dm);
   CHECK(grouped(conversations) == std::vector<std::vector<std::int64_t>>{{1, 3, 6}, {2, 4}, {5}, {7}});
   conversations.clear();
   CHECK(grouped(conversations).empty());
   // Used again, with the vectors of the last batch.
-  const std::vector<StoredMessage> again{batch[5], batch[6], batch[0]};
-  for (const StoredMessage& dm : again) conversations.add(dm);
+  const std::vector<MessageRef> again{batch[5], batch[6], batch[0]};
+  for (const MessageRef& dm : again) conversations.add(dm);
   CHECK(grouped(conversations) == std::vector<std::vector<std::int64_t>>{{3, 6}, {7}});
 }
 
@@ -832,7 +840,7 @@ TEST_CASE("Escaping finds a special byte at any place in a long text", "[store]"
       text.insert(at, 1, special);
       const std::vector<StoredMessage> chunk{delivered(1, "a", "b", text, 1002)};
       store::DirectChunkWriter writer;
-      writer.write(pointers_to(chunk));
+      writer.write(pointers_to(refs_to(chunk)));
       INFO("byte " << static_cast<int>(special) << " at " << at);
       CHECK(writer.dms() == "[[0,0,0,1," + escaped_slowly(text) + ",2]]");
     }
@@ -844,11 +852,10 @@ TEST_CASE("Delivered DMs are one row per conversation, and history reads them wi
   db->insert_message(direct(1, "alice", "bob", "queued, then delivered"));
   auto batch = delivered_batch({delivered(4, "carol", "alice", "c->a"), delivered(3, "Bob", "ALICE", "b->a"),
                                 delivered(2, "alice", "bob", "a->b"), delivered(6, "alice", "bob", "a->b again")});
-  db->insert_delivered_directs(batch);
-  CHECK(batch.empty());
+  insert_delivered(*db, batch);
   db->insert_message(direct(5, "bob", "alice", "queued"));
   auto later = delivered_batch({delivered(7, "bob", "alice", "b->a later")});
-  db->insert_delivered_directs(later);
+  insert_delivered(*db, later);
 
   CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{1, 2, 3, 5, 6, 7});
   CHECK(ids_of(db->direct_history("BOB", "alice", 10, 100)) == std::vector<std::int64_t>{1, 2, 3, 5, 6, 7});
@@ -879,7 +886,7 @@ TEST_CASE("A chunk keeps any text intact: quotes, backslashes, controls, UTF-8, 
   for (std::size_t i = 0; i < texts.size(); ++i) {
     batch.push_back(delivered(static_cast<std::int64_t>(i) + 1, "alice", "bob", texts[i]));
   }
-  db->insert_delivered_directs(batch);
+  insert_delivered(*db, batch);
   const auto history = db->direct_history("alice", "bob", 100, 100);
   REQUIRE(history.size() == texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) CHECK(history[i].text == texts[i]);
@@ -893,7 +900,7 @@ TEST_CASE("Chunks of any size in turn are written whole: short, then long, then 
   for (const std::string& text : texts) {
     std::vector<StoredMessage> batch;
     for (int i = 0; i < 3; ++i) batch.push_back(delivered(++id, "alice", "bob", text + std::to_string(i)));
-    db->insert_delivered_directs(batch);
+    insert_delivered(*db, batch);
     for (int i = 0; i < 3; ++i) expected.push_back(text + std::to_string(i));
   }
   const auto history = db->direct_history("alice", "bob", 100, 100);
@@ -908,7 +915,7 @@ TEST_CASE("A delivered DM with a NUL in its text is kept whole, as a row of mess
   {
     auto db = Store::open(path);
     auto batch = delivered_batch({delivered(1, "alice", "bob", text), delivered(2, "alice", "bob", "plain")});
-    db->insert_delivered_directs(batch);
+    insert_delivered(*db, batch);
     const auto history = db->direct_history("alice", "bob", 10, 10);
     REQUIRE(history.size() == 2);
     CHECK(history[0].text == text);
@@ -929,7 +936,7 @@ TEST_CASE("A conversation's delivered DMs are split into rows of at most 64", "[
     for (std::int64_t id = 1; id <= 150; ++id) {
       batch.push_back(delivered(id, id % 2 ? "alice" : "bob", id % 2 ? "bob" : "alice", std::to_string(id)));
     }
-    db->insert_delivered_directs(batch);
+    insert_delivered(*db, batch);
     std::vector<std::int64_t> expected;
     for (std::int64_t id = 51; id <= 150; ++id) expected.push_back(id);
     CHECK(ids_of(db->direct_history("alice", "bob", 100, 1000)) == expected);
@@ -948,11 +955,11 @@ TEST_CASE("A conversation's delivered DMs are split into rows of at most 64", "[
 TEST_CASE("insert_delivered_directs refuses a queued DM or a room message", "[store]") {
   auto db = Store::open(":memory:");
   auto queued = delivered_batch({direct(1, "alice", "bob", "not delivered")});
-  CHECK_THROWS_WITH(db->insert_delivered_directs(queued), Contains("message 1 is not a delivered DM"));
+  CHECK_THROWS_WITH(insert_delivered(*db, queued), Contains("message 1 is not a delivered DM"));
   StoredMessage room_message = room(2, "alice", "team", "a room");
   room_message.delivered_at = 2000;
   auto rooms = delivered_batch({room_message});
-  CHECK_THROWS_WITH(db->insert_delivered_directs(rooms), Contains("message 2 is not a delivered DM"));
+  CHECK_THROWS_WITH(insert_delivered(*db, rooms), Contains("message 2 is not a delivered DM"));
 }
 
 TEST_CASE("History is right when a DM delivered late lands in a later row than newer ones", "[store]") {
@@ -960,9 +967,9 @@ TEST_CASE("History is right when a DM delivered late lands in a later row than n
   // 3 and 8 were delivered after 5 and 6 had been written: the two rows'
   // id ranges, 5..6 and 3..8, overlap.
   auto first = delivered_batch({delivered(5, "bob", "alice", "5"), delivered(6, "bob", "alice", "6")});
-  db->insert_delivered_directs(first);
+  insert_delivered(*db, first);
   auto second = delivered_batch({delivered(8, "alice", "bob", "8"), delivered(3, "alice", "bob", "3")});
-  db->insert_delivered_directs(second);
+  insert_delivered(*db, second);
   db->insert_message(direct(7, "alice", "bob", "7, queued"));
 
   CHECK(ids_of(db->direct_history("alice", "bob", 2, 100)) == std::vector<std::int64_t>{7, 8});
@@ -977,7 +984,7 @@ TEST_CASE("History is right when a DM delivered late lands in a later row than n
 TEST_CASE("A DM to oneself in a chunk is listed once", "[store]") {
   auto db = Store::open(":memory:");
   auto batch = delivered_batch({delivered(1, "alice", "Alice", "note"), delivered(2, "alice", "bob", "to bob")});
-  db->insert_delivered_directs(batch);
+  insert_delivered(*db, batch);
   CHECK(ids_of(db->direct_history("alice", "alice", 10, 100)) == std::vector<std::int64_t>{1});
 }
 
@@ -1013,12 +1020,12 @@ TEST_CASE("Retention deletes chunks of DMs all delivered before the cutoff, and 
   auto db = Store::open(":memory:");
   auto old_batch = delivered_batch({delivered(1, "alice", "bob", "old", 2'000), delivered(2, "bob", "alice", "old", 3'000),
                                     delivered(3, "carol", "bob", "old", 2'000)});
-  db->insert_delivered_directs(old_batch);
+  insert_delivered(*db, old_batch);
   auto straddling = delivered_batch({delivered(4, "alice", "bob", "before", 9'000),
                                      delivered(5, "alice", "bob", "after", 11'000)});
-  db->insert_delivered_directs(straddling);
+  insert_delivered(*db, straddling);
   auto recent = delivered_batch({delivered(6, "carol", "bob", "new", 20'000)});
-  db->insert_delivered_directs(recent);
+  insert_delivered(*db, recent);
 
   CHECK(db->delete_delivered_before(10'000) == 3);  // 1, 2 and 3; 4 shares its row with 5
   CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{4, 5});

@@ -72,9 +72,11 @@ class StoreWorker {
   // The store thread's own: live DMs held until their delivery is known,
   // those that left the hold delivered (written as chunks when the batch
   // ends), and those that left it otherwise (written at once, queued).
+  // Both point into the hold, or into the batch's requests, until the
+  // batch is done (HeldDirects::reclaim).
   store::HeldDirects held_;
-  std::vector<store::StoredMessage> delivered_;
-  std::vector<store::StoredMessage> to_write_;
+  std::vector<store::MessageRef> delivered_;
+  std::vector<store::MessageRef> to_write_;
   store::HeldDirects::Clock::time_point now_;
 
   Batch submitted_;  // loop thread only

@@ -34,7 +34,7 @@ class Conversations {
   explicit Conversations(Hash hash = case_insensitive_hash) : hash_(hash) {}
 
   // `dm` must outlive the next clear().
-  void add(const StoredMessage& dm);
+  void add(const MessageRef& dm);
   // Each conversation's DMs, oldest first, in the order the conversations
   // first appeared.
   template <typename Visit>
@@ -44,10 +44,10 @@ class Conversations {
   void clear();
 
  private:
-  using Dms = std::vector<const StoredMessage*>;
+  using Dms = std::vector<const MessageRef*>;
   static std::uint64_t case_insensitive_hash(std::string_view a, std::string_view b);
-  std::span<const StoredMessage* const> sorted(Dms& dms);
-  void add_to(std::size_t conversation, const StoredMessage& dm);
+  std::span<const MessageRef* const> sorted(Dms& dms);
+  void add_to(std::size_t conversation, const MessageRef& dm);
 
   Hash hash_;
   std::vector<Dms> conversations_;  // the first used_ are this batch's
@@ -62,7 +62,7 @@ class Conversations {
 class DirectChunkWriter {
  public:
   // `chunk`: delivered DMs of one conversation, oldest first, at least one.
-  void write(std::span<const StoredMessage* const> chunk);
+  void write(std::span<const MessageRef* const> chunk);
   std::string_view names() const { return names_json_; }
   std::string_view dms() const { return {dms_json_.get(), dms_size_}; }
   std::int64_t delivered_until() const { return delivered_until_; }

@@ -28,7 +28,20 @@ class StoreError : public std::runtime_error {
 
 enum class MessageKind { kDirect, kRoom, kBroadcast };
 
-// Times are Unix milliseconds.
+// A message as the store is asked to write it: its strings stay the caller's,
+// and must outlive the call. Times are Unix milliseconds.
+struct MessageRef {
+  std::int64_t id = 0;
+  std::int64_t received_at = 0;
+  std::string_view sender;
+  MessageKind kind = MessageKind::kDirect;
+  std::string_view target;
+  std::string_view text;
+  std::optional<std::int64_t> delivered_at;
+};
+
+// A message the store read, or one a caller keeps whole. Times are Unix
+// milliseconds.
 struct StoredMessage {
   std::int64_t id = 0;  // assigned by the server, increasing
   std::int64_t received_at = 0;
@@ -37,6 +50,11 @@ struct StoredMessage {
   std::string target;  // kDirect: recipient; kRoom: room without '#'; kBroadcast: empty
   std::string text;
   std::optional<std::int64_t> delivered_at;  // kDirect only; empty while queued
+
+  // As std::string is to std::string_view.
+  operator MessageRef() const {
+    return MessageRef{id, received_at, sender, kind, target, text, delivered_at};
+  }
 };
 
 struct StoredUser {
@@ -67,12 +85,12 @@ class Store {
   void commit();
   void rollback();
 
-  void insert_message(const StoredMessage& message);
+  void insert_message(const MessageRef& message);
   // DMs that were delivered before they were stored (delivered_at set), in
   // any order: written as one row per conversation (up to 64 DMs) in
-  // direct_chunks rather than one row each (docs/STORAGE.md). Empties
-  // `messages`. A message that is not a delivered DM is a StoreError.
-  void insert_delivered_directs(std::vector<StoredMessage>& messages);
+  // direct_chunks rather than one row each (docs/STORAGE.md). A message
+  // that is not a delivered DM is a StoreError.
+  void insert_delivered_directs(std::span<const MessageRef> messages);
   void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when);
   // Adds the user if new; otherwise updates last_seen. Names compare
   // case-insensitively; the stored spelling is the first one.
@@ -94,7 +112,7 @@ class Store {
   explicit Store(sqlite3* db);
   struct Statements;
 
-  void insert_direct_chunk(const std::string& conversation, std::span<const StoredMessage* const> chunk);
+  void insert_direct_chunk(const std::string& conversation, std::span<const MessageRef* const> chunk);
   std::vector<StoredMessage> chunked_history(const std::string& conversation, int limit, std::int64_t up_to_id);
 
   sqlite3* db_;

@@ -85,6 +85,7 @@ void Hub::reconfigure(const HubConfig& config) {
   config_.max_registrations_per_minute = config.max_registrations_per_minute;
   config_.register_timeout = config.register_timeout;
   config_.idle_timeout = config.idle_timeout;
+  config_.presence_limit = config.presence_limit;
 }
 
 void Hub::load_user(std::string_view name, std::string password_hash, std::size_t queued) {
@@ -707,10 +708,13 @@ void Hub::on_exit(SessionId id, Effects& out) {
   end_of_input(id, out);
 }
 
+// The user is counted online here, arriving or leaving.
 void Hub::announce_presence(User& user, std::string_view event, Effects& out) {
   if (config_.presence == Presence::kOff) return;
   const Payload line = make_payload(formatter_.event(event, {user.name}));
-  if (config_.presence == Presence::kAll) {
+  const bool to_all = config_.presence == Presence::kAll &&
+                      (config_.presence_limit == 0 || online_ <= config_.presence_limit);
+  if (to_all) {
     for (const auto& [id, session] : sessions_) {
       if (session.user != nullptr && session.user != &user) send(id, line, out);
     }

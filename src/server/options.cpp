@@ -69,6 +69,7 @@ constexpr OptionSpec kOptions[] = {
   number("max-line", kRestart, 64, 1 << 20, "4096", "BYTES", "Longest line a client may send, in bytes (64 to 1048576)"),
   number("max-queue", kLive, 0, 1'000'000, "1000", "N", "Offline messages kept per user"),
   text("presence", kRestart, "all", "MODE", "Who hears online/offline: all, rooms or off", {"all", "rooms", "off"}),
+  number("presence-limit", kLive, 0, 10'000'000, "256", "N", "With --presence all: past N users online, only room-mates hear; 0: no limit"),
   number("history", kLive, 0, 500, "10", "N", "Room messages replayed on join (0 to 500)"),
   number("retain-days", kRestart, 0, 36500, "0", "N", "Delete delivered messages older than N days; 0: keep all"),
   flag("no-group-commit", kRestart, "Commit every message on its own (only to measure group commit)"),
@@ -253,6 +254,7 @@ Options to_options(const Settings& settings) {
   hub.max_queue = static_cast<std::size_t>(values.number("max-queue"));
   hub.max_line = server.max_line;
   hub.presence = presence_mode(values.text("presence"));
+  hub.presence_limit = static_cast<std::size_t>(values.number("presence-limit"));
   hub.history_on_join = static_cast<int>(values.number("history"));
   hub.max_per_ip = static_cast<std::size_t>(values.number("max-per-ip"));
   hub.max_registrations_per_minute = static_cast<std::size_t>(values.number("max-registrations"));

@@ -57,8 +57,9 @@ TEST_CASE("options: --version prints the version and exits 0", "[options]") {
 TEST_CASE("options: --help lists every option and exits 0", "[options]") {
   const RunResult run = run_uvchatd({"--help"});
   CHECK(run.status.describe() == "exited with 0");
-  for (const char* option : {"--host", "--port", "--db", "--max-clients", "--max-line", "--max-queue",
-                             "--presence", "--utc", "--crlf", "--log-level", "--version", "--help"}) {
+  for (const char* option :
+       {"--host", "--port", "--db", "--max-clients", "--max-line", "--max-queue", "--presence",
+        "--presence-limit", "--utc", "--crlf", "--log-level", "--version", "--help"}) {
     CAPTURE(option);
     CHECK(run.out.find(option) != std::string::npos);
   }

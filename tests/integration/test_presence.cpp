@@ -36,6 +36,31 @@ TEST_CASE("presence all: given explicitly with a room both offline and left come
   alice.expect_quiet();
 }
 
+TEST_CASE("presence all: past --presence-limit users online, only room-mates hear", "[presence]") {
+  TestServer server({.args = {"--presence-limit", "2"}});
+  RegisteredClient alice(server, "alice");
+  RegisteredClient bob(server, "bob");
+  alice.expect("server:online bob");
+  join_room(alice, "alice", "#team", "alice");
+  RegisteredClient carol(server, "carol");  // three online: past the limit
+  alice.expect_quiet();
+  bob.expect_quiet();
+  join_room(carol, "carol", "#team", "alice carol");
+  alice.expect("server:joined #team carol");
+  carol.send_line("server:who");
+  carol.expect("server:users alice bob carol");  // who still lists everyone
+
+  carol.close();  // three online as it leaves: #team hears, bob does not
+  alice.expect_unordered({"server:offline carol", "server:left #team carol"});
+  bob.expect_quiet();
+  RegisteredClient dave(server, "dave");  // three online again
+  alice.expect_quiet();
+  dave.close();
+  alice.expect_quiet();
+  bob.close();  // two online as bob leaves: told to all
+  alice.expect("server:offline bob");
+}
+
 TEST_CASE("presence rooms: online reaches nobody; offline reaches each room-mate once", "[presence]") {
   TestServer server({.args = {"--presence", "rooms"}});
   RegisteredClient alice(server, "alice");

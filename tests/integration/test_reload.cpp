@@ -257,6 +257,23 @@ TEST_CASE("reload: a lower or higher max-clients applies to the next connections
   alice.expect("server:online bob");
 }
 
+TEST_CASE("reload: a lower presence-limit applies to the next arrivals", "[reload]") {
+  TempDir dir;
+  const std::string config = dir.file("uvchatd.toml");
+  write_file_bytes(config, "");
+  TestServer server({.args = {"--config", config}});
+  RegisteredClient alice(server, "alice");
+  RegisteredClient bob(server, "bob");
+  alice.expect("server:online bob");
+
+  write_file_bytes(config, "presence-limit = 2\n");
+  server.stop(SIGHUP);
+  CHECK(server.wait_for_log("configuration reloaded: changed presence-limit\n"));
+  RegisteredClient carol(server, "carol");
+  alice.expect_quiet();
+  bob.expect_quiet();
+}
+
 TEST_CASE("reload: log-level from the file changes what is logged", "[reload]") {
   TempDir dir;
   const std::string config = dir.file("uvchatd.toml");

@@ -525,6 +525,71 @@ TEST_CASE("Presence all: offline comes before the left lines", "[hub][presence]"
   CHECK(server.lines(alice) == Lines{"server:offline bob", "server:left #team bob"});
 }
 
+// Registers without forgetting what that sent to the others.
+SessionId arrive(HubFixture& server, const std::string& name) {
+  const SessionId id = server.new_session();
+  server.send(id, HubFixture::register_line(name));
+  server.lines(id);
+  return id;
+}
+
+TEST_CASE("Presence all, past its limit of users online, reaches room-mates only", "[hub][presence]") {
+  HubConfig config = with_presence(Presence::kAll);
+  config.presence_limit = 3;
+  HubFixture server(config);
+  const SessionId alice = server.sign_in("alice");
+  const SessionId bob = server.sign_in("bob");
+  server.send(alice, "server:join #team");
+  const SessionId carol = arrive(server, "carol");  // the third: still told to all
+  CHECK(server.lines(bob) == Lines{"server:online carol"});
+  server.send(carol, "server:join #team");
+  server.forget();
+
+  // A fourth online is past the limit, and nobody shares a room with dave yet.
+  const SessionId dave = arrive(server, "dave");
+  CHECK(server.nothing_sent());
+  server.send(dave, "server:join #team");
+  server.forget();
+  // Leaving, dave still counts: four online, so only #team hears.
+  server.disconnect(dave);
+  CHECK(server.lines(alice) == Lines{"server:offline dave", "server:left #team dave"});
+  CHECK(server.lines(carol) == Lines{"server:offline dave", "server:left #team dave"});
+  CHECK(server.lines(bob).empty());
+
+  // Three online again: everyone hears.
+  server.disconnect(carol);
+  CHECK(server.lines(bob) == Lines{"server:offline carol"});
+  CHECK(server.lines(alice) == Lines{"server:offline carol", "server:left #team carol"});
+}
+
+TEST_CASE("Presence all with no limit (0) tells everyone however many are online", "[hub][presence]") {
+  HubConfig config = with_presence(Presence::kAll);
+  config.presence_limit = 0;
+  HubFixture server(config);
+  std::vector<SessionId> users;
+  for (int i = 0; i < 300; ++i) users.push_back(server.sign_in("user" + std::to_string(i)));
+  arrive(server, "last");
+  for (const SessionId user : users) REQUIRE(server.lines(user) == Lines{"server:online last"});
+}
+
+TEST_CASE("Presence limit: 256 users online by default, and a reload changes it", "[hub][presence]") {
+  CHECK(HubConfig{}.presence_limit == 256);
+  HubFixture server(with_presence(Presence::kAll));
+  std::vector<SessionId> users;
+  for (int i = 0; i < 255; ++i) users.push_back(server.sign_in("user" + std::to_string(i)));
+  arrive(server, "the256th");
+  CHECK(server.lines(users.front()) == Lines{"server:online the256th"});
+  server.forget();
+  arrive(server, "the257th");
+  CHECK(server.nothing_sent());
+
+  HubConfig higher = with_presence(Presence::kAll);
+  higher.presence_limit = 1000;
+  server.hub().reconfigure(higher);
+  arrive(server, "the258th");
+  CHECK(server.lines(users.back()) == Lines{"server:online the258th"});
+}
+
 TEST_CASE("Presence rooms: offline goes to each room-mate once; online reaches nobody", "[hub][presence]") {
   HubFixture server(with_presence(Presence::kRooms));
   const SessionId alice = server.sign_in("alice");

@@ -36,6 +36,9 @@ struct HubConfig {
   std::size_t max_queue = 1000;  // offline DMs per user
   std::size_t max_line = 4096;   // only for the line-too-long message
   Presence presence = Presence::kAll;
+  // kAll works as kRooms while more users than this are online: told to
+  // everyone, N arrivals at once would make N² lines. 0: no limit.
+  std::size_t presence_limit = 256;
   int history_on_join = 10;  // room messages replayed on join; 0: none
   std::chrono::milliseconds password_failure_delay{1000};
   std::size_t max_per_ip = 16;                    // connections from one address; 0: no limit

@@ -22,6 +22,9 @@ constexpr std::size_t kBlockSize = 32 * 1024;
 // --- ByteBlocks ---------------------------------------------------------------
 
 char* ByteBlocks::allocate(std::size_t size) {
+  // At least a byte: what is handed out always points into its own block,
+  // which is how release_before finds the oldest block still needed.
+  size = std::max<std::size_t>(size, 1);
   if (blocks_.empty() || blocks_.back().capacity - blocks_.back().used < size) {
     Block block;
     block.capacity = std::max(size, block_size_);

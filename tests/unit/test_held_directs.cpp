@@ -258,6 +258,34 @@ TEST_CASE("Thousands held across many blocks stay intact, and the blocks go back
   CHECK(held.size() == 0);
 }
 
+TEST_CASE("An empty DM at the very end of a block does not let later blocks go", "[held]") {
+  // The store does not rely on the hub's rules: empty names and text too.
+  HeldDirects held(2000ms, 100000, 1 << 20);
+  std::vector<MessageRef> out;
+  StoredMessage filler = dm(1, "a", "b");
+  filler.text.assign(32 * 1024 - 2, 'f');  // fills the first block exactly
+  held.hold(filler, kStart, out);
+  held.hold(StoredMessage{2, 1000, "", store::MessageKind::kDirect, "", "", std::nullopt}, kStart, out);
+  StoredMessage second_block = dm(3, "carol", "dave");
+  second_block.text = "still here";
+  held.hold(second_block, kStart, out);
+  StoredMessage third_block = dm(4, "a", "b");
+  third_block.text.assign(32 * 1024, 't');
+  held.hold(third_block, kStart, out);
+  CHECK(held.byte_blocks() == 3);
+
+  REQUIRE(held.deliver(1, 1, out));
+  held.reclaim();  // the empty DM 2 is now the oldest held
+  CHECK(held.byte_blocks() == 2);  // only the first given back
+  out.clear();
+  REQUIRE(held.deliver(3, 1, out));
+  CHECK(out.back().text == "still here");
+  CHECK(out.back().sender == "carol");
+  REQUIRE(held.deliver(2, 1, out));
+  CHECK(out.back().text.empty());
+  CHECK(out.back().sender.empty());
+}
+
 TEST_CASE("A DM with a name too long for a slot is handed back as given", "[held]") {
   Hold h;
   h.hold(1, std::string(300, 'a'), "bob");

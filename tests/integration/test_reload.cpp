@@ -240,36 +240,47 @@ TEST_CASE("reload: a file with an error is logged, and the server goes on as it 
   CHECK_FALSE(contains(team.server.log(), "configuration reloaded"));
 }
 
-TEST_CASE("reload: a lower or higher max-clients applies to the next connections", "[reload]") {
+// A server reading a config file of our own, which reload() rewrites.
+struct ServerWithConfig {
+  static std::string written(const std::string& path, const std::string& text) {
+    write_file_bytes(path, text);
+    return path;
+  }
+  explicit ServerWithConfig(const std::string& text)
+      : config(written(dir.file("uvchatd.toml"), text)), server({.args = {"--config", config}}) {}
+
+  // The file rewritten, SIGHUP, and the reload's line naming `changed`.
+  void reload(const std::string& text, const std::string& changed) {
+    write_file_bytes(config, text);
+    server.stop(SIGHUP);
+    CHECK(server.wait_for_log("configuration reloaded: changed " + changed + "\n"));
+  }
+
   TempDir dir;
-  const std::string config = dir.file("uvchatd.toml");
-  write_file_bytes(config, "max-clients = 1\n");
-  TestServer server({.args = {"--config", config}});
-  RegisteredClient alice(server, "alice");
-  TestClient refused(server, "refused");
+  std::string config;
+  TestServer server;
+};
+
+TEST_CASE("reload: a lower or higher max-clients applies to the next connections", "[reload]") {
+  ServerWithConfig configured("max-clients = 1\n");
+  RegisteredClient alice(configured.server, "alice");
+  TestClient refused(configured.server, "refused");
   refused.expect_match("server:error server-full( .+)?");
   refused.expect_closed();
 
-  write_file_bytes(config, "max-clients = 2\n");
-  server.stop(SIGHUP);
-  CHECK(server.wait_for_log("configuration reloaded: changed max-clients\n"));
-  RegisteredClient bob(server, "bob");
+  configured.reload("max-clients = 2\n", "max-clients");
+  RegisteredClient bob(configured.server, "bob");
   alice.expect("server:online bob");
 }
 
 TEST_CASE("reload: a lower presence-limit applies to the next arrivals", "[reload]") {
-  TempDir dir;
-  const std::string config = dir.file("uvchatd.toml");
-  write_file_bytes(config, "");
-  TestServer server({.args = {"--config", config}});
-  RegisteredClient alice(server, "alice");
-  RegisteredClient bob(server, "bob");
+  ServerWithConfig configured("");
+  RegisteredClient alice(configured.server, "alice");
+  RegisteredClient bob(configured.server, "bob");
   alice.expect("server:online bob");
 
-  write_file_bytes(config, "presence-limit = 2\n");
-  server.stop(SIGHUP);
-  CHECK(server.wait_for_log("configuration reloaded: changed presence-limit\n"));
-  RegisteredClient carol(server, "carol");
+  configured.reload("presence-limit = 2\n", "presence-limit");
+  RegisteredClient carol(configured.server, "carol");
   alice.expect_quiet();
   bob.expect_quiet();
 }

@@ -1,7 +1,6 @@
 #include "uvchat/store/held_directs.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <limits>
 

@@ -27,43 +27,15 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "uvchat/fifo.hpp"
+#include "uvchat/store/byte_blocks.hpp"
 #include "uvchat/store/store.hpp"
 
 namespace uvchat::store {
-
-// Bytes handed out in order from blocks, and given back a whole block at a
-// time, oldest first. Nothing written moves, so views into it stay valid
-// until their block is released.
-class ByteBlocks {
- public:
-  explicit ByteBlocks(std::size_t block_size) : block_size_(block_size) {}
-
-  char* allocate(std::size_t size);
-  // Gives back every block older than the one holding `oldest_kept`; with
-  // none, every block.
-  void release_before(const char* oldest_kept);
-  std::size_t blocks() const { return blocks_.size(); }
-
- private:
-  struct Block {
-    std::unique_ptr<char[]> bytes;
-    std::size_t capacity = 0;
-    std::size_t used = 0;
-  };
-  void give_back_front();
-
-  std::size_t block_size_;
-  Fifo<Block> blocks_;
-  // One emptied block of the usual size, kept: a steady stream of DMs then
-  // fills and frees blocks without calling malloc.
-  std::unique_ptr<char[]> spare_;
-};
 
 class HeldDirects {
  public:

@@ -5,24 +5,18 @@
 
 namespace uvchat::store {
 
-char* ByteBlocks::allocate(std::size_t size) {
-  // release_before finds the oldest block still needed by the pointer it
-  // is given: a pointer at a full block's end would be in none.
-  size = std::max<std::size_t>(size, 1);
-  if (blocks_.empty() || blocks_.back().capacity - blocks_.back().used < size) {
-    Block block;
-    block.capacity = std::max(size, block_size_);
-    if (spare_ && block.capacity == block_size_) {
-      block.bytes = std::move(spare_);
-    } else {
-      block.bytes = std::make_unique_for_overwrite<char[]>(block.capacity);
-    }
-    blocks_.push_back(std::move(block));
+// release_before finds the oldest block still needed by the pointer it is
+// given, which is why allocate() never hands out a pointer at a full
+// block's end.
+void ByteBlocks::start_block(std::size_t size) {
+  Block block;
+  block.capacity = std::max(size, block_size_);
+  if (spare_ && block.capacity == block_size_) {
+    block.bytes = std::move(spare_);
+  } else {
+    block.bytes = std::make_unique_for_overwrite<char[]>(block.capacity);
   }
-  Block& block = blocks_.back();
-  char* const out = block.bytes.get() + block.used;
-  block.used += size;
-  return out;
+  blocks_.push_back(std::move(block));
 }
 
 void ByteBlocks::release_before(const char* oldest_kept) {

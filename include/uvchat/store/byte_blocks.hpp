@@ -26,8 +26,15 @@ class ByteBlocks {
   explicit ByteBlocks(std::size_t block_size) : block_size_(block_size) {}
 
   // At least one byte is taken, even for size 0, so that what is handed out
-  // always points into its own block.
-  char* allocate(std::size_t size);
+  // always points into its own block. Inline: every held DM comes here.
+  char* allocate(std::size_t size) {
+    size = size == 0 ? 1 : size;
+    if (blocks_.empty() || blocks_.back().capacity - blocks_.back().used < size) start_block(size);
+    Block& block = blocks_.back();
+    char* const out = block.bytes.get() + block.used;
+    block.used += size;
+    return out;
+  }
   // Gives back every block older than the one holding `oldest_kept`; with
   // none, every block.
   void release_before(const char* oldest_kept);
@@ -39,6 +46,7 @@ class ByteBlocks {
     std::size_t capacity = 0;
     std::size_t used = 0;
   };
+  void start_block(std::size_t size);
   void give_back_front();
 
   std::size_t block_size_;

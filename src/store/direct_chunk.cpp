@@ -38,8 +38,27 @@ bool has_byte_below(std::uint64_t chunk, unsigned char limit) {
 
 bool has_byte(std::uint64_t chunk, unsigned char value) { return has_byte_below(chunk ^ (kEveryByte * value), 1); }
 
+// Sixteen bytes at a time where the compiler has vectors (GCC and Clang:
+// SSE2 on x86-64, NEON on the Pi's aarch64); the JSON's escaping check was
+// the largest part of a DM's cost on the store thread.
+#if defined(__GNUC__)
+using Sixteen = unsigned char __attribute__((vector_size(16)));
+
+bool plain_sixteen(const char* bytes) {
+  Sixteen chunk;
+  std::memcpy(&chunk, bytes, sizeof chunk);
+  const auto special = (chunk < 0x20) | (chunk == '"') | (chunk == '\\');
+  std::uint64_t halves[2];
+  std::memcpy(halves, &special, sizeof halves);
+  return (halves[0] | halves[1]) == 0;
+}
+#else
+bool plain_sixteen(const char*) { return false; }
+#endif
+
 std::size_t plain_prefix(std::string_view text) {
   std::size_t i = 0;
+  while (i + 16 <= text.size() && plain_sixteen(text.data() + i)) i += 16;
   for (; i + 8 <= text.size(); i += 8) {
     std::uint64_t chunk;
     std::memcpy(&chunk, text.data() + i, 8);

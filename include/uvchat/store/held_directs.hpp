@@ -10,9 +10,10 @@
 //
 // A DM leaves the hold when it is delivered, when it has been held for
 // `hold`, when holding it would span more than `max_span` message ids or
-// `max_bytes` of names and text (the memory bound), or when a read must see it (the recipient's queue, the
-// conversation's history). Only the first way makes it a delivered DM; the
-// others hand it back to be written queued, as before.
+// `max_bytes` of names and text (the memory bound), or when a read must
+// see it (the recipient's queue, the conversation's history). Only the
+// first way makes it a delivered DM; the others hand it back to be written
+// queued, as before.
 //
 // Every DM of a busy server passes through here, so it costs no allocation
 // once warm: a held DM is a 32-byte slot in a queue indexed by id, and its
@@ -46,7 +47,7 @@ class HeldDirects {
   // Holds a copy of a DM that is not delivered yet. Ids must increase from
   // call to call; a DM that does not, or whose names or text are too long
   // to hold, is appended to `to_write` as it was given. Any DM pushed out
-  // to stay within max_span is appended too.
+  // to stay within max_span and max_bytes is appended too.
   void hold(const MessageRef& dm, Clock::time_point now, std::vector<MessageRef>& to_write);
   // If `id` is held: appends it to `delivered` with delivered_at set, true.
   bool deliver(std::int64_t id, std::int64_t delivered_at, std::vector<MessageRef>& delivered);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "hub_effects.hpp"
 #include "uvchat/protocol/text.hpp"
 
 namespace uvchat::chat {
@@ -29,24 +30,6 @@ constexpr std::string_view kHelpLines[] = {
 
 constexpr int kDefaultHistoryCount = 20;
 
-// The raw effect; Hub::send decides when it may go.
-void emit_send(SessionId id, Payload payload, Effects& out, MessageId message = 0) {
-  Effect effect;
-  effect.session = id;
-  effect.payload = std::move(payload);
-  effect.message_id = message;
-  out.push_back(std::move(effect));
-}
-
-void push_session_effect(EffectKind kind, SessionId id, Effects& out) {
-  Effect effect;
-  effect.kind = kind;
-  effect.session = id;
-  out.push_back(std::move(effect));
-}
-
-void push_close(SessionId id, Effects& out) { push_session_effect(EffectKind::kClose, id, out); }
-
 std::string room_label(std::string_view room) {
   std::string label = "#";
   label.append(room);
@@ -63,6 +46,19 @@ bool allowed_before_register(const protocol::Command& command) {
   return kind == CommandKind::kRegister || kind == CommandKind::kPing || kind == CommandKind::kHelp ||
          kind == CommandKind::kExit;
 }
+
+// Marks whose line, or whose slow answer, the hub is handling (Hub::acting_).
+class Acting {
+ public:
+  Acting(SessionId& acting, SessionId id) : acting_(acting), previous_(acting) { acting_ = id; }
+  Acting(const Acting&) = delete;
+  Acting& operator=(const Acting&) = delete;
+  ~Acting() { acting_ = previous_; }
+
+ private:
+  SessionId& acting_;
+  SessionId previous_;
+};
 
 void sort_names(std::vector<std::string_view>& names) {
   std::sort(names.begin(), names.end(), protocol::less_case_insensitive);
@@ -86,6 +82,9 @@ void Hub::reconfigure(const HubConfig& config) {
   config_.register_timeout = config.register_timeout;
   config_.idle_timeout = config.idle_timeout;
   config_.presence_limit = config.presence_limit;
+  config_.page_bytes = config.page_bytes;
+  config_.page_messages = config.page_messages;
+  config_.max_waiting = config.max_waiting;
 }
 
 void Hub::load_user(std::string_view name, std::string password_hash, std::size_t queued) {
@@ -109,42 +108,6 @@ std::size_t Hub::queued_count(std::string_view name) const {
 Hub::Session* Hub::find_session(SessionId id) {
   const auto found = sessions_.find(id);
   return found == sessions_.end() ? nullptr : &found->second;
-}
-
-void Hub::send(SessionId id, Payload line, Effects& out, MessageId message) {
-  Session* session = find_session(id);
-  if (session == nullptr || session->outbox.empty()) {
-    emit_send(id, std::move(line), out, message);
-    return;
-  }
-  if (session->outbox.back().awaiting != 0) session->outbox.emplace_back();
-  session->outbox.back().lines.push_back(Line{std::move(line), message});
-}
-
-std::uint64_t Hub::reserve_slot(Session& session) {
-  const std::uint64_t ticket = ++last_ticket_;
-  session.outbox.push_back(Slot{ticket, {}});
-  return ticket;
-}
-
-void Hub::fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out) {
-  Session* session = find_session(id);
-  if (session == nullptr || session->expired) return;
-  for (Slot& slot : session->outbox) {
-    if (slot.awaiting != ticket) continue;
-    slot.awaiting = 0;
-    slot.lines = std::move(lines);
-    break;
-  }
-  release_ready(id, *session, out);
-}
-
-void Hub::release_ready(SessionId id, Session& session, Effects& out) {
-  while (!session.outbox.empty() && session.outbox.front().awaiting == 0) {
-    for (Line& line : session.outbox.front().lines) emit_send(id, std::move(line.bytes), out, line.message);
-    session.outbox.pop_front();
-  }
-  if (session.input_ended && session.outbox.empty() && session.verifying == nullptr) finish_session(id, out);
 }
 
 void Hub::end_of_input(SessionId id, Effects& out) {
@@ -247,6 +210,7 @@ void Hub::note_activity(SessionId id, Monotonic now) {
 void Hub::tick(Monotonic now, Effects& out) {
   // Everyone was told `shutdown` and is being closed; nobody else expires.
   if (stopping_) return;
+  retry_failed_pages(out);
   for (auto& [id, session] : sessions_) {
     if (session.expired || session.leaving) continue;
     const bool unregistered = session.user == nullptr && session.verifying == nullptr;
@@ -270,6 +234,8 @@ void Hub::tick(Monotonic now, Effects& out) {
 void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& out) {
   session.expired = true;
   session.outbox.clear();
+  session.waiting_bytes = 0;
+  session.overflow = false;
   emit_send(id, make_payload(formatter_.error(ErrorCode::kIdleTimeout, {}, why)), out);
   push_close(id, out);
   log(LogLevel::kInfo, "session " + std::to_string(id) + " from " + session.peer + ": " + std::string(why),
@@ -295,6 +261,7 @@ void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, 
   const auto found = sessions_.find(id);
   if (found == sessions_.end() || stopping_) return;
   Session& session = found->second;
+  const Acting acting(acting_, id);
 
   if (session.user == nullptr && !allowed_before_register(command)) {
     send_error(id, ErrorCode::kNotRegistered, {}, "register first: server:register NAME", out);
@@ -394,6 +361,7 @@ void Hub::release_name(SessionId id, std::string_view name, Effects& out) {
 
 void Hub::on_password_hashed(SessionId id, std::string_view name, std::string hash, TimePoint now,
                              Effects& out) {
+  const Acting acting(acting_, id);
   release_name(id, name, out);
   Session* session = find_session(id);
   const auto found = users_.find(name);
@@ -413,6 +381,7 @@ void Hub::on_password_hashed(SessionId id, std::string_view name, std::string ha
 
 void Hub::on_password_checked(SessionId id, std::string_view name, bool matches, TimePoint now,
                               Effects& out) {
+  const Acting acting(acting_, id);
   release_name(id, name, out);
   Session* session = find_session(id);
   const auto found = users_.find(name);
@@ -443,7 +412,7 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   // The store is asked even when the hub counts no queued DM: a DM sent
   // live to an earlier session that never reached its socket is still
   // undelivered there, and is delivered now.
-  store(FetchQueued{id, user.name, reserve_slot(session)}, out);
+  start_replay(id, session, user, out);
   announce_presence(user, "online", out);
   log(LogLevel::kInfo,
       "session " + std::to_string(id) + " from " + session.peer + " registered as " + user.name, out);
@@ -502,32 +471,6 @@ void Hub::on_ack(const StoreAck& ack, Effects& out) {
   const Payload error =
       make_payload(formatter_.error(ErrorCode::kQueueFull, queued.recipient, "could not store it"));
   fill_slot(queued.sender, ack.ticket, {Line{error}}, out);
-}
-
-void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
-  // The session may have said `server:exit` since: the replay still goes
-  // out, before its `bye`.
-  Session* session = find_session(fetched.session);
-  const auto found = users_.find(fetched.user);
-  if (session == nullptr || session->expired || found == users_.end()) return;
-  User& user = found->second;
-  // On failure the DMs are still in the store, undelivered: they still
-  // count. Those queued since the fetch was asked count as well.
-  if (fetched.ok) {
-    user.queued -= std::min(user.queued, fetched.messages.size());
-  } else {
-    log(LogLevel::kError, "could not read the queued messages for " + user.name, out);
-  }
-  std::vector<Line> lines;
-  lines.reserve(fetched.messages.size() + 1);
-  const std::string count = std::to_string(fetched.messages.size());
-  lines.push_back(Line{make_payload(formatter_.event("queued-messages", {count}))});
-  for (const MessageRecord& message : fetched.messages) {
-    lines.push_back(
-        Line{make_payload(formatter_.replayed_direct(message.received_at, message.sender, message.text)),
-             message.id});
-  }
-  fill_slot(fetched.session, fetched.ticket, std::move(lines), out);
 }
 
 void Hub::on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out) {

@@ -151,6 +151,17 @@ void Connection::check_output_limit(std::uint64_t now_ms) {
   }
 }
 
+void Connection::watch_output() {
+  watching_ = true;
+  check_drained();
+}
+
+void Connection::check_drained() {
+  if (!watching_ || pending_bytes_ > limits_.page_bytes || state_ != State::kOpen) return;
+  watching_ = false;
+  server_.on_output_drained(*this);
+}
+
 void Connection::close_after_flush() {
   if (state_ != State::kOpen) return;
   state_ = State::kDraining;
@@ -343,6 +354,7 @@ void Connection::flush() {
     if (written > 0) drop_written(static_cast<std::size_t>(written));
     if (!output_.empty()) submit_write();
   }
+  check_drained();
   if (state_ == State::kDraining && !has_pending_output()) close_now();
 }
 
@@ -397,6 +409,7 @@ void Connection::on_write(uv_write_t* raw, int status) {
     self->server_.on_connection_lost(*self);
     return;
   }
+  self->check_drained();
   self->server_.schedule_flush(*self);
 }
 

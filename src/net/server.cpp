@@ -28,14 +28,34 @@ protocol::Command command_from_frame(const protocol::Frame& frame) {
 }
 
 // The hard bound on a connection's waiting output: eight times the soft
-// one, and never below the largest answer the server itself may owe (a
-// full offline queue replayed at registration), which a client must be
-// able to take however small its TCP window.
+// one, and room for a few of the longest lines. Answers the server builds
+// itself (a replay, a history) go out in pages as the client takes them
+// (HubConfig::page_bytes), so no answer needs a larger bound, whatever the
+// length of the queue.
 std::size_t hard_outbuf(const ServerConfig& config) {
   constexpr std::size_t kHardFactor = 8;
-  constexpr std::size_t kReplayLineOverhead = 64;  // "[date] name: " and the line end
-  const std::size_t full_replay = config.hub.max_queue * (config.max_line + kReplayLineOverhead);
-  return std::max(kHardFactor * config.max_outbuf, full_replay);
+  constexpr std::size_t kLongLines = 4;
+  constexpr std::size_t kLineOverhead = 64;  // "[date] #room name: " and the line end
+  return std::max(kHardFactor * config.max_outbuf, kLongLines * (config.max_line + kLineOverhead));
+}
+
+// The hub's pages follow --max-outbuf: a page is half of it (at most 256
+// KiB), and the next one goes once no more than a page is left to write,
+// so that a reader never has more than --max-outbuf (and a line) waiting
+// for it because of an answer. What waits behind an answer is bounded by
+// --max-outbuf too. With no limit, the defaults.
+ServerConfig with_pages(ServerConfig config) {
+  constexpr std::size_t kMaxPage = 256 * 1024;
+  constexpr std::size_t kMinPage = 2048;
+  constexpr std::size_t kUnboundedWaiting = 1024 * 1024;
+  if (config.max_outbuf == 0) {
+    config.hub.page_bytes = kMaxPage;
+    config.hub.max_waiting = kUnboundedWaiting;
+  } else {
+    config.hub.page_bytes = std::clamp(config.max_outbuf / 2, kMinPage, kMaxPage);
+    config.hub.max_waiting = config.max_outbuf;
+  }
+  return config;
 }
 
 // "127.0.0.1:50000" for logs, and "127.0.0.1" for per-address limits.
@@ -68,15 +88,17 @@ void log_unsettled_cut(chat::SessionId id, const CutWait& wait, CutStep step, co
 
 Server::Server(uv_loop_t* loop, ServerConfig config)
     : loop_(loop),
-      config_(std::move(config)),
+      config_(with_pages(std::move(config))),
       hub_(config_.hub),
-      limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst}} {
+      limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst},
+              config_.hub.page_bytes} {
   uv_prepare_init(loop_, &flush_handle_);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
   uv_timer_init(loop_, &retention_timer_);
   uv_timer_init(loop_, &throttle_timer_);
   uv_timer_init(loop_, &cut_timer_);
+  uv_timer_init(loop_, &drain_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   uv_signal_init(loop_, &sighup_);
@@ -87,7 +109,7 @@ std::vector<uv_handle_t*> Server::own_handles() {
   return {reinterpret_cast<uv_handle_t*>(&flush_handle_),   reinterpret_cast<uv_handle_t*>(&sweep_timer_),
           reinterpret_cast<uv_handle_t*>(&grace_timer_),    reinterpret_cast<uv_handle_t*>(&retention_timer_),
           reinterpret_cast<uv_handle_t*>(&throttle_timer_), reinterpret_cast<uv_handle_t*>(&cut_timer_),
-          reinterpret_cast<uv_handle_t*>(&sigint_),         reinterpret_cast<uv_handle_t*>(&sigterm_),
+          reinterpret_cast<uv_handle_t*>(&drain_timer_),    reinterpret_cast<uv_handle_t*>(&sigint_),         reinterpret_cast<uv_handle_t*>(&sigterm_),
           reinterpret_cast<uv_handle_t*>(&sighup_)};
 }
 
@@ -268,6 +290,7 @@ void Server::apply_effects() {
       case chat::EffectKind::kPauseInput: connection.pause_input(); break;
       // Taking the waiting lines now would call the hub back from here.
       case chat::EffectKind::kResumeInput: resuming_.push_back(effect.session); break;
+      case chat::EffectKind::kWatchOutput: connection.watch_output(); break;
       default: break;
     }
   }
@@ -542,6 +565,22 @@ void Server::resume_inputs() {
 void Server::flush_pending() {
   cut_too_slow();
   resume_inputs();
+  // A connection whose output a flush emptied may be owed the next page of
+  // an answer at once: a few rounds here, and should a reader keep taking
+  // pages that fast, the rest in the next turn (the timer keeps the loop
+  // from sleeping meanwhile). A page read from the store ends a round.
+  constexpr int kDrainRounds = 8;
+  for (int round = 0; round == 0 || (!drained_.empty() && round < kDrainRounds); ++round) {
+    report_drained();
+    flush_dirty();
+  }
+  if (!drained_.empty()) uv_timer_start(&drain_timer_, [](uv_timer_t*) {}, 0, 0);
+  cut_too_slow();
+  report_delivered();
+  if (store_) store_->hand_over();  // last: the turn's every request, deliveries included
+}
+
+void Server::flush_dirty() {
   flushing_.swap(dirty_);
   for (const chat::SessionId id : flushing_) {
     const auto found = connections_.find(id);
@@ -551,9 +590,17 @@ void Server::flush_pending() {
     found->second->check_output_limit(uv_now(loop_));
   }
   flushing_.clear();
-  cut_too_slow();
-  report_delivered();
-  if (store_) store_->hand_over();  // last: the turn's every request, deliveries included
+}
+
+void Server::report_drained() {
+  if (drained_.empty()) return;
+  std::vector<chat::SessionId> ids;
+  ids.swap(drained_);
+  for (const chat::SessionId id : ids) {
+    if (!connections_.contains(id)) continue;
+    hub_.on_output_drained(id, effects_);
+    apply_effects();
+  }
 }
 
 void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->sweep(); }
@@ -597,7 +644,11 @@ void Server::reconfigure(const ServerConfig& config) {
   limits_.max_outbuf = config_.max_outbuf;
   limits_.hard_outbuf = hard_outbuf(config_);
   limits_.flood = FloodLimit{config_.rate, config_.burst};
-  hub_.reconfigure(config.hub);
+  const ServerConfig paged = with_pages(config);
+  config_.hub.page_bytes = paged.hub.page_bytes;
+  config_.hub.max_waiting = paged.hub.max_waiting;
+  limits_.page_bytes = paged.hub.page_bytes;
+  hub_.reconfigure(paged.hub);
 }
 
 std::vector<std::string> Server::addresses() const {

@@ -71,7 +71,7 @@ void mark_failed(std::vector<chat::StoreResult>& results,
     if (const auto* insert = std::get_if<chat::InsertMessage>(&request); insert && insert->ticket != 0) {
       results.emplace_back(chat::StoreAck{insert->ticket, false});
     } else if (const auto* queued = std::get_if<chat::FetchQueued>(&request)) {
-      results.emplace_back(chat::QueuedFetched{queued->session, queued->user, queued->ticket, false, {}});
+      results.emplace_back(chat::QueuedFetched{*queued, false, {}});
     } else if (const auto* history = std::get_if<chat::FetchHistory>(&request)) {
       results.emplace_back(chat::HistoryFetched{*history, false, {}});
     }
@@ -284,10 +284,7 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
   } else if (auto* password = std::get_if<chat::SetPasswordHash>(&request)) {
     store_->set_password_hash(password->name, password->hash);
   } else if (auto* queued = std::get_if<chat::FetchQueued>(&request)) {
-    held_.release_to(queued->user, to_write_);
-    write_queued();
-    results.emplace_back(chat::QueuedFetched{queued->session, queued->user, queued->ticket, true,
-                                             from_store(store_->undelivered_directs(queued->user))});
+    fetch_queued(*queued, results);
   } else if (auto* history = std::get_if<chat::FetchHistory>(&request)) {
     if (!history->of_room) {
       held_.release_conversation(history->asker, history->target, to_write_);
@@ -317,6 +314,25 @@ void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreRes
   store_->insert_message(stored);
   // Reported after the commit: the ack must not come before durability.
   if (insert.ticket != 0) results.emplace_back(chat::StoreAck{insert.ticket, true});
+}
+
+// A page of the user's queue. DMs to it still held (sent live to an
+// earlier session, delivery unknown) are written queued first, so that the
+// page finds them.
+void StoreWorker::fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results) {
+  held_.release_to(fetch.user, to_write_);
+  write_queued();
+  store::QueuePage page;
+  page.after = fetch.after;
+  page.up_to = fetch.up_to;
+  page.max_count = fetch.max_count;
+  page.max_bytes = fetch.max_bytes;
+  page = store_->undelivered_directs(fetch.user, page);
+  chat::QueuedFetched fetched{fetch, true, from_store(std::move(page.messages)), page.more};
+  if (fetch.count_total) {
+    fetched.total = static_cast<std::size_t>(store_->count_undelivered(fetch.user, fetch.up_to));
+  }
+  results.emplace_back(std::move(fetched));
 }
 
 void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {

@@ -565,9 +565,14 @@ struct Store::Statements {
                    " VALUES (?1, ?2, NULL, ?3, ?3)"
                    " ON CONFLICT (name_key) DO UPDATE SET last_seen = excluded.last_seen"),
         set_password_hash(db, "UPDATE users SET password_hash = ?2 WHERE name_key = ?1"),
+        // A range of messages_queued: the replay reads a queue page by page.
         undelivered_directs(db,
                             "SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages"
-                            " WHERE kind = 'dm' AND delivered_at IS NULL AND target_key = ?1 ORDER BY id"),
+                            " WHERE kind = 'dm' AND delivered_at IS NULL AND target_key = ?1"
+                            " AND id > ?2 AND id <= ?3 ORDER BY id"),
+        count_undelivered(db,
+                          "SELECT count(*) FROM messages"
+                          " WHERE kind = 'dm' AND delivered_at IS NULL AND target_key = ?1 AND id <= ?2"),
         // Newest first so that LIMIT keeps the last ones; the caller reverses.
         room_history(db,
                      "SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages"
@@ -622,6 +627,7 @@ struct Store::Statements {
   Statement touch_user;
   Statement set_password_hash;
   Statement undelivered_directs;
+  Statement count_undelivered;
   Statement room_history;
   Statement direct_history;
   Statement direct_chunks_of;
@@ -785,9 +791,31 @@ void Store::set_password_hash(std::string_view name, std::string_view hash) {
 }
 
 std::vector<StoredMessage> Store::undelivered_directs(std::string_view recipient) {
+  return undelivered_directs(recipient, QueuePage{}).messages;
+}
+
+// Stops at a limit only when another row is there, so that `more` is exact:
+// the replay ends with the page that holds the last DM, not after an empty one.
+QueuePage Store::undelivered_directs(std::string_view recipient, const QueuePage& page) {
   Run run(db_, statements_->undelivered_directs, "read queued messages");
-  run.bind(1, protocol::fold_case(recipient));
-  return read_messages(run);
+  run.bind(1, protocol::fold_case(recipient)).bind(2, page.after).bind(3, page.up_to);
+  QueuePage read = page;
+  std::size_t bytes = 0;
+  while (run.next_row()) {
+    if (read.messages.size() >= page.max_count || (!read.messages.empty() && bytes >= page.max_bytes)) {
+      read.more = true;
+      break;
+    }
+    read.messages.push_back(read_message(run));
+    bytes += read.messages.back().text.size();
+  }
+  return read;
+}
+
+std::int64_t Store::count_undelivered(std::string_view recipient, std::int64_t up_to_id) {
+  Run run(db_, statements_->count_undelivered, "count queued messages");
+  run.bind(1, protocol::fold_case(recipient)).bind(2, up_to_id);
+  return run.next_row() ? run.integer(0) : 0;
 }
 
 std::vector<StoredMessage> Store::room_history(std::string_view room, int limit, std::int64_t up_to_id) {

@@ -32,7 +32,7 @@ std::optional<chat::StoreResult> FakeStore::failed(const chat::StoreRequest& req
     return chat::StoreAck{insert->ticket, false};
   }
   if (const auto* queued = std::get_if<chat::FetchQueued>(&request)) {
-    return chat::QueuedFetched{queued->session, queued->user, queued->ticket, false, {}};
+    return chat::QueuedFetched{*queued, false, {}};
   }
   if (const auto* history = std::get_if<chat::FetchHistory>(&request)) {
     return chat::HistoryFetched{*history, false, {}};
@@ -71,10 +71,20 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::SetPasswordHash& pas
   return std::nullopt;
 }
 
+// A page, as Store::undelivered_directs(recipient, page) reads it.
 std::optional<chat::StoreResult> FakeStore::run(const chat::FetchQueued& fetch) {
-  chat::QueuedFetched fetched{fetch.session, fetch.user, fetch.ticket, true, {}};
+  chat::QueuedFetched fetched{fetch, true, {}};
+  std::size_t bytes = 0;
   for (const auto& [id, message] : messages_) {
-    if (!message.delivered && is_direct_to(message, fetch.user)) fetched.messages.push_back(message.record);
+    if (message.delivered || !is_direct_to(message, fetch.user) || id > fetch.up_to) continue;
+    if (fetch.count_total) ++fetched.total;
+    if (id <= fetch.after || fetched.more) continue;
+    if (fetched.messages.size() >= fetch.max_count || (!fetched.messages.empty() && bytes >= fetch.max_bytes)) {
+      fetched.more = true;
+      continue;
+    }
+    fetched.messages.push_back(message.record);
+    bytes += message.record.text.size();
   }
   return fetched;
 }

@@ -43,6 +43,10 @@ constexpr std::size_t kMaxPerIp[] = {0, 1, 2, 16};
 constexpr std::size_t kMaxRegistrations[] = {0, 1, 3, 60};
 constexpr std::chrono::seconds kRegisterTimeouts[] = {std::chrono::seconds{0}, std::chrono::seconds{5},
                                                       std::chrono::seconds{30}};
+// Tiny pages and bounds, so that short inputs replay in pages and overflow.
+constexpr std::size_t kPageBytes[] = {256 * 1024, 1, 40};
+constexpr std::size_t kPageMessages[] = {256, 1, 2};
+constexpr std::size_t kMaxWaiting[] = {1024 * 1024, 1, 60, 200};
 constexpr std::chrono::seconds kIdleTimeouts[] = {std::chrono::seconds{0}, std::chrono::seconds{10},
                                                   std::chrono::seconds{600}};
 
@@ -60,12 +64,13 @@ enum class Op {
   kClockJump,
   kTick,
   kShutdown,
+  kClientsRead,
 };
 
 constexpr const char* kOpNames[] = {
     "connect",       "line",      "raw bytes",       "client closes", "connection lost",
     "store results", "disk full", "password answer", "deliveries",    "advance time",
-    "clock jump",    "tick",      "shutdown",
+    "clock jump",    "tick",      "shutdown",        "clients read",
 };
 
 // Lines are what most programs are made of; shutdown ends the interesting
@@ -76,7 +81,7 @@ constexpr Op kOpcodes[] = {
     Op::kConnectionLost, Op::kStoreResults, Op::kStoreResults,   Op::kDiskFull, Op::kPasswordAnswer,
     Op::kPasswordAnswer, Op::kDeliveries,   Op::kAdvanceTime,    Op::kConnect,  Op::kLine,
     Op::kLine,           Op::kStoreResults, Op::kPasswordAnswer, Op::kTick,     Op::kTick,
-    Op::kClockJump,      Op::kAdvanceTime,  Op::kShutdown,
+    Op::kClockJump,      Op::kAdvanceTime,  Op::kShutdown,       Op::kClientsRead, Op::kClientsRead,
 };
 
 WorldConfig read_config(ByteReader& input) {
@@ -91,6 +96,9 @@ WorldConfig read_config(ByteReader& input) {
   config.hub.max_registrations_per_minute = input.pick(kMaxRegistrations);
   config.hub.register_timeout = input.pick(kRegisterTimeouts);
   config.hub.idle_timeout = input.pick(kIdleTimeouts);
+  config.hub.page_bytes = input.pick(kPageBytes);
+  config.hub.page_messages = input.pick(kPageMessages);
+  config.hub.max_waiting = input.pick(kMaxWaiting);
   return config;
 }
 
@@ -158,6 +166,7 @@ void run_op(Op op, ByteReader& input, HubWorld& world) {
     case Op::kClockJump: world.jump_wall_clock(std::chrono::hours{input.byte() - 128}); break;
     case Op::kTick: world.tick(); break;
     case Op::kShutdown: world.shutdown(); break;
+    case Op::kClientsRead: world.clients_read(input.flag()); break;
   }
 }
 

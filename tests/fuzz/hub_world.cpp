@@ -190,6 +190,19 @@ void HubWorld::report_deliveries() {
   step([&](chat::Effects& out) { hub_.on_delivered(ids, now_, out); });
 }
 
+// The clients of the sessions the hub watches take what they were sent
+// (the shell's on_output_drained); with `one`, only the first of them.
+void HubWorld::clients_read(bool one) {
+  const std::vector<chat::SessionId> ids(watching_.begin(), watching_.end());
+  for (const chat::SessionId id : ids) {
+    if (!watching_.erase(id)) continue;
+    const ClientSession* session = find(id);
+    if (session == nullptr || !session->live()) continue;
+    step([&](chat::Effects& out) { hub_.on_output_drained(id, out); });
+    if (one) return;
+  }
+}
+
 void HubWorld::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
@@ -324,6 +337,10 @@ void HubWorld::apply(const chat::Effect& effect) {
     case chat::EffectKind::kVerifyPassword: on_password_work(effect); break;
     case chat::EffectKind::kPauseInput: on_pause(effect, true); break;
     case chat::EffectKind::kResumeInput: on_pause(effect, false); break;
+    case chat::EffectKind::kWatchOutput:
+      known(effect.session, "a watch");
+      watching_.insert(effect.session);
+      break;
   }
 }
 
@@ -443,8 +460,8 @@ void HubWorld::on_pause(const chat::Effect& effect, bool paused) {
 
 void HubWorld::trace_effect(const chat::Effect& effect) const {
   if (!tracing_) return;
-  static constexpr const char* kNames[] = {"send", "close",  "log",   "store",
-                                           "hash", "verify", "pause", "resume"};
+  static constexpr const char* kNames[] = {"send",   "close", "log",    "store", "hash",
+                                           "verify", "pause", "resume", "watch"};
   std::string text =
       "    -> " + std::string(kNames[static_cast<int>(effect.kind)]) + " " + session_label(effect.session);
   if (effect.payload != nullptr) text += ": " + *effect.payload;
@@ -529,11 +546,12 @@ void HubWorld::settle() {
     release_store_results(store_results_.size());
     while (!password_work_.empty()) answer_password_work(0, /*hashing_fails=*/false);
     report_deliveries();
+    clients_read(/*one=*/false);
   }
 }
 
 bool HubWorld::has_pending_work() const {
-  return !store_results_.empty() || !password_work_.empty() || !delivered_.empty();
+  return !store_results_.empty() || !password_work_.empty() || !delivered_.empty() || !watching_.empty();
 }
 
 // Nothing is slow any more, so no open session may still wait for anything.

@@ -76,6 +76,8 @@ class HubWorld {
   // check answers whether the password is right.
   void answer_password_work(std::size_t choice, bool hashing_fails);
   void report_deliveries();
+  // Clients take what they were sent, so the hub may send them more.
+  void clients_read(bool one);
   // Both clocks move on.
   void advance_time(std::chrono::seconds by);
   // The wall clock jumps (set from the network), the loop's clock does not.
@@ -153,6 +155,7 @@ class HubWorld {
   std::deque<chat::StoreResult> store_results_;
   std::vector<PasswordWork> password_work_;
   std::vector<chat::MessageId> delivered_;  // DMs handed to sockets, not reported yet
+  std::set<chat::SessionId> watching_;      // kWatchOutput, not answered yet
   chat::NameMap<std::string> passwords_;    // names that have one, and it
   std::set<std::string> watched_names_;     // names whose queued_count is checked
   std::set<std::string> secrets_;           // passwords that no log line may hold

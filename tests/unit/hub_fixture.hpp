@@ -119,15 +119,31 @@ class FakeStore {
     return std::nullopt;
   }
 
+  // A page, as Store::undelivered_directs(recipient, page) reads it.
   std::optional<chat::StoreResult> run(const chat::FetchQueued& fetch) {
-    auto queued = select(kNoLimit, kAnyId, [&](const Message& message) {
-      return !message.delivered && is_direct_to(message, fetch.user);
-    });
-    return chat::QueuedFetched{.session = fetch.session,
-                               .user = fetch.user,
-                               .ticket = fetch.ticket,
-                               .ok = true,
-                               .messages = std::move(queued)};
+    chat::QueuedFetched fetched{.request = fetch, .ok = true, .messages = {}, .more = false, .total = 0};
+    std::size_t bytes = 0;
+    for (auto it = messages_.upper_bound(fetch.after); it != messages_.end() && it->first <= fetch.up_to; ++it) {
+      const Message& message = it->second;
+      if (message.delivered || !is_direct_to(message, fetch.user)) continue;
+      if (fetched.messages.size() >= fetch.max_count || (!fetched.messages.empty() && bytes >= fetch.max_bytes)) {
+        fetched.more = true;
+        break;
+      }
+      fetched.messages.push_back(message.record);
+      bytes += message.record.text.size();
+    }
+    if (fetch.count_total) fetched.total = count_up_to(fetch.up_to, fetch.user);
+    return fetched;
+  }
+
+  // Undelivered DMs to `user` with id <= up_to.
+  std::size_t count_up_to(MessageId up_to, std::string_view user) const {
+    std::size_t count = 0;
+    for (auto it = messages_.begin(); it != messages_.end() && it->first <= up_to; ++it) {
+      if (!it->second.delivered && is_direct_to(it->second, user)) ++count;
+    }
+    return count;
   }
 
   std::optional<chat::StoreResult> run(const chat::FetchHistory& fetch) {
@@ -275,6 +291,10 @@ class HubFixture {
 
   void advance(std::chrono::seconds by) { now_ += by; }
   protocol::TimePoint now() const { return now_; }
+  // The shell's once-a-second timer (no session here is old enough to expire).
+  void tick() {
+    run([&](chat::Effects& out) { hub_.tick(chat::Monotonic{0}, out); });
+  }
 
   // ---- Holding the fakes' answers, to test what happens meanwhile ----
 
@@ -300,6 +320,21 @@ class HubFixture {
   }
 
   // Sockets keep the DMs they took to themselves until report_deliveries.
+  // The sockets stop taking bytes: the hub's kWatchOutput waits until
+  // drain_output, as for a client that does not read.
+  void hold_output() { hold_output_ = true; }
+  // The session's client took what it had: the hub may send it more.
+  void drain_output(SessionId id) {
+    if (!watching_.erase(id)) return;
+    run([&](chat::Effects& out) { hub_.on_output_drained(id, out); });
+  }
+  bool watching_output(SessionId id) const { return watching_.contains(id); }
+  // How many times the hub asked to hear that the session's output drained.
+  std::size_t output_watches(SessionId id) const {
+    const auto found = watches_.find(id);
+    return found == watches_.end() ? 0 : found->second;
+  }
+
   void hold_delivery_reports() { hold_deliveries_ = true; }
   void report_deliveries() {
     const std::vector<MessageId> ids = std::exchange(held_deliveries_, {});
@@ -425,6 +460,14 @@ class HubFixture {
         paused_.erase(effect.session);
         answers_.push_back(read_next_unread(effect.session));
         break;
+      case chat::EffectKind::kWatchOutput:
+        ++watches_[effect.session];
+        if (hold_output_) {
+          watching_.insert(effect.session);
+        } else {
+          answers_.push_back([this, id = effect.session](chat::Effects& out) { hub_.on_output_drained(id, out); });
+        }
+        break;
     }
   }
 
@@ -516,6 +559,9 @@ class HubFixture {
   bool hold_store_ = false;
   bool hold_passwords_ = false;
   bool hold_deliveries_ = false;
+  bool hold_output_ = false;
+  std::set<SessionId> watching_;
+  std::map<SessionId, std::size_t> watches_;
   std::deque<Call> answers_;  // answers due at once, to feed back before returning
   std::deque<chat::StoreResult> held_results_;
   std::deque<PasswordWork> held_password_work_;

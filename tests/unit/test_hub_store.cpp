@@ -320,7 +320,7 @@ TEST_CASE("Queued DMs fetched for a session that has left stay queued", "[hub][s
         Lines{"server:welcome bob", "server:queued-messages 1", "[2023-11-14 22:13:20] someone: queued 1"});
 }
 
-TEST_CASE("A failed fetch of the queue answers queued-messages 0, logs an error and still delivers",
+TEST_CASE("A failed fetch of the queue is asked again at the next tick; what came meanwhile waits",
           "[hub][store][register]") {
   HubFixture server;
   server.load_user("bob", {}, 1);
@@ -331,9 +331,37 @@ TEST_CASE("A failed fetch of the queue answers queued-messages 0, logs an error 
   server.send(alice, "bob: live");
 
   server.fail_store_result();
-  CHECK(server.lines(bob) ==
-        Lines{"server:welcome bob", "server:queued-messages 0", "[22:13:20] alice: live"});
+  CHECK(server.lines(bob) == Lines{"server:welcome bob"});
   CHECK(logged(server, LogLevel::kError, "bob"));
+  server.forget();
+
+  server.tick();
+  server.release_all_store_results();
+  CHECK(server.lines(bob) == Lines{"server:queued-messages 1", "[2023-11-14 22:13:20] someone: queued 1",
+                                   "[22:13:20] alice: live"});
+}
+
+TEST_CASE("A queue that cannot be read after five more tries is given up: queued-messages 0, still queued",
+          "[hub][store][register]") {
+  HubFixture server;
+  server.load_user("bob", {}, 1);
+  const SessionId alice = server.sign_in("alice");
+  server.hold_store_results();
+  const SessionId bob = server.new_session();
+  server.send(bob, "server:register bob");
+  server.send(alice, "bob: live");
+  server.fail_store_result();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    server.tick();
+    server.fail_store_result();
+  }
+  CHECK(server.lines(bob) == Lines{"server:welcome bob"});
+  server.tick();
+  CHECK(server.held_store_results() == 0);
+  CHECK(server.lines(bob) == Lines{"server:queued-messages 0", "[22:13:20] alice: live"});
+  CHECK(logged(server, LogLevel::kError, "gave up"));
+  CHECK(server.store().messages().size() == 2);
+  CHECK(!server.store().delivered(server.store().messages().begin()->first));
 }
 
 TEST_CASE("A DM is marked delivered when the shell reports it sent, not before", "[hub][store][dm]") {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -91,11 +92,20 @@ struct SetPasswordHash {
   std::string name;
   std::string hash;
 };
-// Undelivered DMs to `user`, for the session that just registered as it.
+// One page of the undelivered DMs to `user`, for the session registered as
+// it: those with after < id <= up_to, oldest first, at most max_count of
+// them and no more than max_bytes of text (at least one, however long). A
+// queue of any length is replayed page by page, each asked for once the
+// session's output has room (Hub::on_output_drained).
 struct FetchQueued {
   SessionId session = 0;
   std::string user;
   std::uint64_t ticket = 0;  // the answer's place in the session's output
+  MessageId after = 0;
+  MessageId up_to = 0;
+  std::size_t max_count = 256;
+  std::size_t max_bytes = 256 * 1024;
+  bool count_total = false;  // the first page: count every DM up to up_to too
 };
 // A room's last messages, or the DMs between `asker` and `target`.
 struct FetchHistory {
@@ -122,11 +132,11 @@ struct StoreAck {
   bool committed = false;
 };
 struct QueuedFetched {
-  SessionId session = 0;
-  std::string user;
-  std::uint64_t ticket = 0;
+  FetchQueued request;
   bool ok = false;
   std::vector<MessageRecord> messages;  // oldest first
+  bool more = false;       // DMs up to request.up_to remain after these
+  std::size_t total = 0;   // with request.count_total: every DM up to up_to
 };
 struct HistoryFetched {
   FetchHistory request;
@@ -163,6 +173,10 @@ enum class EffectKind {
   kVerifyPassword,  // verify off the loop, then Hub::on_password_checked
   kPauseInput,      // read no more lines from the session until kResumeInput
   kResumeInput,
+  // Call Hub::on_output_drained once the session's output that is not yet
+  // in its socket is down to HubConfig::page_bytes: the hub has more of an
+  // answer (a page of a replay, of a history) to send it then.
+  kWatchOutput,
 };
 
 struct Effect {

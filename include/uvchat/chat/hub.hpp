@@ -47,6 +47,17 @@ struct HubConfig {
   std::chrono::seconds idle_timeout{0};           // 0: none
   bool utc = false;
   protocol::LineEnding line_ending = protocol::LineEnding::kLf;
+  // An answer the server builds in pieces (the offline queue's replay, a
+  // history) goes out at most this many bytes at a time, the next piece
+  // once the session's unsent output is down to this much again
+  // (kWatchOutput): what one session costs does not depend on how much it
+  // is owed. The queue is read from the store page_messages DMs at a time.
+  std::size_t page_bytes = 256 * 1024;
+  std::size_t page_messages = 256;
+  // Lines for a session that wait behind such an answer. Past this many
+  // bytes DMs to it go to the store (the replay brings them later), and
+  // other lines are not kept (server:missed says how many).
+  std::size_t max_waiting = 1024 * 1024;
 };
 
 class Hub {
@@ -95,6 +106,8 @@ class Hub {
                           Effects& out);
   // The bytes of these DMs have been handed to their recipients' sockets.
   void on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out);
+  // The session's unsent output is down to page_bytes (after kWatchOutput).
+  void on_output_drained(SessionId session, Effects& out);
 
   std::size_t session_count() const { return sessions_.size(); }
   std::size_t online_count() const { return online_; }
@@ -135,10 +148,26 @@ class Hub {
   // A place in a session's output. An answer that comes later (from the
   // store) holds its place with a ticket, and every line for the session
   // after it waits behind it: a client reads its answers in the order it
-  // asked, and a user reads queued DMs before newer ones.
+  // asked, and a user reads queued DMs before newer ones. A slot's lines go
+  // out page_bytes at a time (hub_output.cpp).
   struct Slot {
     std::uint64_t awaiting = 0;  // ticket; 0 once the lines are ready
     std::vector<Line> lines;
+    std::size_t sent = 0;    // lines[0, sent) have gone out
+    bool behind = false;     // lines sent while others waited (count in waiting_bytes)
+    bool draining = false;   // a page is out: the rest waits for on_output_drained
+    bool failed = false;     // a replay page could not be read: asked again at tick
+    int retries = 0;
+    // A replay of the offline queue: the undelivered DMs to `user` with
+    // after < id <= up_to, read a page at a time. `spill`: DMs that came
+    // while too much waited (max_waiting), in the store and not in memory.
+    bool replay = false;
+    bool spill = false;
+    bool more = false;  // DMs in (after, up_to] not read yet
+    bool first = false; // the first page: queued-messages N comes first
+    MessageId after = 0;
+    MessageId up_to = 0;
+    std::string user;
   };
   struct Address;
   struct Session {
@@ -157,6 +186,15 @@ class Hub {
     User* verifying = nullptr;  // a password check is under way for this user
     Fifo<Slot> outbox;          // empty while nothing is awaited
     bool input_ended = false;   // close once the outbox is empty
+    // Behind the outbox's front: bytes of lines waiting (Slot::behind).
+    std::size_t waiting_bytes = 0;
+    // Set once waiting_bytes reached max_waiting, until the outbox is
+    // empty: DMs to the session spill to the store, lines not asked for
+    // are dropped (and counted in `missed`), and its input is paused
+    // (input_held) while answers it asked for wait.
+    bool overflow = false;
+    bool input_held = false;
+    std::size_t missed = 0;
   };
   // What one address has open and has done lately.
   struct Address {
@@ -201,11 +239,18 @@ class Hub {
 
   void send_error(SessionId id, protocol::ErrorCode code, std::string_view subject, std::string_view detail,
                   Effects& out);
-  // Every line to a session goes through here (see Slot).
+  // Every line to a session goes through here (see Slot, hub_output.cpp).
   void send(SessionId id, Payload line, Effects& out, MessageId message = 0);
   std::uint64_t reserve_slot(Session& session);
   void fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out);
   void release_ready(SessionId id, Session& session, Effects& out);
+  bool send_page(SessionId id, Session& session, Slot& slot, std::size_t& budget, Effects& out);
+  void start_replay(SessionId id, Session& session, const User& user, Effects& out);
+  void fetch_page(SessionId id, Slot& slot, Effects& out);
+  void start_overflow(SessionId id, Session& session, Effects& out);
+  void spill(Session& session, const User& user, MessageId message);
+  void end_overflow(SessionId id, Session& session, Effects& out);
+  void retry_failed_pages(Effects& out);
   void finish_session(SessionId id, Effects& out);
   Session* find_session(SessionId id);
   void send_members(SessionId id, const Room& room, Effects& out);
@@ -225,6 +270,9 @@ class Hub {
   bool stopping_ = false;
   MessageId last_message_id_ = 0;
   std::uint64_t last_ticket_ = 0;
+  // The session whose line or answer is being handled: a line to it answers
+  // what it asked (kept even in overflow); a line to anyone else is news.
+  SessionId acting_ = 0;
   std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
   NameMap<Address> addresses_;  // IPv6 hex is case-insensitive too
   std::vector<Payload> help_;

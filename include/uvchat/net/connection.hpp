@@ -28,6 +28,7 @@ struct ConnectionLimits {
   std::size_t max_outbuf = 1 << 20;   // bytes waiting to be written; 0: none
   std::size_t hard_outbuf = 8 << 20;  // waiting at any time; see check_output_limit
   FloodLimit flood;
+  std::size_t page_bytes = 256 * 1024;  // see watch_output
 };
 
 // The connection only moves bytes: it reads into its ring and tells the
@@ -94,6 +95,10 @@ class Connection {
   // going: a long replay through a small TCP window passes.
   void check_output_limit(std::uint64_t now_ms);
   bool too_slow() const { return too_slow_; }
+  // The hub has more of an answer for this client: the server is told
+  // (Server::on_output_drained) once no more than a page of output is
+  // left to hand to the kernel, now or after a write.
+  void watch_output();
   static constexpr std::uint64_t kSoftLimitMs = 5000;
   // `message`: a DM whose id the server is told once it is delivered
   // (Server::on_delivered); 0 for anything else. A DM is delivered once the
@@ -147,6 +152,7 @@ class Connection {
   bool reading_ = false;
   bool too_slow_ = false;
   bool over_limit_ = false;
+  bool watching_ = false;
 
   struct WriteRequest;
   struct Outgoing {
@@ -172,6 +178,7 @@ class Connection {
   void release_all();
   // Bytes reached the kernel: a client over the soft bound is reading.
   void note_progress();
+  void check_drained();
   void submit_write();
   // Reads while lines may be taken and the peer may still send.
   void update_reading();

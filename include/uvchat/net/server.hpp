@@ -76,6 +76,9 @@ class Server {
   void on_too_slow(Connection& connection) { too_slow_.push_back(connection.id()); }
   // A DM was delivered (Connection::send); the store hears of it once per turn.
   void on_delivered(chat::MessageId id) { delivered_.push_back(id); }
+  // The connection's unsent output is down to a page (Connection::watch_output);
+  // the hub hears of it in flush_pending.
+  void on_output_drained(Connection& connection) { drained_.push_back(connection.id()); }
 
  private:
   static void on_prepare(uv_prepare_t* handle);
@@ -102,6 +105,8 @@ class Server {
   void process_lines(Connection& connection);
   void apply_effects();
   void flush_pending();
+  void flush_dirty();
+  void report_drained();
   void resume_inputs();
   void cut_too_slow();
   // Overload of the store: lines wait in the clients' sockets, not in memory.
@@ -156,6 +161,9 @@ class Server {
   std::vector<chat::SessionId> held_for_store_;
   bool holding_for_store_ = false;
   uv_timer_t cut_timer_{};
+  // Connections that may take more of an answer (on_output_drained).
+  std::vector<chat::SessionId> drained_;
+  uv_timer_t drain_timer_{};
   ConnectionLimits limits_;
 
   uv_prepare_t flush_handle_{};

@@ -59,6 +59,7 @@ class StoreWorker {
   void finish_holding();
   void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
   void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
+  void fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results);
   void mark_delivered(chat::MarkDelivered& delivered);
   void write_queued();
   void write_delivered();

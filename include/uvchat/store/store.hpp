@@ -3,6 +3,7 @@
 // in-memory database. The schema is described in docs/STORAGE.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,6 +58,18 @@ struct StoredMessage {
   }
 };
 
+// A page of a user's queue: the undelivered DMs with after < id <= up_to,
+// oldest first, at most max_count of them and no more than max_bytes of
+// text (at least one, however long). `more`: there are others after them.
+struct QueuePage {
+  std::int64_t after = 0;
+  std::int64_t up_to = INT64_MAX;
+  std::size_t max_count = SIZE_MAX;
+  std::size_t max_bytes = SIZE_MAX;
+  std::vector<StoredMessage> messages;
+  bool more = false;
+};
+
 struct StoredUser {
   std::string name;           // as first registered
   std::string password_hash;  // empty: no password
@@ -97,8 +110,12 @@ class Store {
   void touch_user(std::string_view name, std::int64_t when);
   void set_password_hash(std::string_view name, std::string_view hash);
 
-  // Undelivered DMs to `recipient`, oldest first.
+  // Undelivered DMs to `recipient`, oldest first: all of them, or a page
+  // (`page` says which; the answer is `page` with its messages and more).
   std::vector<StoredMessage> undelivered_directs(std::string_view recipient);
+  QueuePage undelivered_directs(std::string_view recipient, const QueuePage& page);
+  // How many DMs to `recipient` with id <= up_to_id are undelivered.
+  std::int64_t count_undelivered(std::string_view recipient, std::int64_t up_to_id);
   // The last `limit` messages of a room (or between two users, both
   // directions) with id <= up_to_id, oldest first.
   std::vector<StoredMessage> room_history(std::string_view room, int limit, std::int64_t up_to_id);

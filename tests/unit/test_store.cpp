@@ -31,6 +31,7 @@ using store::MessageKind;
 using store::MessageRef;
 using store::Store;
 using store::StoredMessage;
+using store::QueuePage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
@@ -647,6 +648,51 @@ TEST_CASE("undelivered_directs: only the recipient's queued DMs, oldest first", 
   db->mark_delivered(delivered, 2000);
   CHECK(ids_of(db->undelivered_directs("alice")) == std::vector<std::int64_t>{3, 8});
   CHECK(db->undelivered_directs("nobody").empty());
+}
+
+TEST_CASE("undelivered_directs: a page of a queue, by range, count and bytes", "[store][replay]") {
+  auto db = Store::open(":memory:");
+  for (std::int64_t id = 1; id <= 9; ++id) {
+    db->insert_message(direct(id, "bob", id % 3 == 0 ? "carol" : "alice", std::string(10, 'x')));
+  }
+  // alice's: 1 2 4 5 7 8.
+  QueuePage page;
+  page.max_count = 2;
+  QueuePage read = db->undelivered_directs("alice", page);
+  CHECK(ids_of(read.messages) == std::vector<std::int64_t>{1, 2});
+  CHECK(read.more);
+
+  page.after = 2;
+  page.up_to = 7;
+  page.max_count = 10;
+  page.max_bytes = 15;  // a second DM passes it: two
+  read = db->undelivered_directs("alice", page);
+  CHECK(ids_of(read.messages) == std::vector<std::int64_t>{4, 5});
+  CHECK(read.more);
+
+  page.after = 5;
+  read = db->undelivered_directs("alice", page);
+  CHECK(ids_of(read.messages) == std::vector<std::int64_t>{7});
+  CHECK_FALSE(read.more);  // 8 is past up_to
+
+  page.max_bytes = 1;  // one DM, however long
+  page.after = 0;
+  page.up_to = 100;
+  read = db->undelivered_directs("alice", page);
+  CHECK(ids_of(read.messages) == std::vector<std::int64_t>{1});
+  CHECK(read.more);
+
+  page.after = 8;  // the last one: no empty page after it
+  read = db->undelivered_directs("alice", page);
+  CHECK(read.messages.empty());
+  CHECK_FALSE(read.more);
+
+  CHECK(db->count_undelivered("ALICE", 7) == 5);
+  const std::array<std::int64_t, 2> delivered{2, 4};
+  db->mark_delivered(delivered, 2000);
+  CHECK(db->count_undelivered("alice", 7) == 3);
+  CHECK(db->count_undelivered("alice", 100) == 4);
+  CHECK(db->count_undelivered("nobody", 100) == 0);
 }
 
 TEST_CASE("mark_delivered sets delivered_at once and ignores repeats", "[store]") {

@@ -54,6 +54,10 @@ std::optional<Shown> present_event(std::string_view name, std::string_view rest,
     if (first == "0") return std::nullopt;
     return event(first + (first == "1" ? " message" : " messages") + " while you were away:");
   }
+  if (name == "missed") {
+    return event("missed " + first + (first == "1" ? " line" : " lines") +
+                 " (rooms, broadcasts, presence) while your messages were replayed; /history #ROOM shows a room's");
+  }
   if (name == "users") return event(args.empty() ? "nobody is online" : "online: " + joined(args, 0));
   if (name == "rooms") return event(args.empty() ? "no rooms" : "rooms: " + joined(args, 0));
   if (name == "members") {

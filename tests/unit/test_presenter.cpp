@@ -37,6 +37,10 @@ TEST_CASE("Events are shown in words", "[client][presenter]") {
   CHECK(shown("server:queued-messages 3") == "3 messages while you were away:");
   CHECK(shown("server:queued-messages 1") == "1 message while you were away:");
   CHECK(shown("server:queued-messages 0") == "<nothing>");
+  CHECK(shown("server:missed 2") ==
+        "missed 2 lines (rooms, broadcasts, presence) while your messages were replayed;"
+        " /history #ROOM shows a room's");
+  CHECK(shown("server:missed 1").starts_with("missed 1 line (rooms"));
   CHECK(shown("server:users alice bob") == "online: alice, bob");
   CHECK(shown("server:rooms #a #b") == "rooms: #a, #b");
   CHECK(shown("server:rooms") == "no rooms");

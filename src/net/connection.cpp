@@ -137,13 +137,20 @@ void Connection::send(chat::Payload payload, chat::MessageId message) {
 
 void Connection::check_output_limit(std::uint64_t now_ms) {
   if (limits_.max_outbuf == 0 || too_slow_ || state_ == State::kCutting || state_ == State::kClosing) return;
-  if (pending_bytes_ <= limits_.max_outbuf) {
+  // While the hub waits for the client to take a page of an answer
+  // (watching_), the client owes it: that counts as over the soft bound,
+  // so a client that stops reading in a replay is cut as any other.
+  if (pending_bytes_ <= limits_.max_outbuf && !watching_) {
     over_limit_ = false;
     return;
   }
-  if (!over_limit_) {
+  // A write in flight is written by libuv in pieces: any byte of it in the
+  // kernel since the last look is progress too.
+  const std::uint64_t in_kernel = bytes_in_kernel();
+  if (!over_limit_ || in_kernel != in_kernel_mark_) {
     over_limit_ = true;
     over_limit_since_ = now_ms;
+    in_kernel_mark_ = in_kernel;
   }
   if (pending_bytes_ > limits_.hard_outbuf || now_ms - over_limit_since_ >= kSoftLimitMs) {
     too_slow_ = true;

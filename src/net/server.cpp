@@ -489,9 +489,16 @@ void Server::cut_too_slow() {
     const auto found = connections_.find(id);
     if (found == connections_.end()) continue;
     Connection& connection = *found->second;
-    log(LogLevel::kWarn, "connection " + std::to_string(id) + " from " + std::string(hub_.peer(id)) + " too slow: " +
-                             std::to_string(connection.pending_bytes()) + " bytes of output waiting, over " +
-                             std::to_string(config_.max_outbuf) + " (--max-outbuf); closed");
+    const std::string who = "connection " + std::to_string(id) + " from " + std::string(hub_.peer(id));
+    const std::string seconds = std::to_string(Connection::kSoftLimitMs / 1000);
+    if (connection.pending_bytes() > config_.max_outbuf) {
+      log(LogLevel::kWarn, who + " too slow: " + std::to_string(connection.pending_bytes()) +
+                               " bytes of output waiting, over " + std::to_string(config_.max_outbuf) +
+                               " (--max-outbuf); closed");
+    } else {
+      log(LogLevel::kWarn, who + " too slow: took nothing of a replay or history for " + seconds +
+                               " s (--max-outbuf); closed");
+    }
     // Best effort: its socket buffer is most likely full.
     cut(connection,
         "server:error too-slow more than " + std::to_string(config_.max_outbuf) + " bytes waiting\n");

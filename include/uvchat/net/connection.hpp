@@ -88,11 +88,12 @@ class Connection {
     reading_ = false;
   }
   // Output the kernel would not take is bounded twice over, as in Redis: a
-  // client with more than max_outbuf bytes waiting and none of it taken for
-  // kSoftLimitMs, or more than hard_outbuf at any time, is not reading, and
-  // is marked too slow (the server cuts it). Called after each write
-  // attempt and once a second. A client that reads, however slowly, keeps
-  // going: a long replay through a small TCP window passes.
+  // client with more than max_outbuf bytes waiting (or owing the hub a page,
+  // watch_output) and none of it taken for kSoftLimitMs, or more than
+  // hard_outbuf at any time, is not reading, and is marked too slow (the
+  // server cuts it). Called after each write attempt and once a second. A
+  // client that reads, however slowly, keeps going: a long replay through a
+  // small TCP window passes.
   void check_output_limit(std::uint64_t now_ms);
   bool too_slow() const { return too_slow_; }
   // The hub has more of an answer for this client: the server is told
@@ -203,6 +204,7 @@ class Connection {
   std::vector<InKernel> unacknowledged_;
   std::uint64_t written_ = 0;  // bytes handed to the kernel by finished writes
   std::uint64_t over_limit_since_ = 0;
+  std::uint64_t in_kernel_mark_ = 0;  // bytes_in_kernel() when over_limit_since_ was set
   const ConnectionLimits& limits_;
   TokenBucket bucket_;
   // Loop time (ms) by which a draining connection is closed.

@@ -540,14 +540,19 @@ void HubWorld::finish() {
 }
 
 // Every slow answer let in, with the disk healthy again.
+// Then a tick, as the shell's timer would make: a replay page the store
+// could not read is asked for again then.
 void HubWorld::settle() {
   store_.set_disk_full(false);
-  while (has_pending_work()) {
-    release_store_results(store_results_.size());
-    while (!password_work_.empty()) answer_password_work(0, /*hashing_fails=*/false);
-    report_deliveries();
-    clients_read(/*one=*/false);
-  }
+  do {
+    while (has_pending_work()) {
+      release_store_results(store_results_.size());
+      while (!password_work_.empty()) answer_password_work(0, /*hashing_fails=*/false);
+      report_deliveries();
+      clients_read(/*one=*/false);
+    }
+    if (!shut_down_) tick();
+  } while (has_pending_work());
 }
 
 bool HubWorld::has_pending_work() const {

@@ -218,7 +218,9 @@ void Hub::tick(Monotonic now, Effects& out) {
         now - session.connected_at >= config_.register_timeout) {
       expire(id, session, "not registered within " + std::to_string(config_.register_timeout.count()) + " s",
              out);
-    } else if (config_.idle_timeout.count() > 0 && now - session.last_activity >= config_.idle_timeout) {
+    } else if (config_.idle_timeout.count() > 0 && now - session.last_activity >= config_.idle_timeout &&
+               session.outbox.empty()) {
+      // Not while it is still owed an answer: a long replay is not silence.
       expire(id, session, "nothing received for " + std::to_string(config_.idle_timeout.count()) + " s", out);
     }
   }

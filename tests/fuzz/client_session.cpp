@@ -53,7 +53,11 @@ void Transcript::on_line(std::string_view line) {
   check(has_no_control_bytes(body), "a line sent holds a control byte", body);
   check(!said_farewell_, "a line after shutdown, bye or idle-timeout", body);
   check(body.starts_with('[') || body.starts_with("server:"), "a line that is neither chat nor server", body);
-  if (replays_due_ > 0) {
+  if (replays_due_ > 0 && is_farewell(body)) {
+    // A replay goes out in pages: shutdown or idle-timeout may end it.
+    replays_due_ = 0;
+    said_farewell_ = true;
+  } else if (replays_due_ > 0) {
     on_replay_line(body);
   } else if (awaiting_queued_count_) {
     awaiting_queued_count_ = false;

@@ -233,12 +233,12 @@ void Hub::tick(Monotonic now, Effects& out) {
 
 // The error goes out at once, ahead of anything the session still awaits:
 // it is closing, and will not get those answers.
-void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& out) {
+void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& out, ErrorCode code) {
   session.expired = true;
   session.outbox.clear();
   session.waiting_bytes = 0;
   session.overflow = false;
-  emit_send(id, make_payload(formatter_.error(ErrorCode::kIdleTimeout, {}, why)), out);
+  emit_send(id, make_payload(formatter_.error(code, {}, why)), out);
   push_close(id, out);
   log(LogLevel::kInfo, "session " + std::to_string(id) + " from " + session.peer + ": " + std::string(why),
       out);

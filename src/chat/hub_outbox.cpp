@@ -26,6 +26,7 @@
 //   paused while its own answers wait, so that it cannot pile them up.
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "hub_effects.hpp"
 #include "uvchat/chat/hub.hpp"
@@ -33,9 +34,11 @@
 namespace uvchat::chat {
 namespace {
 
+using protocol::ErrorCode;
+
 // A replay page the store could not read is asked for again at each tick
-// (about once a second) this many times; then the replay ends, and the DMs
-// it did not reach stay queued for the next registration.
+// (about once a second) this many times; then the replay is given up, and
+// the DMs it did not reach stay queued for the next registration.
 constexpr int kPageRetries = 5;
 
 }  // namespace
@@ -211,9 +214,15 @@ void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
 }
 
 // Once a tick. A page that still cannot be read after kPageRetries tries
-// ends its replay: the DMs it did not reach stay queued in the store.
+// is given up, and the DMs not sent stay queued in the store. Before the
+// first page nothing was promised: the session is told `queued-messages 0`
+// and goes on. Later the client was promised N lines (or waits for DMs in
+// the store, in order): it cannot be given what comes after them, so the
+// session ends with `unavailable`, and the next registration replays the
+// rest.
 void Hub::retry_failed_pages(Effects& out) {
-  std::vector<SessionId> gave_up;
+  std::vector<SessionId> released;
+  std::vector<SessionId> ended;
   for (auto& [id, session] : sessions_) {
     if (session.expired) continue;
     for (Slot& slot : session.outbox) {
@@ -224,16 +233,24 @@ void Hub::retry_failed_pages(Effects& out) {
         continue;
       }
       log(LogLevel::kError, "gave up reading the queued messages for " + slot.user + "; they stay queued", out);
-      if (slot.first) {
-        slot.lines.push_back(Line{make_payload(formatter_.event("queued-messages", {"0"}))});
-        slot.first = false;
+      if (!slot.first) {
+        ended.push_back(id);
+        break;
       }
+      slot.lines.push_back(Line{make_payload(formatter_.event("queued-messages", {"0"}))});
+      slot.first = false;
       slot.more = false;
-      gave_up.push_back(id);
+      released.push_back(id);
     }
   }
-  for (const SessionId id : gave_up) {
+  for (const SessionId id : released) {
     if (Session* session = find_session(id)) release_ready(id, *session, out);
+  }
+  for (const SessionId id : ended) {
+    if (Session* session = find_session(id)) {
+      expire(id, *session, "could not read your queued messages; they stay queued", out,
+             ErrorCode::kUnavailable);
+    }
   }
 }
 

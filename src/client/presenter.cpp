@@ -109,6 +109,7 @@ std::string describe_error(const ServerError& error) {
   if (code == "too-slow") return "the server cut the connection: we did not read fast enough";
   if (code == "idle-timeout") return "the server closed the connection: " + detail;
   if (code == "rate-limited") return "too many registrations from this address; wait a minute";
+  if (code == "unavailable") return "the server could not read its database: " + detail;
   return "error " + code + (detail.empty() ? "" : ": " + detail);
 }
 

@@ -182,6 +182,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kTooSlow: return "too-slow";
     case ErrorCode::kIdleTimeout: return "idle-timeout";
     case ErrorCode::kRateLimited: return "rate-limited";
+    case ErrorCode::kUnavailable: return "unavailable";
   }
   return "unknown-command";
 }

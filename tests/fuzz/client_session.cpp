@@ -42,7 +42,8 @@ std::string_view last_word(std::string_view line) { return line.substr(line.rfin
 // The last line a closing session is sent; it goes ahead of anything the
 // session still waits for.
 bool is_farewell(std::string_view line) {
-  return line == "server:shutdown" || line.starts_with("server:error idle-timeout");
+  return line == "server:shutdown" || line.starts_with("server:error idle-timeout") ||
+         line.starts_with("server:error unavailable");
 }
 
 }  // namespace

@@ -171,6 +171,34 @@ TEST_CASE("Replay: a session that goes mid-replay leaves the rest queued", "[hub
   CHECK(server.lines(second) == concat({"server:welcome bob", "server:queued-messages 3"}, queued_lines(3, 4)));
 }
 
+TEST_CASE("Replay: a page that cannot be read mid-replay is tried five more times, then the session ends",
+          "[hub][replay]") {
+  HubFixture server(pages_of(2));
+  server.load_user("bob", {}, 5);
+  const SessionId bob = register_bob(server);
+  server.forget();
+  server.hold_store_results();
+  server.drain_output(bob);
+  server.fail_store_result();
+  CHECK(server.lines(bob).empty());
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    server.tick();
+    server.fail_store_result();
+  }
+  // The fifth retry is read: the replay goes on.
+  server.tick();
+  server.release_store_result();
+  CHECK(server.lines(bob) == queued_lines(3, 4));
+  server.drain_output(bob);
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    server.fail_store_result();
+    server.tick();
+  }
+  CHECK(server.lines(bob) ==
+        Lines{"server:error unavailable could not read your queued messages; they stay queued", kClosed});
+  CHECK_FALSE(server.store().delivered(5));
+}
+
 TEST_CASE("Replay: a history answer goes out a page at a time", "[hub][replay][history]") {
   HubFixture server(pages_of(256, 60));
   const SessionId alice = server.sign_in("alice");

@@ -73,6 +73,8 @@ TEST_CASE("Errors are shown in plain words", "[client][presenter]") {
         "the server could not store the message for bob");
   CHECK(shown("server:error empty-message") == "there was nothing to send");
   CHECK(shown("server:error rate-limited wait") == "too many registrations from this address; wait a minute");
+  CHECK(shown("server:error unavailable could not read your queued messages; they stay queued") ==
+        "the server could not read its database: could not read your queued messages; they stay queued");
   CHECK(shown("server:error idle-timeout nothing received for 600 s") ==
         "the server closed the connection: nothing received for 600 s");
   CHECK(shown("server:error brand-new detail") == "error brand-new: detail");

@@ -258,7 +258,8 @@ class Hub {
   void announce_presence(User& user, std::string_view event, Effects& out);
   void log(LogLevel level, std::string text, Effects& out);
   bool allow_registration(Session& session);
-  void expire(SessionId id, Session& session, std::string_view why, Effects& out);
+  void expire(SessionId id, Session& session, std::string_view why, Effects& out,
+              protocol::ErrorCode code = protocol::ErrorCode::kIdleTimeout);
   void forget_address(Address* address);
 
   HubConfig config_;

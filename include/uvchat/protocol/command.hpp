@@ -22,6 +22,7 @@ enum class ErrorCode {
   kTooSlow,
   kIdleTimeout,
   kRateLimited,
+  kUnavailable,
 };
 
 // The CODE word of `server:error CODE`, e.g. "not-registered".

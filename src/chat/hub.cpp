@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "hub_effects.hpp"
+#include "hub_shared.hpp"
 #include "uvchat/protocol/text.hpp"
 
 namespace uvchat::chat {
@@ -27,14 +27,6 @@ constexpr std::string_view kHelpLines[] = {
     "server:help - this text",
     "server:exit - say goodbye and disconnect",
 };
-
-constexpr int kDefaultHistoryCount = 20;
-
-std::string room_label(std::string_view room) {
-  std::string label = "#";
-  label.append(room);
-  return label;
-}
 
 bool allowed_before_register(const protocol::Command& command) {
   // The framer finds these before the line is read for its meaning.
@@ -447,39 +439,6 @@ void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint no
         out);
 }
 
-void Hub::on_store_result(StoreResult& result, Effects& out) {
-  if (stopping_) return;
-  if (auto* ack = std::get_if<StoreAck>(&result)) {
-    on_ack(*ack, out);
-  } else if (auto* queued = std::get_if<QueuedFetched>(&result)) {
-    on_queued_fetched(*queued, out);
-  } else if (auto* history = std::get_if<HistoryFetched>(&result)) {
-    on_history_fetched(*history, out);
-  }
-}
-
-void Hub::on_ack(const StoreAck& ack, Effects& out) {
-  auto pending = pending_acks_.extract(ack.ticket);
-  if (pending.empty()) return;
-  const PendingAck& queued = pending.mapped();
-  if (ack.committed) {
-    fill_slot(queued.sender, ack.ticket, {Line{make_payload(formatter_.event("queued", {queued.recipient}))}},
-              out);
-    return;
-  }
-  // Not stored: the sender must not believe it was.
-  const auto recipient = users_.find(queued.recipient);
-  if (recipient != users_.end() && recipient->second.queued > 0) --recipient->second.queued;
-  const Payload error =
-      make_payload(formatter_.error(ErrorCode::kQueueFull, queued.recipient, "could not store it"));
-  fill_slot(queued.sender, ack.ticket, {Line{error}}, out);
-}
-
-void Hub::on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out) {
-  if (ids.empty()) return;
-  store(MarkDelivered{std::vector<MessageId>(ids.begin(), ids.end()), now}, out);
-}
-
 void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {
   const auto found = rooms_.find(command.target);
   if (found == rooms_.end() || !found->second.members.contains(&sender)) {
@@ -544,55 +503,6 @@ void Hub::on_join(User& user, std::string_view room_name, Effects& out) {
     fetch_history(user.session, /*of_room=*/true, room.name, user, config_.history_on_join, /*for_join=*/true,
                   out);
   }
-}
-
-void Hub::fetch_history(SessionId id, bool of_room, const std::string& target, const User& asker, int limit,
-                        bool for_join, Effects& out) {
-  // Up to the last id given out: a message sent after this request is
-  // delivered live, not replayed as well.
-  Session* session = find_session(id);
-  if (session == nullptr) return;
-  store(FetchHistory{id, of_room, target, asker.name, limit, last_message_id_, for_join,
-                     reserve_slot(*session)},
-        out);
-}
-
-void Hub::on_history(User& user, const protocol::Command& command, Effects& out) {
-  const int limit = command.count > 0 ? command.count : kDefaultHistoryCount;
-  if (command.history_of_room) {
-    const auto found = rooms_.find(command.target);
-    if (found == rooms_.end() || !found->second.members.contains(&user)) {
-      send_error(user.session, ErrorCode::kNotInRoom, room_label(command.target), {}, out);
-      return;
-    }
-    fetch_history(user.session, true, found->second.name, user, limit, false, out);
-    return;
-  }
-  const auto other = users_.find(command.target);
-  if (other == users_.end()) {
-    send_error(user.session, ErrorCode::kNoSuchUser, command.target, {}, out);
-    return;
-  }
-  fetch_history(user.session, false, other->second.name, user, limit, false, out);
-}
-
-void Hub::on_history_fetched(const HistoryFetched& fetched, Effects& out) {
-  const FetchHistory& request = fetched.request;
-  if (!sessions_.contains(request.session)) return;
-  if (!fetched.ok) log(LogLevel::kError, "could not read the history of " + request.target, out);
-  std::vector<Line> lines;
-  if (!(request.for_join && fetched.messages.empty())) {
-    const std::string label = request.of_room ? room_label(request.target) : request.target;
-    const std::string count = std::to_string(fetched.messages.size());
-    lines.push_back(Line{make_payload(formatter_.event("history", {label, count}))});
-  }
-  for (const MessageRecord& message : fetched.messages) {
-    lines.push_back(Line{make_payload(
-        request.of_room
-            ? formatter_.replayed_room(message.received_at, request.target, message.sender, message.text)
-            : formatter_.replayed_direct(message.received_at, message.sender, message.text))});
-  }
-  fill_slot(request.session, request.ticket, std::move(lines), out);
 }
 
 void Hub::leave_room(User& user, Room& room, bool tell_leaver, Effects& out) {

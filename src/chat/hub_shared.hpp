@@ -1,7 +1,10 @@
-// Small builders of the hub's effects, shared by its two files (hub.cpp:
-// the commands; hub_output.cpp: when what is sent to a session goes out).
+// What the hub's files share (hub.cpp: the commands; hub_outbox.cpp: when
+// what is sent to a session goes out; hub_store.cpp: the store's answers):
+// small builders of effects, and the label of a room.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "uvchat/chat/effects.hpp"
@@ -25,5 +28,12 @@ inline void push_session_effect(EffectKind kind, SessionId id, Effects& out) {
 }
 
 inline void push_close(SessionId id, Effects& out) { push_session_effect(EffectKind::kClose, id, out); }
+
+// "#team" for the room "team".
+inline std::string room_label(std::string_view room) {
+  std::string label = "#";
+  label.append(room);
+  return label;
+}
 
 }  // namespace uvchat::chat

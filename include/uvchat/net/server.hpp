@@ -96,6 +96,8 @@ class Server {
   void start_password_job(chat::Effect& effect);
   void finish_password_job(PasswordJob* job);
   static void free_password_job(PasswordJob* job);
+  bool password_work_running() const;
+  void drop_password_delays();
 
   std::string open_store();
   void on_store_results(std::vector<chat::StoreResult>& results);

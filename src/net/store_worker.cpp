@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "uvchat/log.hpp"
+#include "uvchat/protocol/text.hpp"
 
 namespace uvchat::net {
 namespace {
@@ -322,12 +323,19 @@ void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreRes
 void StoreWorker::fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results) {
   held_.release_to(fetch.user, to_write_);
   write_queued();
+  const std::string key = protocol::fold_case(fetch.user);
+  if (fetch.count_total) replays_[key] = Replay{fetch.after, fetch.up_to, {}};
   store::QueuePage page;
   page.after = fetch.after;
   page.up_to = fetch.up_to;
   page.max_count = fetch.max_count;
   page.max_bytes = fetch.max_bytes;
   page = store_->undelivered_directs(fetch.user, page);
+  const auto replay = replays_.find(key);
+  if (replay != replays_.end() && fetch.up_to <= replay->second.up_to) {
+    add_delivered_meanwhile(replay->second, fetch, page);
+    if (!page.more && fetch.up_to == replay->second.up_to) replays_.erase(replay);
+  }
   chat::QueuedFetched fetched{fetch, true, from_store(std::move(page.messages)), page.more};
   if (fetch.count_total) {
     fetched.total = static_cast<std::size_t>(store_->count_undelivered(fetch.user, fetch.up_to));
@@ -335,10 +343,45 @@ void StoreWorker::fetch_queued(const chat::FetchQueued& fetch, std::vector<chat:
   results.emplace_back(std::move(fetched));
 }
 
+// The page's DMs marked delivered since the replay began, in id order
+// among the others; those past the page wait for theirs. They leave the
+// set only once the replay is past them (a page whose batch fails is read
+// again), and one whose mark was rolled back is in the page already.
+void StoreWorker::add_delivered_meanwhile(Replay& replay, const chat::FetchQueued& fetch, store::QueuePage& page) {
+  replay.after = fetch.after;
+  replay.delivered.erase(replay.delivered.begin(), replay.delivered.upper_bound(fetch.after));
+  const std::int64_t last = page.more ? page.messages.back().id : fetch.up_to;
+  const std::vector<std::int64_t> ids(replay.delivered.begin(), replay.delivered.upper_bound(last));
+  if (ids.empty()) return;
+  std::vector<store::StoredMessage> extra = store_->directs_by_id(ids);
+  std::vector<store::StoredMessage> merged;
+  merged.reserve(page.messages.size() + extra.size());
+  const auto older = [](const store::StoredMessage& a, const store::StoredMessage& b) { return a.id < b.id; };
+  std::merge(std::make_move_iterator(page.messages.begin()), std::make_move_iterator(page.messages.end()),
+             std::make_move_iterator(extra.begin()), std::make_move_iterator(extra.end()),
+             std::back_inserter(merged), older);
+  const auto same = [](const store::StoredMessage& a, const store::StoredMessage& b) { return a.id == b.id; };
+  merged.erase(std::unique(merged.begin(), merged.end(), same), merged.end());
+  page.messages = std::move(merged);
+}
+
 void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {
   const std::int64_t when = to_millis(delivered.when);
   std::erase_if(delivered.ids, [&](chat::MessageId id) { return held_.deliver(id, when, delivered_); });
-  if (!delivered.ids.empty()) store_->mark_delivered(delivered.ids, when);
+  if (delivered.ids.empty()) return;
+  if (replays_.empty()) {
+    store_->mark_delivered(delivered.ids, when);
+    return;
+  }
+  // A replay under way keeps what it promised (Replay).
+  marked_.clear();
+  store_->mark_delivered(delivered.ids, when, marked_);
+  for (const store::Store::Marked& marked : marked_) {
+    const auto replay = replays_.find(marked.recipient_key);
+    if (replay != replays_.end() && marked.id > replay->second.after && marked.id <= replay->second.up_to) {
+      replay->second.delivered.insert(marked.id);
+    }
+  }
 }
 
 void StoreWorker::write_queued() {

@@ -560,6 +560,12 @@ struct Store::Statements {
         mark_delivered(db,
                        "UPDATE messages SET delivered_at = ?2"
                        " WHERE id = ?1 AND kind = 'dm' AND delivered_at IS NULL"),
+        mark_delivered_returning(db,
+                                 "UPDATE messages SET delivered_at = ?2"
+                                 " WHERE id = ?1 AND kind = 'dm' AND delivered_at IS NULL RETURNING target_key"),
+        direct_by_id(db,
+                     "SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages"
+                     " WHERE id = ?1 AND kind = 'dm'"),
         touch_user(db,
                    "INSERT INTO users (name, name_key, password_hash, first_seen, last_seen)"
                    " VALUES (?1, ?2, NULL, ?3, ?3)"
@@ -624,6 +630,8 @@ struct Store::Statements {
   Statement insert_message;
   Statement insert_direct_chunk;
   Statement mark_delivered;
+  Statement mark_delivered_returning;
+  Statement direct_by_id;
   Statement touch_user;
   Statement set_password_hash;
   Statement undelivered_directs;
@@ -766,6 +774,27 @@ void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when)
   for (const std::int64_t id : ids) {
     Run(db_, statements_->mark_delivered, "mark a message delivered").bind(1, id).bind(2, when).finish();
   }
+}
+
+void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when, std::vector<Marked>& marked) {
+  for (const std::int64_t id : ids) {
+    Run run(db_, statements_->mark_delivered_returning, "mark a message delivered");
+    run.bind(1, id).bind(2, when);
+    if (run.next_row()) {
+      marked.push_back(Marked{id, run.text(0)});
+      run.finish();
+    }
+  }
+}
+
+std::vector<StoredMessage> Store::directs_by_id(std::span<const std::int64_t> ids) {
+  std::vector<StoredMessage> messages;
+  for (const std::int64_t id : ids) {
+    Run run(db_, statements_->direct_by_id, "read a direct message");
+    run.bind(1, id);
+    if (run.next_row()) messages.push_back(read_message(run));
+  }
+  return messages;
 }
 
 void Store::touch_user(std::string_view name, std::int64_t when) {

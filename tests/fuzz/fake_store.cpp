@@ -50,10 +50,13 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::InsertMessage& inser
 }
 
 std::optional<chat::StoreResult> FakeStore::run(const chat::MarkDelivered& delivered) {
+  ++marks_;
   for (const chat::MessageId id : delivered.ids) {
     const auto found = messages_.find(id);
-    if (found != messages_.end() && found->second.record.kind == chat::MessageKind::kDirect) {
+    if (found != messages_.end() && found->second.record.kind == chat::MessageKind::kDirect &&
+        !found->second.delivered) {
       found->second.delivered = true;
+      found->second.delivered_in = marks_;
     }
   }
   return std::nullopt;
@@ -74,11 +77,15 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::SetPasswordHash& pas
 // A page, as Store::undelivered_directs(recipient, page) reads it.
 std::optional<chat::StoreResult> FakeStore::run(const chat::FetchQueued& fetch) {
   chat::QueuedFetched fetched{fetch, true, {}};
+  if (fetch.count_total) replays_[fetch.user] = Replay{marks_, fetch.up_to};
+  const auto replay = replays_.find(fetch.user);
+  const bool promised = replay != replays_.end() && fetch.up_to <= replay->second.up_to;
   std::size_t bytes = 0;
   for (const auto& [id, message] : messages_) {
-    if (message.delivered || !is_direct_to(message, fetch.user) || id > fetch.up_to) continue;
-    if (fetch.count_total) ++fetched.total;
-    if (id <= fetch.after || fetched.more) continue;
+    if (!is_direct_to(message, fetch.user) || id > fetch.up_to) continue;
+    if (fetch.count_total && !message.delivered) ++fetched.total;
+    const bool marked_since = promised && message.delivered_in > replay->second.began_after_mark;
+    if ((message.delivered && !marked_since) || id <= fetch.after || fetched.more) continue;
     if (fetched.messages.size() >= fetch.max_count || (!fetched.messages.empty() && bytes >= fetch.max_bytes)) {
       fetched.more = true;
       continue;
@@ -86,6 +93,7 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::FetchQueued& fetch) 
     fetched.messages.push_back(message.record);
     bytes += message.record.text.size();
   }
+  if (promised && !fetched.more && fetch.up_to == replay->second.up_to) replays_.erase(replay);
   return fetched;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ class FakeStore {
   struct Message {
     chat::MessageRecord record;
     bool delivered = false;  // DMs only
+    std::uint64_t delivered_in = 0;  // the MarkDelivered (marks_) that did it
   };
 
   // Runs `request`; the answer, for a request that has one.
@@ -50,6 +52,14 @@ class FakeStore {
   chat::NameMap<std::string> users_;             // every known name, and its password hash
   chat::MessageId last_id_ = 0;                  // the largest id ever inserted
   bool disk_full_ = false;
+  // Replays under way, as StoreWorker::Replay: a DM they promised that is
+  // marked delivered after they began is still read.
+  struct Replay {
+    std::uint64_t began_after_mark = 0;
+    chat::MessageId up_to = 0;
+  };
+  chat::NameMap<Replay> replays_;
+  std::uint64_t marks_ = 0;
 };
 
 }  // namespace uvchat::fuzz

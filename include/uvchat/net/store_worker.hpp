@@ -9,7 +9,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "uvchat/chat/effects.hpp"
@@ -60,6 +63,8 @@ class StoreWorker {
   void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
   void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
   void fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results);
+  struct Replay;
+  void add_delivered_meanwhile(Replay& replay, const chat::FetchQueued& fetch, store::QueuePage& page);
   void mark_delivered(chat::MarkDelivered& delivered);
   void write_queued();
   void write_delivered();
@@ -76,6 +81,19 @@ class StoreWorker {
   // Both point into the hold, or into the batch's requests, until the
   // batch is done (HeldDirects::reclaim).
   store::HeldDirects held_;
+  // Replays under way, by the user's lower-case name. A replay promised
+  // `queued-messages N`, the DMs undelivered up to up_to when it began; a
+  // DM among those not sent yet that is marked delivered meanwhile (an
+  // earlier connection of the user was still writing it) is still sent in
+  // its place, so that N lines follow. Only ids past `after` are kept:
+  // about a page of them.
+  struct Replay {
+    std::int64_t after = 0;
+    std::int64_t up_to = 0;
+    std::set<std::int64_t> delivered;
+  };
+  std::unordered_map<std::string, Replay> replays_;
+  std::vector<store::Store::Marked> marked_;
   std::vector<store::MessageRef> delivered_;
   std::vector<store::MessageRef> to_write_;
   store::HeldDirects::Clock::time_point now_;

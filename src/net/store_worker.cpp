@@ -273,6 +273,9 @@ void StoreWorker::roll_back() {
   } catch (const store::StoreError& error) {
     log(LogLevel::kError, std::string("store: ") + error.what());
   }
+  // A page read in the batch is read again: what is marked meanwhile
+  // counts from its start.
+  for (auto& [key, replay] : replays_) replay.paged = replay.after;
 }
 
 void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results) {
@@ -324,7 +327,7 @@ void StoreWorker::fetch_queued(const chat::FetchQueued& fetch, std::vector<chat:
   held_.release_to(fetch.user, to_write_);
   write_queued();
   const std::string key = protocol::fold_case(fetch.user);
-  if (fetch.count_total) replays_[key] = Replay{fetch.after, fetch.up_to, {}};
+  if (fetch.count_total) replays_[key] = Replay{fetch.after, fetch.after, fetch.up_to, {}};
   store::QueuePage page;
   page.after = fetch.after;
   page.up_to = fetch.up_to;
@@ -351,6 +354,7 @@ void StoreWorker::add_delivered_meanwhile(Replay& replay, const chat::FetchQueue
   replay.after = fetch.after;
   replay.delivered.erase(replay.delivered.begin(), replay.delivered.upper_bound(fetch.after));
   const std::int64_t last = page.more ? page.messages.back().id : fetch.up_to;
+  replay.paged = last;
   const std::vector<std::int64_t> ids(replay.delivered.begin(), replay.delivered.upper_bound(last));
   if (ids.empty()) return;
   std::vector<store::StoredMessage> extra = store_->directs_by_id(ids);
@@ -374,14 +378,12 @@ void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {
     return;
   }
   // A replay under way keeps what it promised (Replay).
-  marked_.clear();
-  store_->mark_delivered(delivered.ids, when, marked_);
-  for (const store::Store::Marked& marked : marked_) {
-    const auto replay = replays_.find(marked.recipient_key);
-    if (replay != replays_.end() && marked.id > replay->second.after && marked.id <= replay->second.up_to) {
-      replay->second.delivered.insert(marked.id);
+  store_->mark_delivered(delivered.ids, when, [this](std::int64_t id, std::string_view recipient_key) {
+    const auto replay = replays_.find(recipient_key);
+    if (replay != replays_.end() && id > replay->second.paged && id <= replay->second.up_to) {
+      replay->second.delivered.insert(id);
     }
-  }
+  });
 }
 
 void StoreWorker::write_queued() {

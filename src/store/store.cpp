@@ -257,10 +257,12 @@ class Run {
 
   std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
-  std::string text(int column) const {
+  std::string text(int column) const { return std::string(text_view(column)); }
+  // Valid until the next step.
+  std::string_view text_view(int column) const {
     const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
     if (bytes == nullptr) return {};
-    return std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+    return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
   }
 
  private:
@@ -776,12 +778,12 @@ void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when)
   }
 }
 
-void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when, std::vector<Marked>& marked) {
+void Store::mark_delivered(std::span<const std::int64_t> ids, std::int64_t when, const Marked& marked) {
   for (const std::int64_t id : ids) {
     Run run(db_, statements_->mark_delivered_returning, "mark a message delivered");
     run.bind(1, id).bind(2, when);
     if (run.next_row()) {
-      marked.push_back(Marked{id, run.text(0)});
+      marked(id, run.text_view(0));
       run.finish();
     }
   }

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -85,15 +86,21 @@ class StoreWorker {
   // `queued-messages N`, the DMs undelivered up to up_to when it began; a
   // DM among those not sent yet that is marked delivered meanwhile (an
   // earlier connection of the user was still writing it) is still sent in
-  // its place, so that N lines follow. Only ids past `after` are kept:
-  // about a page of them.
+  // its place, so that N lines follow. Only ids past the pages read so far
+  // (`paged`) are kept: a DM of a page given out is in it already, and the
+  // session's own deliveries are of those.
   struct Replay {
-    std::int64_t after = 0;
+    std::int64_t after = 0;  // the start of the last page read
+    std::int64_t paged = 0;  // its end
     std::int64_t up_to = 0;
     std::set<std::int64_t> delivered;
   };
-  std::unordered_map<std::string, Replay> replays_;
-  std::vector<store::Store::Marked> marked_;
+  // Looked up by the store's string_view, without a copy.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  std::unordered_map<std::string, Replay, KeyHash, std::equal_to<>> replays_;
   std::vector<store::MessageRef> delivered_;
   std::vector<store::MessageRef> to_write_;
   store::HeldDirects::Clock::time_point now_;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -105,13 +106,10 @@ class Store {
   // that is not a delivered DM is a StoreError.
   void insert_delivered_directs(std::span<const MessageRef> messages);
   void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when);
-  // The same, and appends each DM it marked (one already delivered is not)
-  // with its recipient's key, the lower-case name.
-  struct Marked {
-    std::int64_t id = 0;
-    std::string recipient_key;
-  };
-  void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when, std::vector<Marked>& marked);
+  // The same, and tells `marked` of each DM it marked (one already
+  // delivered is not), with its recipient's key, the lower-case name.
+  using Marked = std::function<void(std::int64_t id, std::string_view recipient_key)>;
+  void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when, const Marked& marked);
   // The DMs in `messages` with these ids, in that order; ids of none are skipped.
   std::vector<StoredMessage> directs_by_id(std::span<const std::int64_t> ids);
   // Adds the user if new; otherwise updates last_seen. Names compare

@@ -196,7 +196,11 @@ void StoreWorker::run() {
         incoming_.erase(incoming_.begin());
       }
     }
+    read_pages_first(batch);
     std::vector<chat::StoreResult> results = run_batch(batch);
+    batch.insert(batch.end(), std::make_move_iterator(read_first_.begin()),
+                 std::make_move_iterator(read_first_.end()));
+    read_first_.clear();
     backlog_.fetch_sub(batch.size(), std::memory_order_relaxed);
     {
       std::lock_guard lock(mutex_);
@@ -230,6 +234,40 @@ void StoreWorker::wait_for_work(std::unique_lock<std::mutex>& lock) {
   } else {
     wake_.wait(lock, has_work);
   }
+}
+
+// The next page of a replay under way is read ahead of the batch, outside
+// its transaction, and answered at once: it writes nothing, so it need not
+// wait for the batch's commit (an fsync, tens of milliseconds on an SD
+// card), and a replay would otherwise go one page per commit. What the
+// batch does cannot change the page: the replay's DMs are fixed, the held
+// ones among them were written at its first page, and one marked
+// delivered in the batch is in the page already (Replay). Anything else
+// (a first page, a spill's page, which needs held DMs written) stays in
+// order. Moves those it read to read_first_.
+void StoreWorker::read_pages_first(Batch& batch) {
+  std::vector<chat::StoreResult> results;
+  const auto read_now = [&](const std::shared_ptr<chat::StoreRequest>& request) {
+    const auto* fetch = std::get_if<chat::FetchQueued>(request.get());
+    if (fetch == nullptr || fetch->count_total) return false;
+    const auto replay = replays_.find(protocol::fold_case(fetch->user));
+    if (replay == replays_.end() || fetch->up_to > replay->second.up_to) return false;
+    try {
+      read_page(*fetch, results);
+    } catch (const store::StoreError& error) {
+      log(LogLevel::kError, std::string("store: ") + error.what());
+      results.emplace_back(chat::QueuedFetched{*fetch, false, {}});
+    }
+    read_first_.push_back(request);
+    return true;
+  };
+  std::erase_if(batch, read_now);
+  if (results.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    for (chat::StoreResult& result : results) outgoing_.push_back(std::move(result));
+  }
+  uv_async_send(&async_);
 }
 
 // A batch may be empty: the wait ended because held DMs are due.
@@ -326,6 +364,10 @@ void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreRes
 void StoreWorker::fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results) {
   held_.release_to(fetch.user, to_write_);
   write_queued();
+  read_page(fetch, results);
+}
+
+void StoreWorker::read_page(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results) {
   const std::string key = protocol::fold_case(fetch.user);
   if (fetch.count_total) replays_[key] = Replay{fetch.after, fetch.after, fetch.up_to, {}};
   store::QueuePage page;

@@ -63,7 +63,9 @@ class StoreWorker {
   void finish_holding();
   void execute(chat::StoreRequest& request, std::vector<chat::StoreResult>& results);
   void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
+  void read_pages_first(Batch& batch);
   void fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results);
+  void read_page(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results);
   struct Replay;
   void add_delivered_meanwhile(Replay& replay, const chat::FetchQueued& fetch, store::QueuePage& page);
   void mark_delivered(chat::MarkDelivered& delivered);
@@ -101,6 +103,7 @@ class StoreWorker {
     std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
   };
   std::unordered_map<std::string, Replay, KeyHash, std::equal_to<>> replays_;
+  Batch read_first_;  // the batch's pages read ahead of it (read_pages_first)
   std::vector<store::MessageRef> delivered_;
   std::vector<store::MessageRef> to_write_;
   store::HeldDirects::Clock::time_point now_;

@@ -144,13 +144,15 @@ void Connection::check_output_limit(std::uint64_t now_ms) {
     over_limit_ = false;
     return;
   }
-  // A write in flight is written by libuv in pieces: any byte of it in the
-  // kernel since the last look is progress too.
-  const std::uint64_t in_kernel = bytes_in_kernel();
-  if (!over_limit_ || in_kernel != in_kernel_mark_) {
+  // Any byte the client's TCP acknowledged since the last look is
+  // progress, whether or not the server could write more since: the kernel
+  // wakes a writer only once a good part of its send buffer (up to 4 MiB)
+  // is free, which a client reading 256 KiB/s takes seconds to make.
+  const std::uint64_t taken = bytes_acknowledged();
+  if (!over_limit_ || taken != taken_mark_) {
     over_limit_ = true;
     over_limit_since_ = now_ms;
-    in_kernel_mark_ = in_kernel;
+    taken_mark_ = taken;
   }
   if (pending_bytes_ > limits_.hard_outbuf || now_ms - over_limit_since_ >= kSoftLimitMs) {
     too_slow_ = true;

@@ -204,7 +204,7 @@ class Connection {
   std::vector<InKernel> unacknowledged_;
   std::uint64_t written_ = 0;  // bytes handed to the kernel by finished writes
   std::uint64_t over_limit_since_ = 0;
-  std::uint64_t in_kernel_mark_ = 0;  // bytes_in_kernel() when over_limit_since_ was set
+  std::uint64_t taken_mark_ = 0;  // bytes_acknowledged() when over_limit_since_ was set
   const ConnectionLimits& limits_;
   TokenBucket bucket_;
   // Loop time (ms) by which a draining connection is closed.

@@ -1,5 +1,8 @@
 #include "line_client.hpp"
 
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <cassert>
 
 #include "driver.hpp"
@@ -10,6 +13,9 @@ namespace {
 std::string describe(std::string_view what, int status) {
   return std::string(what) + ": " + uv_strerror(status);
 }
+
+// A look at what has arrived, and another if more came meanwhile.
+constexpr int kPeeks = 4;
 
 }  // namespace
 
@@ -23,11 +29,19 @@ LineClient::LineClient(Driver& driver, LineHandler& handler) : driver_(driver), 
 
 LineClient::~LineClient() { assert(closed_ && "a LineClient must be closed before it is freed"); }
 
-void LineClient::connect(const sockaddr* source) {
+void LineClient::connect(const sockaddr* source, int receive_buffer) {
   if (source != nullptr) {
     if (const int bound = uv_tcp_bind(&tcp_, source, 0); bound < 0) {
       close_for(CloseReason::kError, describe("bind", bound));
       return;
+    }
+    // Before the handshake, which announces the window scale.
+    if (receive_buffer > 0) {
+      if (const int sized = uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&tcp_), &receive_buffer);
+          sized < 0) {
+        close_for(CloseReason::kError, describe("SO_RCVBUF", sized));
+        return;
+      }
     }
   }
   const int status = uv_tcp_connect(&connect_request_, &tcp_, driver_.server(), on_connect);
@@ -162,6 +176,37 @@ void LineClient::reset() {
   if (!begin_closing(CloseReason::kByUs, {})) return;
   // Not connected yet, there is nothing to reset: a plain close will do.
   if (uv_tcp_close_reset(&tcp_, on_close) != 0) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+std::optional<std::size_t> LineClient::unread_in_kernel() const {
+  uv_os_fd_t fd = -1;
+  int bytes = 0;
+  if (closing_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) != 0 ||
+      ::ioctl(fd, FIONREAD, &bytes) != 0 || bytes < 0) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
+void LineClient::read_all_then_reset() {
+  if (closing_) return;
+  uv_os_fd_t fd = -1;
+  std::string arrived;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0) {
+    for (int peek = 0; peek < kPeeks; ++peek) {
+      const std::optional<std::size_t> unread = unread_in_kernel();
+      if (!unread || *unread <= arrived.size()) break;
+      arrived.resize(*unread);
+      const ssize_t got = ::recv(fd, arrived.data(), arrived.size(), MSG_PEEK | MSG_DONTWAIT);
+      arrived.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+      if (got <= 0) break;
+    }
+  }
+  if (!arrived.empty()) {
+    driver_.note_progress();
+    take_lines(arrived);
+  }
+  reset();
 }
 
 // False when the client is already closing.

@@ -3,6 +3,8 @@
 
 #include <uv.h>
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,8 +51,10 @@ class LineClient {
   // Connects to the driver's server; the handler hears on_connected() or
   // on_closed(kError, ...). With a `source` (a local address, port 0) the
   // connection comes from there: on loopback a client may pose as a host of
-  // its own.
-  void connect(const sockaddr* source = nullptr);
+  // its own. With a `receive_buffer` too (bytes; SO_RCVBUF, which Linux
+  // doubles and no longer tunes), the connection has a receive window that
+  // small, as over a thin link.
+  void connect(const sockaddr* source = nullptr, int receive_buffer = 0);
   // Queues `line` and a line end.
   void send_line(std::string_view line);
   // Queues `bytes` as they are, line end or not.
@@ -63,6 +67,16 @@ class LineClient {
   void close() { close_for(CloseReason::kByUs, {}); }
   // Closes with a TCP reset instead of a FIN, as a peer that vanished.
   void reset();
+  // Bytes that have arrived and not been read (FIONREAD); null where the
+  // kernel cannot say.
+  std::optional<std::size_t> unread_in_kernel() const;
+  // Reads every line that has arrived, then resets. The server counts a DM
+  // delivered once our TCP has acknowledged it, so a client that resets
+  // with bytes unread has thrown those DMs away; this one has not. Call it
+  // with reading paused and once nothing more arrives (the receive window
+  // is shut): the bytes are peeked (MSG_PEEK), so the window stays shut and
+  // nothing more is acknowledged before the reset.
+  void read_all_then_reset();
   bool closed() const { return closed_; }
   // Bytes queued or being written that the kernel has not taken yet.
   std::size_t unsent_bytes() const { return outbox_.size() + in_flight_.size(); }

@@ -11,9 +11,12 @@
 #include "driver.hpp"
 #include "option_values.hpp"
 #include "report.hpp"
+#include "soak_bulk_sender.hpp"
 #include "soak_dm_book.hpp"
 #include "soak_flooder.hpp"
 #include "soak_garbage.hpp"
+#include "soak_large_queue.hpp"
+#include "soak_queue_feed.hpp"
 #include "soak_slow_reader.hpp"
 #include "soak_sources.hpp"
 #include "soak_timer.hpp"
@@ -67,6 +70,7 @@ class SoakRun {
   void report_dms(const Tally& tally, const Tally& before_final_drain);
   void report_users();
   void report_faults();
+  void report_large_queues();
   void add(std::string name, std::uint64_t value) {
     report_.metrics.push_back(count_field(std::move(name), value));
   }
@@ -75,10 +79,12 @@ class SoakRun {
   SoakConfig config_;
   Report report_;
   DmBook book_;
+  QueueFeed feed_;
   SoakStats stats_;
   SourceAddresses sources_;
   SoakContext context_;
   std::vector<std::unique_ptr<IdentityClient>> identities_;
+  std::vector<IdentityClient*> large_queue_users_;  // of the identities
   std::vector<std::unique_ptr<SoakClient>> others_;
   std::vector<SoakClient*> everyone_;
   Timer progress_;
@@ -87,9 +93,10 @@ class SoakRun {
 SoakRun::SoakRun(Driver& driver, const SoakConfig& config)
     : driver_(driver),
       config_(config),
-      book_(report_, config.users, config.slow_readers),
+      book_(report_, config.users, config.slow_readers, config.large_queue_users, config.bulk_senders),
+      feed_(book_, config.large_queue_users),
       sources_(driver.server()),
-      context_{driver, report_, book_, stats_, config_, sources_},
+      context_{driver, report_, book_, stats_, config_, sources_, feed_},
       progress_(driver.loop()) {
   if (config_.seed == 0) config_.seed = seed_from_clock();
 }
@@ -120,9 +127,14 @@ void SoakRun::make_clients(std::vector<std::unique_ptr<Kind>>& into, std::uint32
 void SoakRun::create_clients() {
   make_clients<SoakUser>(identities_, config_.users);
   make_clients<SlowReader>(identities_, config_.slow_readers);
+  make_clients<LargeQueueUser>(identities_, config_.large_queue_users);
+  for (std::size_t i = identities_.size() - config_.large_queue_users; i < identities_.size(); ++i) {
+    large_queue_users_.push_back(identities_[i].get());
+  }
   make_clients<Flooder>(others_, config_.flooders);
   make_clients<GarbageSender>(others_, config_.garbage_senders);
   make_clients<Vanisher>(others_, config_.vanishers);
+  make_clients<BulkSender>(others_, config_.bulk_senders);
   for (const auto& identity : identities_) everyone_.push_back(identity.get());
   for (const auto& other : others_) everyone_.push_back(other.get());
 }
@@ -178,9 +190,14 @@ void SoakRun::print_progress(std::string_view phase, std::uint64_t started_ms) {
   });
 }
 
+// The large-queue users then come back for what waits for them and read it
+// (at their fastest pace), after the warm-up as at the end, so that the
+// final registrations find the same small queues each time.
 bool SoakRun::stop_load() {
   for (SoakClient* client : everyone_) client->stop();
-  return driver_.run_until("leaving", [this] { return all_finished(); });
+  if (!driver_.run_until("leaving", [this] { return all_finished(); })) return false;
+  for (IdentityClient* large : large_queue_users_) large->drain_queue(Reading::kReplayed);
+  return driver_.run_until("reading the large queues", [this] { return all_finished(); });
 }
 
 bool SoakRun::all_finished() const {
@@ -198,6 +215,8 @@ void SoakRun::describe_parameters() {
   parameters.push_back(count_field("flooders", config_.flooders));
   parameters.push_back(count_field("garbage_senders", config_.garbage_senders));
   parameters.push_back(count_field("vanishers", config_.vanishers));
+  parameters.push_back(count_field("large_queue_users", config_.large_queue_users));
+  parameters.push_back(count_field("bulk_senders", config_.bulk_senders));
   parameters.push_back(count_field("max_outbuf", config_.max_outbuf));
   parameters.push_back(count_field("slow_reader_wait", config_.slow_reader_wait_ms));
   parameters.push_back({"seed", std::to_string(config_.seed)});
@@ -219,6 +238,7 @@ void SoakRun::report_figures(bool verified, const Tally& before_final_drain) {
   report_dms(tally, before_final_drain);
   report_users();
   report_faults();
+  report_large_queues();
 }
 
 // Which DMs were lost, for whoever looks into it (the report has the count).
@@ -251,6 +271,7 @@ void SoakRun::report_dms(const Tally& tally, const Tally& before_final_drain) {
   add("dms_acknowledged_live", dms.acknowledged_live);
   add("dms_refused", dms.refused);
   add("dms_unsettled", dms.sent - acknowledged - dms.refused);
+  add("dms_forgotten", dms.forgotten);
   add("dms_delivered", before_final_drain.delivered);
   add("dms_queued", tally.delivered - before_final_drain.delivered);
   add("dms_read_live", dms.read_live);
@@ -273,8 +294,9 @@ void SoakRun::report_users() {
 
 void SoakRun::report_faults() {
   const std::uint64_t garbage = std::accumulate(stats_.garbage_sent.begin(), stats_.garbage_sent.end(), 0ull);
-  add("faults",
-      stats_.slow_holds + stats_.flood_sessions + garbage + stats_.vanished_fin + stats_.vanished_reset);
+  add("faults", stats_.slow_holds + stats_.flood_sessions + garbage + stats_.vanished_fin +
+                    stats_.vanished_reset + stats_.large_stalls + stats_.large_left_exit +
+                    stats_.large_left_reset);
   add("slow_holds", stats_.slow_holds);
   add("slow_cuts", stats_.slow_cuts);
   add("slow_cuts_told", stats_.slow_cuts_told);
@@ -297,6 +319,30 @@ void SoakRun::report_faults() {
   add("vanished_registered", stats_.vanished_registered);
 }
 
+void SoakRun::report_large_queues() {
+  const DmBook::Counts& dms = book_.counts();
+  add("large_sessions", stats_.large_sessions);
+  add("large_small_windows", stats_.large_small_windows);
+  add("large_in_flood_room", stats_.large_in_flood_room);
+  add("large_replays_read", stats_.large_replays_read);
+  add("large_left_exit", stats_.large_left_exit);
+  add("large_left_reset", stats_.large_left_reset);
+  add("large_stalls", stats_.large_stalls);
+  add("large_largest_queue", stats_.large_largest_queue);
+  add("large_largest_replay", stats_.large_largest_replay);
+  add("large_replayed_bytes", stats_.large_replayed_bytes);
+  add("large_read_rate",
+      stats_.large_replay_ms > 0 ? stats_.large_replayed_bytes * 1000 / stats_.large_replay_ms : 0);
+  add("large_dms_sent", dms.large_sent);
+  add("large_dms_acknowledged", dms.large_acknowledged);
+  add("large_dms_read", dms.large_read);
+  add("bulk_sessions", stats_.bulk_sessions);
+  add("bulk_dms", stats_.bulk_dms);
+  add("bulk_dm_bytes", stats_.bulk_dm_bytes);
+  add("missed_notices", stats_.missed_notices);
+  add("missed_lines", stats_.missed_lines);
+}
+
 }  // namespace
 
 void add_soak_options(cxxopts::Options& parser) {
@@ -310,6 +356,8 @@ void add_soak_options(cxxopts::Options& parser) {
     ("flooders", "Clients sending as fast as they can (soak-f-N)", number_option(defaults.flooders), "N")
     ("garbage", "Clients sending garbage (soak-g-N)", number_option(defaults.garbage_senders), "N")
     ("vanishers", "Clients vanishing mid-line (soak-v-N)", number_option(defaults.vanishers), "N")
+    ("large-queues", "Users who come back to a large queue and read it slowly (soak-q-N)", number_option(defaults.large_queue_users), "N")
+    ("bulk-senders", "Clients filling the large queues (soak-b-N)", number_option(defaults.bulk_senders), "N")
     ("seed", "Seed of the clients' choices; 0: from the clock", number_option(0), "N")
     ("max-outbuf", "The server's --max-outbuf, to check slow readers are cut; 0: do not check", number_option(defaults.max_outbuf), "BYTES")
     ("slow-reader-wait", "How long a slow reader reads after a hold before it writes anything", number_option(defaults.slow_reader_wait_ms), "MS")
@@ -327,6 +375,8 @@ ScenarioRun configure_soak(const cxxopts::ParseResult& options) {
   config.flooders = static_cast<std::uint32_t>(whole_number(options, "flooders", 0, 1'000));
   config.garbage_senders = static_cast<std::uint32_t>(whole_number(options, "garbage", 0, 1'000));
   config.vanishers = static_cast<std::uint32_t>(whole_number(options, "vanishers", 0, 1'000));
+  config.large_queue_users = static_cast<std::uint32_t>(whole_number(options, "large-queues", 0, 1'000));
+  config.bulk_senders = static_cast<std::uint32_t>(whole_number(options, "bulk-senders", 0, 1'000));
   config.seed = whole_number(options, "seed", 0, UINT64_MAX);
   config.max_outbuf = whole_number(options, "max-outbuf", 0, std::uint64_t{1} << 32);
   config.max_ping_ms = whole_number(options, "max-ping-ms", 0, 3'600'000);

@@ -45,13 +45,17 @@ void SoakClient::stop() {
 }
 
 void SoakClient::begin_session() {
+  if (const std::optional<std::uint64_t> later = postpone_session()) {
+    next_session_.start(*later, [this] { begin_session(); });
+    return;
+  }
   // The previous client is closed, so it may go.
   client_ = std::make_unique<LineClient>(context_.driver, *this);
   ++sessions_;
   leaving_ = false;
   ++context_.stats.connections[static_cast<std::size_t>(role_)];
   const std::optional<sockaddr_in> source = context_.sources.address(role_, source_number());
-  client_->connect(source ? reinterpret_cast<const sockaddr*>(&*source) : nullptr);
+  client_->connect(source ? reinterpret_cast<const sockaddr*>(&*source) : nullptr, receive_buffer());
 }
 
 void SoakClient::on_line(std::string_view line) {
@@ -99,5 +103,15 @@ std::uint64_t SoakClient::random_between(std::uint64_t low, std::uint64_t high) 
 bool SoakClient::chance(double probability) { return std::bernoulli_distribution(probability)(random_); }
 
 void SoakClient::fail(std::string_view what) { context_.report.add_error(name_ + ": " + std::string(what)); }
+
+void SoakClient::note_missed(std::string_view line, std::string_view args) {
+  const std::optional<std::uint64_t> count = parse_count(args);
+  if (!count || *count == 0) {
+    fail("a bad count: " + std::string(line));
+    return;
+  }
+  ++context_.stats.missed_notices;
+  context_.stats.missed_lines += *count;
+}
 
 }  // namespace uvchat::bench

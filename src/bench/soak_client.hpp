@@ -44,6 +44,12 @@ class SoakClient : public LineHandler {
   // Which source address the next session uses (see SourceAddresses): by
   // default the slot's own, as for a user at home.
   virtual std::uint64_t source_number() const { return slot_; }
+  // The next session's SO_RCVBUF (see LineClient::connect); 0: the
+  // system's, tuned as it goes. Asked just before it connects.
+  virtual int receive_buffer() { return 0; }
+  // Asked when a session is due: null to begin it now, or how much longer
+  // to wait before asking again.
+  virtual std::optional<std::uint64_t> postpone_session() { return std::nullopt; }
 
   void send_line(std::string_view line);
   void send_bytes(std::string_view bytes);
@@ -62,6 +68,10 @@ class SoakClient : public LineHandler {
   bool chance(double probability);
   // Counts an error of the run, with the client's name in front.
   void fail(std::string_view what);
+  // `server:missed N` (`args` is N): the server dropped N lines nobody
+  // asked for (room lines, broadcasts, presence) while this session caught
+  // up with an answer. Valid wherever it comes; counted.
+  void note_missed(std::string_view line, std::string_view args);
   // CODE of `server:error CODE DETAIL`, from what follows `server:error `.
   static std::string_view error_code(std::string_view args) { return args.substr(0, args.find(' ')); }
 

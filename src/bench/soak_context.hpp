@@ -12,6 +12,7 @@ namespace uvchat::bench {
 
 class Driver;
 class DmBook;
+class QueueFeed;
 class SourceAddresses;
 struct Report;
 
@@ -23,19 +24,22 @@ struct SoakConfig {
   std::uint32_t flooders = 5;
   std::uint32_t garbage_senders = 5;
   std::uint32_t vanishers = 5;
+  std::uint32_t large_queue_users = 2;
+  std::uint32_t bulk_senders = 4;
   std::uint64_t seed = 0;                   // 0: from the clock
   std::uint64_t max_outbuf = 1024 * 1024;   // the server's --max-outbuf; 0: not checked
   std::uint64_t max_ping_ms = 5000;         // slowest pong a well-behaved user may wait for
   std::uint64_t slow_reader_wait_ms = 500;  // reading before it writes, after a hold
 };
 
-enum class Role : std::size_t { kUser, kSlowReader, kFlooder, kGarbage, kVanisher };
-inline constexpr std::size_t kRoleCount = 5;
+enum class Role : std::size_t { kUser, kSlowReader, kFlooder, kGarbage, kVanisher, kLargeQueue, kBulkSender };
+inline constexpr std::size_t kRoleCount = 7;
 std::string_view role_name(Role role);
 // "soak-u-", "soak-s-", ...: a user's name is the prefix and its slot.
 std::string_view role_prefix(Role role);
 
-// The room the flooders write to and the slow readers join.
+// The room the flooders write to and the slow readers and large-queue
+// users join.
 inline constexpr std::string_view kFloodRoom = "#soak-flood";
 
 enum class GarbageKind : std::size_t { kRandomBytes, kHugeLine, kBadUtf8, kTelnetAndControls };
@@ -76,6 +80,28 @@ struct SoakStats {
   std::uint64_t vanished_fin = 0;
   std::uint64_t vanished_reset = 0;
   std::uint64_t vanished_registered = 0;  // registered before vanishing
+
+  // Large-queue users.
+  std::uint64_t large_sessions = 0;        // registrations
+  std::uint64_t large_small_windows = 0;   // of them, with a small receive buffer
+  std::uint64_t large_in_flood_room = 0;   // of them, in the flood room
+  std::uint64_t large_replays_read = 0;    // queues read to their end
+  std::uint64_t large_left_exit = 0;       // `server:exit` mid-replay, then read to `bye`
+  std::uint64_t large_left_reset = 0;      // a TCP reset mid-replay
+  std::uint64_t large_stalls = 0;          // stopped reading for a while mid-replay
+  std::uint64_t large_largest_queue = 0;   // DMs announced by `server:queued-messages`
+  std::uint64_t large_replayed_bytes = 0;  // the replays' lines, all sessions
+  std::uint64_t large_largest_replay = 0;  // bytes of one session's replay read
+  std::uint64_t large_replay_ms = 0;       // time spent reading them, stops included
+
+  // Bulk senders.
+  std::uint64_t bulk_sessions = 0;
+  std::uint64_t bulk_dms = 0;  // sent to the large-queue users
+  std::uint64_t bulk_dm_bytes = 0;
+
+  // Anyone: `server:missed N`, the lines dropped while one caught up.
+  std::uint64_t missed_notices = 0;
+  std::uint64_t missed_lines = 0;
 };
 
 struct SoakContext {
@@ -85,6 +111,7 @@ struct SoakContext {
   SoakStats& stats;
   const SoakConfig& config;
   const SourceAddresses& sources;
+  QueueFeed& feed;
 };
 
 }  // namespace uvchat::bench

@@ -37,6 +37,8 @@ void Flooder::line_arrived(std::string_view line) {
     start_flooding();
   } else if (event->event == "pong") {
     take_pong();
+  } else if (event->event == "missed") {
+    note_missed(line, event->args);
   } else if (event->event == "error" || event->event == "shutdown") {
     fail(line);
   }

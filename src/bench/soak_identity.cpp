@@ -14,6 +14,7 @@ void IdentityClient::drain_queue(Reading replayed_as) {
 void IdentityClient::take_part(std::uint64_t delay_ms) {
   draining_ = false;
   replayed_as_ = Reading::kReplayed;
+  soak_take_part();
   start(delay_ms);
 }
 
@@ -21,12 +22,20 @@ void IdentityClient::session_began() {
   registered_ = false;
   inbox_.start_session(replayed_as_);
   send_line("server:register " + name_);
-  if (!draining_) soak_session_began();
+  if (draining_) {
+    drain_session_began();
+  } else {
+    soak_session_began();
+  }
 }
 
 void IdentityClient::line_arrived(std::string_view line) {
   inbox_.take(line);
-  if (!draining_) soak_line(line);
+  if (draining_) {
+    drain_line(line);
+  } else {
+    soak_line(line);
+  }
   if (const auto event = parse_server_event(line)) take_event(line, *event);
   if (!registered_ && inbox_.queue_read()) note_queue_read();
 }
@@ -40,10 +49,12 @@ void IdentityClient::note_queue_read() {
   }
 }
 
-// Welcome, presence and the queue's header need nothing here. A refused
-// registration (name-taken, rate-limited, server-full), an error while
-// draining, or a server going away: nothing a well-behaved client should meet.
+// Welcome, presence and the queue's header need nothing here, and
+// `server:missed` is only counted. A refused registration (name-taken,
+// rate-limited, server-full), an error while draining, or a server going
+// away: nothing a well-behaved client should meet.
 void IdentityClient::take_event(std::string_view line, const ServerEvent& event) {
+  if (event.event == "missed") note_missed(line, event.args);
   const bool refused = event.event == "error" && (!registered_ || draining_);
   if (event.event == "shutdown" || refused) {
     fail(line);

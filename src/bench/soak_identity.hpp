@@ -1,5 +1,5 @@
-// A soak client with a name the ledger knows: a well-behaved user or a slow
-// reader.
+// A soak client with a name the ledger knows: a well-behaved user, a slow
+// reader or a large-queue user.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,15 @@ class IdentityClient : public SoakClient {
   virtual void soak_event(std::string_view line, const ServerEvent& event) = 0;
   // the connection closed: the pause before the next session.
   virtual std::uint64_t soak_session_ended(CloseReason reason, std::string_view error) = 0;
+
+  // The hooks of a drain: the connection is up and `server:register` sent;
+  // any line, before it is looked at.
+  virtual void drain_session_began() {}
+  virtual void drain_line(std::string_view) {}
+  // A session that only drains the queue (drain_queue()).
+  bool draining() const { return draining_; }
+  // take_part() was called: the soak's sessions are about to start.
+  virtual void soak_take_part() {}
 
   const std::uint32_t identity_;
 

@@ -135,7 +135,7 @@ void SoakUser::take_answer(std::string_view line, std::string_view recipient_nam
   } else if (queued) {
     context_.book.acknowledge(*dm, Acknowledgement::kQueued);
   } else {
-    context_.book.refuse();
+    context_.book.refuse(*dm);
   }
 }
 

@@ -135,9 +135,12 @@ bool OfflineRun::send_timed(const Senders& senders) {
 
 void OfflineRun::verify_queues() {
   replay_floor_.assign(std::size_t{config_.recipients} * config_.senders, 0);
+  const Clock::time_point began = Clock::now();
   const bool read = read_queues("reading the queues", [this](std::uint32_t recipient, std::string_view line) {
     check_replayed(recipient, line);
   });
+  // Every recipient at once, from registering to its last replayed DM.
+  const double replay_seconds = std::chrono::duration<double>(Clock::now() - began).count();
   const Tally tally = ledger_.tally();
   // Queues that could not be read say nothing about what was lost; the
   // errors say why they could not.
@@ -149,6 +152,10 @@ void OfflineRun::verify_queues() {
   report_.metrics.push_back(count_field("delivered", tally.delivered));
   report_.metrics.push_back(count_field("unacknowledged_delivered", tally.unacknowledged_delivered));
   report_.metrics.push_back(count_field("stale", stale_));
+  report_.metrics.push_back({"replay_seconds", replay_seconds});
+  if (replay_seconds > 0) {
+    report_.metrics.push_back({"replayed_per_s", static_cast<double>(tally.delivered) / replay_seconds});
+  }
 }
 
 void OfflineRun::check_replayed(std::uint32_t recipient, std::string_view line) {

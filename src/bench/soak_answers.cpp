@@ -46,4 +46,16 @@ std::size_t DmAnswers::forget_all() {
   return forgotten;
 }
 
+bool settle_answer(DmAnswers& answers, DmBook& book, std::string_view recipient_name, bool queued) {
+  const auto recipient = book.identity_of(recipient_name);
+  const auto dm = recipient ? answers.take_answered(*recipient) : std::nullopt;
+  if (!dm) return false;
+  if (queued) {
+    book.acknowledge(*dm, Acknowledgement::kQueued);
+  } else {
+    book.refuse(*dm);
+  }
+  return true;
+}
+
 }  // namespace uvchat::bench

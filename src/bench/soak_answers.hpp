@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "soak_dm_book.hpp"
@@ -47,5 +48,10 @@ class DmAnswers {
   std::deque<Ping> pings_;
   std::uint64_t next_sequence_ = 0;  // after the newest DM sent
 };
+
+// The server's answer about `recipient_name` (queued, or refused) to the
+// oldest DM to it that waits for one, told to the book. False when no DM
+// waits for it.
+bool settle_answer(DmAnswers& answers, DmBook& book, std::string_view recipient_name, bool queued);
 
 }  // namespace uvchat::bench

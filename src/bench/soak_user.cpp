@@ -128,14 +128,8 @@ void SoakUser::take_error(std::string_view line, std::string_view args) {
 }
 
 void SoakUser::take_answer(std::string_view line, std::string_view recipient_name, bool queued) {
-  const auto recipient = context_.book.identity_of(recipient_name);
-  const auto dm = recipient ? answers_.take_answered(*recipient) : std::nullopt;
-  if (!dm) {
+  if (!settle_answer(answers_, context_.book, recipient_name, queued)) {
     fail("an answer to no DM that waits for one: " + std::string(line));
-  } else if (queued) {
-    context_.book.acknowledge(*dm, Acknowledgement::kQueued);
-  } else {
-    context_.book.refuse(*dm);
   }
 }
 

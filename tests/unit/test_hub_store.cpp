@@ -320,17 +320,23 @@ TEST_CASE("Queued DMs fetched for a session that has left stay queued", "[hub][s
         Lines{"server:welcome bob", "server:queued-messages 1", "[2023-11-14 22:13:20] someone: queued 1"});
 }
 
-TEST_CASE("A failed fetch of the queue is asked again at the next tick; what came meanwhile waits",
-          "[hub][store][register]") {
-  HubFixture server;
+// bob, with one DM queued, registers while the store's answers are held,
+// and alice sends him a live DM meanwhile; the first read of his queue fails.
+SessionId bob_whose_queue_fails(HubFixture& server) {
   server.load_user("bob", {}, 1);
   const SessionId alice = server.sign_in("alice");
   server.hold_store_results();
   const SessionId bob = server.new_session();
   server.send(bob, "server:register bob");
   server.send(alice, "bob: live");
-
   server.fail_store_result();
+  return bob;
+}
+
+TEST_CASE("A failed fetch of the queue is asked again at the next tick; what came meanwhile waits",
+          "[hub][store][register]") {
+  HubFixture server;
+  const SessionId bob = bob_whose_queue_fails(server);
   CHECK(server.lines(bob) == Lines{"server:welcome bob"});
   CHECK(logged(server, LogLevel::kError, "bob"));
   server.forget();
@@ -344,13 +350,7 @@ TEST_CASE("A failed fetch of the queue is asked again at the next tick; what cam
 TEST_CASE("A queue that cannot be read after five more tries is given up: queued-messages 0, still queued",
           "[hub][store][register]") {
   HubFixture server;
-  server.load_user("bob", {}, 1);
-  const SessionId alice = server.sign_in("alice");
-  server.hold_store_results();
-  const SessionId bob = server.new_session();
-  server.send(bob, "server:register bob");
-  server.send(alice, "bob: live");
-  server.fail_store_result();
+  const SessionId bob = bob_whose_queue_fails(server);
   for (int attempt = 0; attempt < 5; ++attempt) {
     server.tick();
     server.fail_store_result();

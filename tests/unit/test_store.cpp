@@ -35,7 +35,7 @@ using store::QueuePage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
-constexpr std::int64_t kSchemaVersion = 4;  // 1 + the migrations in store.cpp
+constexpr std::int64_t kSchemaVersion = 4;  // 1 + the migrations in schema.cpp
 
 // A folder under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -289,7 +289,7 @@ CREATE INDEX messages_received ON messages (received_at);
 )sql");
 }
 
-// Version 1 exactly as uvchat 0.1 wrote it (store.cpp's kSchemaV1), with
+// Version 1 exactly as uvchat 0.1 wrote it (schema.cpp's kSchemaV1), with
 // rows of every kind in it.
 void write_version_1(const std::string& path) {
   RawDb raw(path);
@@ -330,7 +330,7 @@ TEST_CASE("A version 1 file is upgraded with every row, and kind is still checke
                     Contains("CHECK constraint failed"));
 }
 
-// Version 3 as uvchat wrote it (the schema after store.cpp's migrations 2
+// Version 3 as uvchat wrote it (the schema after schema.cpp's migrations 2
 // and 3), with DMs in direct_chunks in the version-3 format: two rows of
 // one conversation, a user spelt two ways, text that needs escaping, a DM
 // to oneself, and a queued DM in messages between them.
@@ -407,7 +407,7 @@ TEST_CASE("A version 3 file's chunks are converted, every DM as it was", "[store
 }
 
 // The version-3 file above is written by hand, without the comments of
-// store.cpp: what version 4 made is compared.
+// schema.cpp: what version 4 made is compared.
 TEST_CASE("An upgraded file has the chunks and view of a new one", "[store]") {
   TempDir dir;
   write_version_3(dir.file("v3.db"));

@@ -563,13 +563,10 @@ void Server::reconfigure(const ServerConfig& config) {
   config_.max_outbuf = config.max_outbuf;
   config_.rate = config.rate;
   config_.burst = config.burst;
-  config_.hub.max_queue = config.hub.max_queue;
+  const ServerConfig paged = with_pages(config);
   limits_.max_outbuf = config_.max_outbuf;
   limits_.hard_outbuf = hard_outbuf(config_);
   limits_.flood = FloodLimit{config_.rate, config_.burst};
-  const ServerConfig paged = with_pages(config);
-  config_.hub.page_bytes = paged.hub.page_bytes;
-  config_.hub.max_waiting = paged.hub.max_waiting;
   limits_.page_bytes = paged.hub.page_bytes;
   hub_.reconfigure(paged.hub);
 }

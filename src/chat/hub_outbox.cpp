@@ -69,15 +69,33 @@ std::uint64_t Hub::reserve_slot(Session& session) {
   return ticket;
 }
 
+Hub::Slot* Hub::awaiting_slot(Session& session, std::uint64_t ticket) {
+  for (Slot& slot : session.outbox) {
+    if (slot.awaiting == ticket) return &slot;
+  }
+  return nullptr;
+}
+
+// A slot that replays the undelivered DMs to `user` with after < id <= up_to.
+Hub::Slot& Hub::add_replay(Session& session, std::string_view user, MessageId after, MessageId up_to) {
+  Slot& slot = session.outbox.emplace_back();
+  slot.replay = true;
+  slot.more = true;
+  slot.user = std::string(user);
+  slot.after = after;
+  slot.up_to = up_to;
+  return slot;
+}
+
+std::size_t Hub::page_budget() const { return config_.page_bytes == 0 ? SIZE_MAX : config_.page_bytes; }
+
 void Hub::fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out) {
   Session* session = find_session(id);
   if (session == nullptr || session->expired) return;
-  for (Slot& slot : session->outbox) {
-    if (slot.awaiting != ticket) continue;
-    slot.awaiting = 0;
-    slot.lines = std::move(lines);
-    slot.sent = 0;
-    break;
+  if (Slot* slot = awaiting_slot(*session, ticket)) {
+    slot->awaiting = 0;
+    slot->lines = std::move(lines);
+    slot->sent = 0;
   }
   release_ready(id, *session, out);
 }
@@ -99,7 +117,7 @@ bool Hub::send_page(SessionId id, Session& session, Slot& slot, std::size_t& bud
 }
 
 void Hub::release_ready(SessionId id, Session& session, Effects& out) {
-  std::size_t budget = config_.page_bytes == 0 ? SIZE_MAX : config_.page_bytes;
+  std::size_t budget = page_budget();
   while (!session.outbox.empty()) {
     Slot& front = session.outbox.front();
     if (front.awaiting != 0 || front.draining || front.failed) break;
@@ -150,13 +168,7 @@ void Hub::spill(Session& session, const User& user, MessageId message) {
     back.more = true;
     return;
   }
-  Slot& slot = session.outbox.emplace_back();
-  slot.replay = true;
-  slot.spill = true;
-  slot.more = true;
-  slot.user = user.name;
-  slot.after = message - 1;
-  slot.up_to = message;
+  add_replay(session, user.name, message - 1, message).spill = true;
 }
 
 // The outbox is empty: the session has caught up.

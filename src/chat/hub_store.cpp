@@ -112,12 +112,8 @@ void Hub::on_history_fetched(const HistoryFetched& fetched, Effects& out) {
 // later one reaches this session live (or spills, and is replayed by a slot
 // of its own).
 void Hub::start_replay(SessionId id, Session& session, const User& user, Effects& out) {
-  Slot& slot = session.outbox.emplace_back();
-  slot.replay = true;
+  Slot& slot = add_replay(session, user.name, 0, last_message_id_);
   slot.first = true;
-  slot.more = true;
-  slot.user = user.name;
-  slot.up_to = last_message_id_;
   fetch_page(id, slot, out);
 }
 
@@ -132,7 +128,7 @@ void Hub::fetch_page(SessionId id, Slot& slot, Effects& out) {
   fetch.after = slot.after;
   fetch.up_to = slot.up_to;
   fetch.max_count = std::max<std::size_t>(config_.page_messages, 1);
-  fetch.max_bytes = config_.page_bytes == 0 ? SIZE_MAX : config_.page_bytes;
+  fetch.max_bytes = page_budget();
   fetch.count_total = slot.first;
   store(std::move(fetch), out);
 }
@@ -143,9 +139,8 @@ void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
   const FetchQueued& request = fetched.request;
   Session* session = find_session(request.session);
   if (session == nullptr || session->expired) return;
-  const auto slot = std::find_if(session->outbox.begin(), session->outbox.end(),
-                                 [&](const Slot& each) { return each.awaiting == request.ticket; });
-  if (slot == session->outbox.end()) return;
+  Slot* slot = awaiting_slot(*session, request.ticket);
+  if (slot == nullptr) return;
   slot->awaiting = 0;
   if (!fetched.ok) {
     // Still in the store, undelivered: asked for again at the next tick.
@@ -172,9 +167,12 @@ void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
                                                                        message.text)),
                          message.id});
   }
+  // The page stopped at a limit (the store says `more` only after a DM it
+  // read), or DMs spilled past what was asked for: either way, more to read.
+  const bool cut_by_limit = fetched.more && !fetched.messages.empty();
   slot->first = false;
-  slot->after = fetched.more && !fetched.messages.empty() ? fetched.messages.back().id : request.up_to;
-  slot->more = (fetched.more && !fetched.messages.empty()) || slot->up_to > request.up_to;
+  slot->after = cut_by_limit ? fetched.messages.back().id : request.up_to;
+  slot->more = cut_by_limit || slot->up_to > request.up_to;
   slot->lines = std::move(lines);
   slot->sent = 0;
   release_ready(request.session, *session, out);

@@ -250,10 +250,10 @@ void StoreWorker::read_pages_first(Batch& batch) {
   const auto read_now = [&](const std::shared_ptr<chat::StoreRequest>& request) {
     const auto* fetch = std::get_if<chat::FetchQueued>(request.get());
     if (fetch == nullptr || fetch->count_total) return false;
-    const auto replay = replays_.find(protocol::fold_case(fetch->user));
-    if (replay == replays_.end() || fetch->up_to > replay->second.up_to) return false;
+    const auto replay = replay_of(*fetch);
+    if (replay == replays_.end()) return false;
     try {
-      read_page(*fetch, results);
+      read_page(*fetch, replay, results);
     } catch (const store::StoreError& error) {
       log(LogLevel::kError, std::string("store: ") + error.what());
       results.emplace_back(chat::QueuedFetched{*fetch, false, {}});
@@ -364,20 +364,27 @@ void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreRes
 void StoreWorker::fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results) {
   held_.release_to(fetch.user, to_write_);
   write_queued();
-  read_page(fetch, results);
+  read_page(fetch, replay_of(fetch), results);
 }
 
-void StoreWorker::read_page(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results) {
-  const std::string key = protocol::fold_case(fetch.user);
-  if (fetch.count_total) replays_[key] = Replay{fetch.after, fetch.after, fetch.up_to, {}};
+StoreWorker::Replays::iterator StoreWorker::replay_of(const chat::FetchQueued& fetch) {
+  std::string key = protocol::fold_case(fetch.user);
+  if (fetch.count_total) {
+    return replays_.insert_or_assign(std::move(key), Replay{fetch.after, fetch.after, fetch.up_to, {}}).first;
+  }
+  const auto replay = replays_.find(key);
+  return replay != replays_.end() && fetch.up_to <= replay->second.up_to ? replay : replays_.end();
+}
+
+void StoreWorker::read_page(const chat::FetchQueued& fetch, Replays::iterator replay,
+                            std::vector<chat::StoreResult>& results) {
   store::QueuePage page;
   page.after = fetch.after;
   page.up_to = fetch.up_to;
   page.max_count = fetch.max_count;
   page.max_bytes = fetch.max_bytes;
   page = store_->undelivered_directs(fetch.user, page);
-  const auto replay = replays_.find(key);
-  if (replay != replays_.end() && fetch.up_to <= replay->second.up_to) {
+  if (replay != replays_.end()) {
     add_delivered_meanwhile(replay->second, fetch, page);
     if (!page.more && fetch.up_to == replay->second.up_to) replays_.erase(replay);
   }

@@ -20,9 +20,6 @@
 namespace uvchat::store {
 namespace {
 
-using sqlite::check;
-using sqlite::execute;
-using sqlite::fail;
 using sqlite::Run;
 using sqlite::Statement;
 

@@ -242,6 +242,10 @@ class Hub {
   // Every line to a session goes through here (see Slot, hub_output.cpp).
   void send(SessionId id, Payload line, Effects& out, MessageId message = 0);
   std::uint64_t reserve_slot(Session& session);
+  static Slot* awaiting_slot(Session& session, std::uint64_t ticket);
+  static Slot& add_replay(Session& session, std::string_view user, MessageId after, MessageId up_to);
+  // What a page may hold, in bytes (page_bytes; 0: no bound).
+  std::size_t page_budget() const;
   void fill_slot(SessionId id, std::uint64_t ticket, std::vector<Line> lines, Effects& out);
   void release_ready(SessionId id, Session& session, Effects& out);
   bool send_page(SessionId id, Session& session, Slot& slot, std::size_t& budget, Effects& out);

@@ -65,7 +65,6 @@ class StoreWorker {
   void insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results);
   void read_pages_first(Batch& batch);
   void fetch_queued(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results);
-  void read_page(const chat::FetchQueued& fetch, std::vector<chat::StoreResult>& results);
   struct Replay;
   void add_delivered_meanwhile(Replay& replay, const chat::FetchQueued& fetch, store::QueuePage& page);
   void mark_delivered(chat::MarkDelivered& delivered);
@@ -102,7 +101,12 @@ class StoreWorker {
     using is_transparent = void;
     std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
   };
-  std::unordered_map<std::string, Replay, KeyHash, std::equal_to<>> replays_;
+  using Replays = std::unordered_map<std::string, Replay, KeyHash, std::equal_to<>>;
+  Replays replays_;
+  // The replay under way whose page `fetch` asks for (a first page starts
+  // one); end() for a spill's page, or a replay no longer under way.
+  Replays::iterator replay_of(const chat::FetchQueued& fetch);
+  void read_page(const chat::FetchQueued& fetch, Replays::iterator replay, std::vector<chat::StoreResult>& results);
   Batch read_first_;  // the batch's pages read ahead of it (read_pages_first)
   std::vector<store::MessageRef> delivered_;
   std::vector<store::MessageRef> to_write_;

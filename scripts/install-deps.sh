@@ -19,6 +19,7 @@ packages=(
   libuv1-dev libcxxopts-dev catch2
   libsqlite3-dev libsodium-dev sqlite3
   libtomlplusplus-dev
+  libssl-dev openssl
   netcat-openbsd
   scdoc
 )
@@ -33,7 +34,8 @@ for flag in "$@"; do
     --arm64)
       foreign_arch=arm64
       packages+=(g++-aarch64-linux-gnu qemu-user file
-        libuv1-dev:arm64 libsqlite3-dev:arm64 libsodium-dev:arm64 libtomlplusplus-dev:arm64) ;;
+        libuv1-dev:arm64 libsqlite3-dev:arm64 libsodium-dev:arm64 libtomlplusplus-dev:arm64
+        libssl-dev:arm64) ;;
     *) echo "install-deps: unknown flag '$flag'" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,324 @@
+#include "uvchat/net/tls.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace uvchat::net {
+namespace {
+
+// Largest plaintext of one record (RFC 8446 §5.1): write() cuts there, so
+// that a record ends where the caller can know it does.
+constexpr std::size_t kMaxRecordPlaintext = 16384;
+
+// The oldest error on this thread's OpenSSL queue, in words, and the queue
+// emptied: a stale error would make the next SSL_get_error lie.
+std::string openssl_error(std::string_view fallback) {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return std::string(fallback);
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+std::string hex_fingerprint(const unsigned char* digest, unsigned int length) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string text;
+  text.reserve(length * 3);
+  for (unsigned int i = 0; i < length; ++i) {
+    if (i != 0) text += ':';
+    text += kHex[digest[i] >> 4];
+    text += kHex[digest[i] & 0xF];
+  }
+  return text;
+}
+
+}  // namespace
+
+// The BIO under every session: memory only, and the session's own. Reads
+// come from what receive() was given (the copy kept_ first, then the view),
+// writes are appended to output_. With nothing to read it asks OpenSSL to
+// retry, which OpenSSL reports as SSL_ERROR_WANT_READ: more must arrive.
+struct TlsBio {
+  static TlsSession* session(BIO* bio) { return static_cast<TlsSession*>(BIO_get_data(bio)); }
+
+  static int write(BIO* bio, const char* data, std::size_t length, std::size_t* written) {
+    BIO_clear_retry_flags(bio);
+    session(bio)->output_.append(data, length);
+    *written = length;
+    return 1;
+  }
+
+  static int read(BIO* bio, char* data, std::size_t length, std::size_t* read_bytes) {
+    BIO_clear_retry_flags(bio);
+    TlsSession& self = *session(bio);
+    std::size_t copied = 0;
+    if (self.kept_offset_ < self.kept_.size()) {
+      copied = std::min(length, self.kept_.size() - self.kept_offset_);
+      std::memcpy(data, self.kept_.data() + self.kept_offset_, copied);
+      self.kept_offset_ += copied;
+      if (self.kept_offset_ == self.kept_.size()) {
+        self.kept_.clear();
+        self.kept_.shrink_to_fit();
+        self.kept_offset_ = 0;
+      }
+    }
+    if (copied < length && !self.incoming_.empty()) {
+      const std::size_t more = std::min(length - copied, self.incoming_.size());
+      std::memcpy(data + copied, self.incoming_.data(), more);
+      self.incoming_ = self.incoming_.subspan(more);
+      copied += more;
+    }
+    if (copied == 0) {
+      BIO_set_retry_read(bio);
+      *read_bytes = 0;
+      return 0;
+    }
+    *read_bytes = copied;
+    return 1;
+  }
+
+  static long control(BIO*, int command, long, void*) {
+    // SSL flushes after each flight; everything is in output_ already.
+    return command == BIO_CTRL_FLUSH ? 1 : 0;
+  }
+
+  static int create(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  }
+
+  static const BIO_METHOD* method() {
+    static BIO_METHOD* const kMethod = [] {
+      BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "uvchat memory");
+      BIO_meth_set_write_ex(made, write);
+      BIO_meth_set_read_ex(made, read);
+      BIO_meth_set_ctrl(made, control);
+      BIO_meth_set_create(made, create);
+      return made;
+    }();
+    return kMethod;
+  }
+};
+
+TlsContext::~TlsContext() { SSL_CTX_free(context_); }
+
+std::shared_ptr<TlsContext> TlsContext::server(const std::string& certificate_path, const std::string& key_path,
+                                               std::string& error) {
+  ERR_clear_error();
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (raw == nullptr) {
+    error = openssl_error("cannot make a TLS context");
+    return nullptr;
+  }
+  auto context = std::make_shared<TlsContext>(raw);
+  SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
+  // No renegotiation (a client could make the server redo its most costly
+  // work at will), no compression (CRIME); the server picks the cipher.
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // An idle connection gives its record buffers back: there may be
+  // thousands on a Raspberry Pi.
+  SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+  // One ticket is all a client that comes back needs (OpenSSL sends two).
+  SSL_CTX_set_num_tickets(raw, 1);
+  if (SSL_CTX_use_certificate_chain_file(raw, certificate_path.c_str()) != 1) {
+    error = "cannot use certificate " + certificate_path + ": " + openssl_error("unreadable");
+    return nullptr;
+  }
+  if (SSL_CTX_use_PrivateKey_file(raw, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
+    error = "cannot use key " + key_path + ": " + openssl_error("unreadable");
+    return nullptr;
+  }
+  if (SSL_CTX_check_private_key(raw) != 1) {
+    error = "key " + key_path + " does not match certificate " + certificate_path;
+    ERR_clear_error();
+    return nullptr;
+  }
+  if (X509* leaf = SSL_CTX_get0_certificate(raw)) context->fingerprint_ = certificate_fingerprint(leaf);
+  return context;
+}
+
+std::shared_ptr<TlsContext> TlsContext::client(const std::string& ca_path, std::string& error) {
+  ERR_clear_error();
+  SSL_CTX* raw = SSL_CTX_new(TLS_client_method());
+  if (raw == nullptr) {
+    error = openssl_error("cannot make a TLS context");
+    return nullptr;
+  }
+  auto context = std::make_shared<TlsContext>(raw);
+  SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  // Verification runs, and its result is looked at once the handshake is
+  // done (peer_verified): a client may then trust the certificate by its
+  // fingerprint instead, as ssh does.
+  SSL_CTX_set_verify(raw, SSL_VERIFY_NONE, nullptr);
+  const int loaded = ca_path.empty() ? SSL_CTX_set_default_verify_paths(raw)
+                                     : SSL_CTX_load_verify_locations(raw, ca_path.c_str(), nullptr);
+  if (loaded != 1) {
+    error = (ca_path.empty() ? std::string("cannot load the system's CA certificates")
+                             : "cannot use CA file " + ca_path) +
+            ": " + openssl_error("unreadable");
+    return nullptr;
+  }
+  return context;
+}
+
+TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, Role role, std::string_view server_name)
+    : context_(std::move(context)) {
+  ssl_ = SSL_new(context_->get());
+  if (ssl_ == nullptr) {
+    fail(openssl_error("cannot make a TLS session"));
+    return;
+  }
+  BIO* bio = BIO_new(TlsBio::method());
+  BIO_set_data(bio, this);
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways; the SSL owns it
+  if (role == Role::kServer) {
+    SSL_set_accept_state(ssl_);
+    return;
+  }
+  SSL_set_connect_state(ssl_);
+  if (server_name.empty()) return;
+  const std::string name(server_name);
+  // SNI carries host names only; the name check takes an address too.
+  ASN1_OCTET_STRING* address = a2i_IPADDRESS(name.c_str());
+  if (address == nullptr) {
+    ERR_clear_error();
+    SSL_set_tlsext_host_name(ssl_, name.c_str());
+    SSL_set1_host(ssl_, name.c_str());
+  } else {
+    ASN1_OCTET_STRING_free(address);
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str());
+  }
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+void TlsSession::fail(std::string why) {
+  if (failed_) return;
+  failed_ = true;
+  error_ = std::move(why);
+}
+
+void TlsSession::receive(std::span<const char> ciphertext) {
+  if (!incoming_.empty()) keep_unread();
+  incoming_ = ciphertext;
+}
+
+void TlsSession::keep_unread() {
+  if (incoming_.empty()) return;
+  if (kept_offset_ > 0) {
+    kept_.erase(0, kept_offset_);
+    kept_offset_ = 0;
+  }
+  kept_.append(incoming_.data(), incoming_.size());
+  incoming_ = {};
+}
+
+bool TlsSession::has_unread() const { return kept_offset_ < kept_.size() || !incoming_.empty(); }
+
+void TlsSession::start_handshake() {
+  if (failed_) return;
+  ERR_clear_error();
+  const int result = SSL_do_handshake(ssl_);
+  if (result == 1) return;
+  const int code = SSL_get_error(ssl_, result);
+  if (code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE) fail(openssl_error("handshake failed"));
+}
+
+TlsSession::ReadResult TlsSession::read(std::span<char> plaintext) {
+  ReadResult result;
+  if (failed_) {
+    result.status = Status::kFailed;
+    return result;
+  }
+  while (result.bytes < plaintext.size()) {
+    ERR_clear_error();
+    std::size_t got = 0;
+    const int status = SSL_read_ex(ssl_, plaintext.data() + result.bytes, plaintext.size() - result.bytes, &got);
+    if (status == 1) {
+      result.bytes += got;
+      continue;
+    }
+    switch (SSL_get_error(ssl_, status)) {
+      case SSL_ERROR_WANT_READ:
+      case SSL_ERROR_WANT_WRITE: return result;
+      case SSL_ERROR_ZERO_RETURN: result.status = Status::kClosed; return result;
+      default:
+        fail(openssl_error("the peer broke the TLS protocol"));
+        result.status = Status::kFailed;
+        return result;
+    }
+  }
+  return result;
+}
+
+bool TlsSession::write(std::span<const char> plaintext) {
+  while (!failed_ && !plaintext.empty()) {
+    ERR_clear_error();
+    const std::size_t chunk = std::min(plaintext.size(), kMaxRecordPlaintext);
+    std::size_t written = 0;
+    if (SSL_write_ex(ssl_, plaintext.data(), chunk, &written) != 1) {
+      fail(openssl_error("cannot encrypt"));
+      break;
+    }
+    plaintext = plaintext.subspan(written);
+  }
+  return !failed_;
+}
+
+void TlsSession::shutdown() {
+  if (failed_ || !handshake_done()) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+std::string TlsSession::take_output() {
+  std::string taken;
+  taken.swap(output_);
+  return taken;
+}
+
+bool TlsSession::handshake_done() const { return ssl_ != nullptr && SSL_is_init_finished(ssl_) == 1; }
+
+std::string TlsSession::description() const {
+  if (ssl_ == nullptr) return {};
+  return std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_);
+}
+
+bool TlsSession::session_reused() const { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }
+
+std::string TlsSession::peer_fingerprint() const {
+  X509* certificate = ssl_ == nullptr ? nullptr : SSL_get0_peer_certificate(ssl_);
+  return certificate == nullptr ? std::string() : certificate_fingerprint(certificate);
+}
+
+bool TlsSession::peer_verified() const {
+  return ssl_ != nullptr && SSL_get0_peer_certificate(ssl_) != nullptr &&
+         SSL_get_verify_result(ssl_) == X509_V_OK;
+}
+
+std::string TlsSession::verify_error() const {
+  if (ssl_ == nullptr) return "no session";
+  if (SSL_get0_peer_certificate(ssl_) == nullptr) return "the server sent no certificate";
+  return X509_verify_cert_error_string(SSL_get_verify_result(ssl_));
+}
+
+std::string certificate_fingerprint(X509* certificate) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(certificate, EVP_sha256(), digest, &length) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  return hex_fingerprint(digest, length);
+}
+
+}  // namespace uvchat::net

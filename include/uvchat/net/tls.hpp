@@ -26,10 +26,6 @@ using X509 = struct x509_st;
 
 namespace uvchat::net {
 
-// The first byte of a TLS record that carries a handshake: a ClientHello
-// starts with it, and no line of any door does (it is a control byte).
-constexpr unsigned char kTlsHandshakeByte = 0x16;
-
 // An SSL_CTX: the server's (a certificate and its key) or a client's (what
 // it trusts). Shared: every session made from it holds it, so a context
 // replaced by a reload lives until its last session ends.

@@ -195,6 +195,13 @@ void Hub::connect(SessionId id, std::string_view peer, std::string_view ip, Mono
   }
 }
 
+void Hub::refuse(SessionId id, ErrorCode code, std::string_view detail, Effects& out) {
+  Session* session = find_session(id);
+  if (session == nullptr || session->user != nullptr) return;
+  send_error(id, code, {}, detail, out);
+  push_close(id, out);
+}
+
 void Hub::note_activity(SessionId id, Monotonic now) {
   if (Session* session = find_session(id)) session->last_activity = now;
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "connection_tls.hpp"
 #include "uvchat/log.hpp"
 #include "uvchat/net/server.hpp"
 
@@ -45,6 +46,8 @@ struct Connection::WriteRequest {
   std::uint64_t start = 0;     // stream offset of its first byte
   std::size_t first_skip = 0;  // bytes of entries[0] written before it
 };
+
+Connection::~Connection() = default;
 
 Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimits& limits)
     : server_(server),
@@ -105,18 +108,37 @@ void Connection::release_for_store() {
   update_reading();
 }
 
+void Connection::note_end_of_input() {
+  input_ended_ = true;
+  if (reading_) uv_read_stop(stream());
+  reading_ = false;
+}
+
 void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
+  if (self->tls_) {
+    *buf = tls_read_buffer();
+    return;
+  }
   // Read straight into the ring. It is never full here: the framer empties
   // a full ring that holds no line end.
   const std::span<char> space = self->input_.writable();
   *buf = uv_buf_init(space.data(), static_cast<unsigned int>(space.size()));
 }
 
-void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(stream->data);
   if (nread > 0) {
+    if (self->tls_) {
+      self->receive_tls({buf->base, static_cast<std::size_t>(nread)});
+      return;
+    }
     self->input_.commit(static_cast<std::size_t>(nread));
+    if (self->sniffing_) {
+      self->sniffing_ = false;
+      self->server_.on_first_bytes(*self);  // may start TLS, or turn it away
+      if (self->state_ != State::kOpen || self->tls_) return;
+    }
     self->server_.on_input(*self);
   } else if (nread == UV_EOF) {
     self->server_.on_end_of_input(*self);
@@ -175,6 +197,9 @@ void Connection::close_after_flush() {
   if (state_ != State::kOpen) return;
   state_ = State::kDraining;
   update_reading();
+  // Lines for a client that never finished its handshake can never be
+  // sealed; an alert for it may still be on the wire queue.
+  if (tls_) drop_plaintext();
   deadline_ = uv_now(tcp_.loop) + kDrainTimeoutMs;
   if (!has_pending_output()) {
     close_now();
@@ -185,6 +210,7 @@ void Connection::close_after_flush() {
 
 void Connection::close_now() {
   if (state_ == State::kClosing) return;
+  if (tls_) send_close_notify();
   release_all();
   state_ = State::kClosing;
   output_.clear();
@@ -200,6 +226,10 @@ void Connection::abort() { reset(bytes_acknowledged()); }
 void Connection::say_last_words(std::string_view words) {
   if (state_ == State::kClosing || words.empty() || write_in_flight_ != nullptr || output_offset_ != 0)
     return;
+  if (tls_) {
+    say_last_words_tls(words);
+    return;
+  }
   uv_buf_t buffer = uv_buf_init(const_cast<char*>(words.data()), static_cast<unsigned int>(words.size()));
   const int written = uv_try_write(stream(), &buffer, 1);
   if (written > 0) written_ += static_cast<std::uint64_t>(written);
@@ -310,8 +340,10 @@ void Connection::release_up_to(std::uint64_t acknowledged) {
   }
 }
 
+// In order, the kernel sends all it holds before the FIN. DMs sealed into
+// records not yet handed to it (TLS) are not delivered.
 void Connection::release_all() {
-  for (const InKernel& sent : unacknowledged_) server_.on_delivered(sent.message);
+  release_up_to(bytes_in_kernel());
   unacknowledged_.clear();
 }
 
@@ -327,8 +359,9 @@ void Connection::note_progress() {
 void Connection::drop_written(std::size_t bytes) {
   note_progress();
   pending_bytes_ -= bytes;
+  Fifo<Outgoing>& output = wire_queue();
   while (bytes > 0) {
-    const std::size_t left_in_front = output_.front().bytes->size() - output_offset_;
+    const std::size_t left_in_front = output.front().bytes->size() - output_offset_;
     if (bytes < left_in_front) {
       output_offset_ += bytes;
       written_ += bytes;
@@ -336,20 +369,29 @@ void Connection::drop_written(std::size_t bytes) {
     }
     bytes -= left_in_front;
     written_ += left_in_front;
-    if (output_.front().message != 0) note_in_kernel(written_, output_.front().message);
-    output_.pop_front();
+    if (output.front().message != 0) note_in_kernel(written_, output.front().message);
+    output.pop_front();
     output_offset_ = 0;
   }
+}
+
+bool Connection::has_pending_output() const {
+  return !output_.empty() || write_in_flight_ != nullptr || (tls_ && !tls_wire_empty());
 }
 
 void Connection::flush() {
   if (state_ == State::kClosing || state_ == State::kCutting || write_in_flight_ != nullptr) return;
   if (unacknowledged_.size() >= kReleaseBatch) release_acknowledged();
-  if (!output_.empty()) {
+  // With TLS, lines are sealed a bounded amount at a time, and sealed
+  // again as long as the kernel takes all of it.
+  for (;;) {
+    if (tls_) seal_output();
+    Fifo<Outgoing>& output = wire_queue();
+    if (output.empty()) break;
     std::array<uv_buf_t, kMaxBuffersPerWrite> buffers;
-    const std::size_t count = std::min(output_.size(), buffers.size());
+    const std::size_t count = std::min(output.size(), buffers.size());
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string& bytes = *output_[i].bytes;
+      const std::string& bytes = *output[i].bytes;
       const std::size_t skip = (i == 0) ? output_offset_ : 0;
       buffers[i] =
           uv_buf_init(const_cast<char*>(bytes.data() + skip), static_cast<unsigned int>(bytes.size() - skip));
@@ -361,7 +403,11 @@ void Connection::flush() {
       return;
     }
     if (written > 0) drop_written(static_cast<std::size_t>(written));
-    if (!output_.empty()) submit_write();
+    if (!output.empty()) {
+      submit_write();
+      break;
+    }
+    if (!tls_ || output_.empty()) break;
   }
   check_drained();
   if (state_ == State::kDraining && !has_pending_output()) close_now();
@@ -375,15 +421,16 @@ void Connection::submit_write() {
   request->start = written_;
   request->first_skip = output_offset_;
   std::array<uv_buf_t, kMaxBuffersPerWrite> buffers;
-  const std::size_t count = std::min(output_.size(), buffers.size());
+  Fifo<Outgoing>& output = wire_queue();
+  const std::size_t count = std::min(output.size(), buffers.size());
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t skip = (i == 0) ? output_offset_ : 0;
-    const std::string& bytes = *output_.front().bytes;
+    const std::string& bytes = *output.front().bytes;
     buffers[i] =
         uv_buf_init(const_cast<char*>(bytes.data() + skip), static_cast<unsigned int>(bytes.size() - skip));
     request->bytes += bytes.size() - skip;
-    request->entries.push_back(std::move(output_.front()));
-    output_.pop_front();
+    request->entries.push_back(std::move(output.front()));
+    output.pop_front();
     output_offset_ = 0;
   }
   request->request.data = request;

@@ -4,6 +4,8 @@
 #include <csignal>
 
 #include "uvchat/log.hpp"
+#include "uvchat/net/tls.hpp"
+#include "uvchat/protocol/door.hpp"
 #include "uvchat/protocol/parser.hpp"
 
 namespace uvchat::net {
@@ -136,7 +138,34 @@ std::string Server::open_store() {
   }
 }
 
+std::string Server::load_tls(const std::string& certificate, const std::string& key) {
+  std::string error;
+  std::shared_ptr<TlsContext> context = TlsContext::server(certificate, key.empty() ? certificate : key, error);
+  if (!context) return error;
+  tls_ = std::move(context);
+  log(LogLevel::kInfo, "TLS certificate " + certificate + ", SHA-256 fingerprint " + tls_->fingerprint());
+  return {};
+}
+
+void Server::reload_tls() {
+  if (config_.tls_cert.empty()) {
+    if (tls_) log(LogLevel::kInfo, "TLS off for new connections");
+    tls_.reset();
+    return;
+  }
+  if (std::string error = load_tls(config_.tls_cert, config_.tls_key); !error.empty()) {
+    log(LogLevel::kError, "reload: " + error + (tls_ ? "; new connections get the certificate they got before"
+                                                     : "; no TLS until it loads"));
+  }
+}
+
 std::string Server::start() {
+  if (!config_.tls_cert.empty()) {
+    if (std::string error = load_tls(config_.tls_cert, config_.tls_key); !error.empty()) {
+      close_own_handles();
+      return error;
+    }
+  }
   // Known users and queue sizes are loaded before anyone can connect.
   if (std::string error = open_store(); !error.empty()) {
     close_own_handles();
@@ -196,6 +225,7 @@ void Server::accept(uv_stream_t* listener) {
   hub_.connect(id, peer, ip, loop_time(), effects_);
   apply_effects();
   if (connection.state() != Connection::State::kOpen) return;
+  if (tls_ || config_.tls_only) connection.sniff_first_bytes();
   if (const int status = connection.start_reading(); status != 0) {
     log(LogLevel::kWarn, "connection " + std::to_string(id) + ": read: " + uv_strerror(status));
     on_connection_lost(connection);
@@ -207,9 +237,66 @@ void Server::on_input(Connection& connection) {
   take_waiting_lines(connection);
 }
 
+// Over TLS the ring holds plaintext decrypted a ringful at a time: more is
+// decrypted as lines are taken, as long as they may be.
 void Server::take_waiting_lines(Connection& connection) {
-  process_lines(connection);
+  for (;;) {
+    process_lines(connection);
+    if (!connection.uses_tls() || !connection.takes_input()) break;
+    const Connection::TlsInput more = connection.decrypt_input();
+    if (more == Connection::TlsInput::kLines) continue;
+    if (more == Connection::TlsInput::kClosed) {
+      on_end_of_input(connection);
+      return;
+    }
+    if (more == Connection::TlsInput::kFailed) {
+      on_tls_failed(connection);
+      return;
+    }
+    break;
+  }
   connection.input().release();
+}
+
+// A ClientHello gets TLS; plain text gets the native door, unless
+// --tls-only wants TLS from everyone but this machine's own clients.
+void Server::on_first_bytes(Connection& connection) {
+  std::string scratch;
+  const protocol::Door door = protocol::sniff_door(connection.input().peek(1, scratch));
+  if (door == protocol::Door::kTls && tls_) {
+    connection.start_tls(tls_);
+    take_waiting_lines(connection);
+    return;
+  }
+  if (!config_.tls_only) return;
+  const std::string ip = peer_address(connection.tcp()).second;
+  if (ip == "127.0.0.1" || ip == "::1" || ip == "::ffff:127.0.0.1") return;
+  log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + " refused: plain text (--tls-only)");
+  connection.input().clear();
+  hub_.refuse(connection.id(), protocol::ErrorCode::kTlsRequired,
+              "this server takes TLS only: connect with uvchat --tls, or openssl s_client", effects_);
+  apply_effects();
+}
+
+void Server::on_tls_established(Connection& connection) {
+  const TlsSession& session = *connection.tls_session();
+  log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + ": " + session.description() +
+                           (session.session_reused() ? ", resumed" : ""));
+}
+
+// Before the handshake is done the client is told with an alert, which is
+// written before the close; after it, the connection is broken and reset,
+// so that only what the client acknowledged counts as delivered.
+void Server::on_tls_failed(Connection& connection) {
+  const TlsSession& session = *connection.tls_session();
+  log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + ": TLS: " + session.error());
+  if (session.handshake_done()) {
+    on_connection_lost(connection);
+    return;
+  }
+  hub_.disconnect(connection.id(), effects_);
+  apply_effects();
+  connection.close_after_flush();
 }
 
 void Server::process_lines(Connection& connection) {
@@ -569,6 +656,10 @@ void Server::reconfigure(const ServerConfig& config) {
   limits_.flood = FloodLimit{config_.rate, config_.burst};
   limits_.page_bytes = paged.hub.page_bytes;
   hub_.reconfigure(paged.hub);
+  config_.tls_cert = config.tls_cert;
+  config_.tls_key = config.tls_key;
+  config_.tls_only = config.tls_only;
+  reload_tls();
 }
 
 std::vector<std::string> Server::addresses() const {

@@ -183,6 +183,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kIdleTimeout: return "idle-timeout";
     case ErrorCode::kRateLimited: return "rate-limited";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kTlsRequired: return "tls-required";
   }
   return "unknown-command";
 }

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "make_cert.hpp"
 #include "notify.hpp"
 #include "options.hpp"
 #include "reload.hpp"
@@ -29,6 +30,7 @@ void close_loop(uv_loop_t* loop) {
 
 int main(int argc, char** argv) {
   uvchat::server::ParseResult parsed = uvchat::server::parse_options(argc, argv);
+  if (!parsed.make_cert_dir.empty()) return uvchat::server::make_certificate(parsed.make_cert_dir);
   if (!parsed.run) {
     std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
     return parsed.exit_code;

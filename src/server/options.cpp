@@ -83,13 +83,17 @@ constexpr OptionSpec kOptions[] = {
   number("idle-timeout", kLive, 0, 30 * 86'400, "0", "SECONDS", "Seconds a connection may stay silent; 0: no limit"),
   flag("utc", kRestart, "Show times in UTC instead of local time"),
   flag("crlf", kRestart, "End the lines the server sends with CR LF"),
+  text("tls-cert", kLive, "", "PATH", "TLS certificate (PEM, full chain) for TLS on the same port; SIGHUP reloads it"),
+  text("tls-key", kLive, "", "PATH", "Its private key (PEM); default: in the --tls-cert file"),
+  flag("tls-only", kLive, "Refuse plain text but from 127.0.0.1 and ::1 (needs --tls-cert)"),
   text("log-level", kLive, "info", "LEVEL", "debug, info, warn or error", {"debug", "info", "warn", "error"}),
   text("log-file", kLive, "", "PATH", "Append log lines to this file instead of stderr; SIGHUP reopens it"),
 };
 // clang-format on
 
 // Options of the command line alone: they say what to do, not how to serve.
-constexpr std::array<std::string_view, 4> kCommandLineOnly = {"config", "check-config", "version", "help"};
+constexpr std::array<std::string_view, 5> kCommandLineOnly = {"config", "check-config", "make-cert", "version",
+                                                              "help"};
 
 const OptionSpec* find_option(std::string_view name) {
   for (const OptionSpec& spec : kOptions) {
@@ -126,6 +130,10 @@ cxxopts::Options make_parser() {
         "Every option above is a key; the command line wins",
         cxxopts::value<std::string>(), "PATH");
   adder("check-config", "Check the options and the config file, then exit (0: OK, 2: not)");
+  adder("make-cert",
+        "Write a self-signed certificate and key for this host to DIR/cert.pem and DIR/key.pem, "
+        "print its fingerprint, and exit",
+        cxxopts::value<std::string>(), "DIR");
   adder("version", "Print the version and exit");
   adder("h,help", "Print this help and exit");
   return parser;
@@ -263,6 +271,19 @@ Options to_options(const Settings& settings) {
   hub.utc = values.flag("utc");
   hub.line_ending = values.flag("crlf") ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 
+  server.tls_cert = values.text("tls-cert");
+  server.tls_key = values.text("tls-key");
+  server.tls_only = values.flag("tls-only");
+  if (server.tls_only && server.tls_cert.empty()) {
+    const Setting* given = values.given("tls-only");
+    throw BadOption{subject("tls-only", given) + " needs a certificate: give --tls-cert (uvchatd --make-cert DIR makes one)",
+                    given == nullptr || given->origin.empty()};
+  }
+  if (!server.tls_key.empty() && server.tls_cert.empty()) {
+    const Setting* given = values.given("tls-key");
+    throw BadOption{subject("tls-key", given) + " needs --tls-cert as well", given == nullptr || given->origin.empty()};
+  }
+
   options.log_level = *parse_log_level(values.text("log-level"));
   options.log_file = values.text("log-file");
   return options;
@@ -370,6 +391,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
     }
     if (!result.unmatched().empty())
       throw BadOption{"unexpected argument '" + result.unmatched().front() + "'"};
+    if (result.count("make-cert")) {
+      outcome.make_cert_dir = result["make-cert"].as<std::string>();
+      if (outcome.make_cert_dir.empty()) throw BadOption{"--make-cert needs a directory"};
+      return outcome;
+    }
     outcome.sources = sources_from(result);
     Settings settings = read_settings(outcome.sources);
     outcome.configuration = Configuration{to_options(settings), std::move(settings)};

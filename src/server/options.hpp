@@ -48,6 +48,7 @@ struct ParseResult {
   bool run = false;     // false: print `message` and exit with exit_code
   int exit_code = 0;    // 0 for --help/--version/--check-config, 2 for bad options
   std::string message;  // for stdout when exit_code is 0, else stderr
+  std::string make_cert_dir;  // not empty: --make-cert DIR, and nothing else
   OptionSources sources;
   Configuration configuration;
 };

@@ -27,6 +27,8 @@ void Reloader::reload() {
     // logrotate's SIGHUP must get its new file whatever the config says.
     if (const std::string error = reopen_log_file(); !error.empty()) log(LogLevel::kError, error);
     log(LogLevel::kError, "reload: " + result.error + "; the configuration stays as it was");
+    // And certbot's renewed certificate is served all the same.
+    server_.reload_tls();
   }
   notify_service_manager("READY=1\n" + listening_status(server_));
 }

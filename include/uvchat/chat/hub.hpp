@@ -84,6 +84,9 @@ class Hub {
   void connect(SessionId session, std::string_view peer, Effects& out) {
     connect(session, peer, {}, Monotonic{0}, out);
   }
+  // The shell turns the connection away before it says anything (plain
+  // text where --tls-only wants TLS): it is told `code` and closed.
+  void refuse(SessionId session, protocol::ErrorCode code, std::string_view detail, Effects& out);
   // Bytes came from the session (the idle timeout starts again).
   void note_activity(SessionId session, Monotonic now);
   // Once a second or so: closes sessions past their timeouts.

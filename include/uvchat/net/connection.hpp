@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,8 @@
 namespace uvchat::net {
 
 class Server;
+class TlsContext;
+class TlsSession;
 
 // One for all connections (the server's), referred to, not copied: a
 // connection is small, and a changed limit applies to everyone at once.
@@ -54,6 +57,7 @@ class Connection {
 
   // `limits` are the server's, and outlive every connection.
   Connection(Server& server, chat::SessionId id, const ConnectionLimits& limits);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -64,6 +68,24 @@ class Connection {
 
   protocol::RingBuffer& input() { return input_; }
   protocol::Framer& framer() { return framer_; }
+
+  // TLS (connection_tls.cpp). With a certificate configured, the server
+  // looks at a connection's first bytes (Server::on_first_bytes) before
+  // anything reads them as lines.
+  void sniff_first_bytes() { sniffing_ = true; }
+  // The bytes already in the ring were a ClientHello: from now on the
+  // socket carries TLS records, and the ring plaintext.
+  void start_tls(std::shared_ptr<const TlsContext> context);
+  bool uses_tls() const { return tls_ != nullptr; }
+  const TlsSession* tls_session() const;
+  enum class TlsInput : std::uint8_t {
+    kNone,    // nothing more to read until more arrives (or no TLS)
+    kLines,   // plaintext went into the ring
+    kClosed,  // close_notify: the end of input
+    kFailed,  // the peer broke TLS; it was told with an alert
+  };
+  // Decrypts what arrived into the ring, as much as fits.
+  TlsInput decrypt_input();
 
   int start_reading();
   // The hub may hold a session's input (while a password is checked): no
@@ -83,10 +105,8 @@ class Connection {
   void hold_for_store();
   void release_for_store();
   // libuv stops reading by itself at end of input.
-  void note_end_of_input() {
-    input_ended_ = true;
-    reading_ = false;
-  }
+  // Over TLS the end is close_notify, and the socket is still read: it stops.
+  void note_end_of_input();
   // Output the kernel would not take is bounded twice over, as in Redis: a
   // client with more than max_outbuf bytes waiting (or owing the hub a page,
   // watch_output) and none of it taken for kSoftLimitMs, or more than
@@ -135,7 +155,7 @@ class Connection {
   void flush();
 
   std::size_t pending_bytes() const { return pending_bytes_; }
-  bool has_pending_output() const { return !output_.empty() || write_in_flight_ != nullptr; }
+  bool has_pending_output() const;
   // The loop time (ms) by which a draining connection must be closed.
   std::uint64_t drain_deadline() const { return deadline_; }
 
@@ -154,6 +174,7 @@ class Connection {
   bool too_slow_ = false;
   bool over_limit_ = false;
   bool watching_ = false;
+  bool sniffing_ = false;
 
   struct WriteRequest;
   struct Outgoing {
@@ -166,7 +187,24 @@ class Connection {
   static void on_write(uv_write_t* request, int status);
   static void on_close(uv_handle_t* handle);
 
+  // The queue writes take bytes from: the lines themselves, or with TLS
+  // the records they were sealed into.
+  Fifo<Outgoing>& wire_queue();
   void drop_written(std::size_t bytes);
+  // TLS: seals queued lines into records (up to kSealAhead of them waiting)
+  // and hands what the session has to send to the wire queue.
+  void seal_output();
+  void take_tls_output();
+  // TLS: drops lines that can never be sealed (no handshake yet).
+  void drop_plaintext();
+  void send_close_notify();
+  // TLS: ciphertext that arrived; the lines in it go to the server.
+  void receive_tls(std::span<const char> ciphertext);
+  void say_last_words_tls(std::string_view words);
+  bool tls_wire_empty() const;
+  // Where TLS connections read their ciphertext: one buffer for all, since
+  // libuv hands each read to its callback at once.
+  static uv_buf_t tls_read_buffer();
   // A DM whose last byte is byte `end` of the stream is in the kernel.
   void note_in_kernel(std::uint64_t end, chat::MessageId message);
   // Bytes of the stream handed to the kernel so far, by any write.
@@ -209,6 +247,8 @@ class Connection {
   TokenBucket bucket_;
   // Loop time (ms) by which a draining connection is closed.
   std::uint64_t deadline_ = 0;
+  struct Tls;
+  std::unique_ptr<Tls> tls_;  // null for plain text
 };
 
 }  // namespace uvchat::net

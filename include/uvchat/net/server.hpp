@@ -34,6 +34,11 @@ struct ServerConfig {
   // Requests the store may have waiting before no more lines are read from
   // anyone; reading goes on once it is down to a quarter of that.
   std::size_t store_backlog = 20'000;
+  // TLS on the same port (docs/PROTOCOL.md, 1.1): a connection whose first
+  // byte starts a handshake gets TLS. No certificate: no TLS.
+  std::string tls_cert;  // PEM, the full chain
+  std::string tls_key;   // PEM; empty: in tls_cert
+  bool tls_only = false;  // plain text only from 127.0.0.1 and ::1
   chat::HubConfig hub;
 };
 
@@ -64,11 +69,18 @@ class Server {
   // values, for every connection at once (see Hub::reconfigure for the
   // hub's). The rest of `config` is ignored.
   void reconfigure(const ServerConfig& config);
+  // Builds a TLS context from the certificate files and serves it to new
+  // connections, if it loads; otherwise logs why and changes nothing.
+  // Connections under way keep the context they began with.
+  void reload_tls();
   // "127.0.0.1:8080" for each address listened on.
   std::vector<std::string> addresses() const;
 
   // From Connection.
   void on_input(Connection& connection);
+  // The first bytes of a connection that may be TLS are in its ring.
+  void on_first_bytes(Connection& connection);
+  void on_tls_established(Connection& connection);
   void on_end_of_input(Connection& connection);
   void on_connection_lost(Connection& connection);
   void on_closed(Connection& connection);
@@ -124,6 +136,8 @@ class Server {
   chat::Monotonic loop_time() const { return chat::Monotonic(uv_now(loop_)); }
   void sweep();
   void take_waiting_lines(Connection& connection);
+  void on_tls_failed(Connection& connection);
+  std::string load_tls(const std::string& certificate, const std::string& key);
   void finish_if_stopped();
   void close_own_handles();
   // The handles the server itself owns (not listeners or connections).
@@ -167,6 +181,7 @@ class Server {
   std::vector<chat::SessionId> drained_;
   uv_timer_t drain_timer_{};
   ConnectionLimits limits_;
+  std::shared_ptr<const TlsContext> tls_;  // null: no TLS
 
   uv_prepare_t flush_handle_{};
   uv_timer_t sweep_timer_{};

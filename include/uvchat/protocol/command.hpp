@@ -23,6 +23,7 @@ enum class ErrorCode {
   kIdleTimeout,
   kRateLimited,
   kUnavailable,
+  kTlsRequired,
 };
 
 // The CODE word of `server:error CODE`, e.g. "not-registered".

@@ -15,7 +15,7 @@ using namespace uvchat::test;
 namespace {
 
 // Options that say what to do rather than how to serve: no config key.
-const std::set<std::string> kCommandLineOnly = {"config", "check-config", "version", "help"};
+const std::set<std::string> kCommandLineOnly = {"config", "check-config", "make-cert", "version", "help"};
 
 std::string example_path() { return std::string(UVCHAT_SOURCE_ROOT) + "/scripts/uvchatd.toml"; }
 

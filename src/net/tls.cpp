@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -37,6 +38,50 @@ std::string hex_fingerprint(const unsigned char* digest, unsigned int length) {
     text += kHex[digest[i] & 0xF];
   }
   return text;
+}
+
+// A memory BIO that reads `pem` in place; null if it is too long for one.
+BIO* pem_reader(std::string_view pem) {
+  if (pem.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return nullptr;
+  return BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+}
+
+// Never asks for a password: a server has nobody to ask.
+int no_password(char*, int, int, void*) { return 0; }
+
+// The leaf, then the rest of the chain, as SSL_CTX_use_certificate_chain_file
+// reads them from a file.
+bool use_certificate_chain(SSL_CTX* context, std::string_view pem) {
+  BIO* bio = pem_reader(pem);
+  if (bio == nullptr) return false;
+  X509* leaf = PEM_read_bio_X509_AUX(bio, nullptr, no_password, nullptr);
+  bool used = leaf != nullptr && SSL_CTX_use_certificate(context, leaf) == 1 &&
+              SSL_CTX_clear_chain_certs(context) == 1;
+  X509_free(leaf);
+  while (used) {
+    X509* next = PEM_read_bio_X509(bio, nullptr, no_password, nullptr);
+    if (next == nullptr) break;
+    if (SSL_CTX_add0_chain_cert(context, next) != 1) {
+      X509_free(next);
+      used = false;
+    }
+  }
+  BIO_free(bio);
+  if (!used) return false;
+  // The end of the text is "no start line" on the queue: no error of ours.
+  const unsigned long last = ERR_peek_last_error();
+  if (ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE) ERR_clear_error();
+  return ERR_peek_error() == 0;
+}
+
+bool use_private_key(SSL_CTX* context, std::string_view pem) {
+  BIO* bio = pem_reader(pem);
+  if (bio == nullptr) return false;
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, no_password, nullptr);
+  BIO_free(bio);
+  const bool used = key != nullptr && SSL_CTX_use_PrivateKey(context, key) == 1;
+  EVP_PKEY_free(key);
+  return used;
 }
 
 }  // namespace
@@ -109,8 +154,7 @@ struct TlsBio {
 
 TlsContext::~TlsContext() { SSL_CTX_free(context_); }
 
-std::shared_ptr<TlsContext> TlsContext::server(const std::string& certificate_path, const std::string& key_path,
-                                               std::string& error) {
+std::shared_ptr<TlsContext> TlsContext::new_server(std::string& error) {
   ERR_clear_error();
   SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
   if (raw == nullptr) {
@@ -127,6 +171,24 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& certificate_pa
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   // One ticket is all a client that comes back needs (OpenSSL sends two).
   SSL_CTX_set_num_tickets(raw, 1);
+  return context;
+}
+
+bool TlsContext::finish_server(const std::string& mismatch, std::string& error) {
+  if (SSL_CTX_check_private_key(context_) != 1) {
+    error = mismatch;
+    ERR_clear_error();
+    return false;
+  }
+  if (X509* leaf = SSL_CTX_get0_certificate(context_)) fingerprint_ = certificate_fingerprint(leaf);
+  return true;
+}
+
+std::shared_ptr<TlsContext> TlsContext::server(const std::string& certificate_path, const std::string& key_path,
+                                               std::string& error) {
+  auto context = new_server(error);
+  if (!context) return nullptr;
+  SSL_CTX* raw = context->get();
   if (SSL_CTX_use_certificate_chain_file(raw, certificate_path.c_str()) != 1) {
     error = "cannot use certificate " + certificate_path + ": " + openssl_error("unreadable");
     return nullptr;
@@ -135,12 +197,25 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& certificate_pa
     error = "cannot use key " + key_path + ": " + openssl_error("unreadable");
     return nullptr;
   }
-  if (SSL_CTX_check_private_key(raw) != 1) {
-    error = "key " + key_path + " does not match certificate " + certificate_path;
-    ERR_clear_error();
+  if (!context->finish_server("key " + key_path + " does not match certificate " + certificate_path, error)) {
     return nullptr;
   }
-  if (X509* leaf = SSL_CTX_get0_certificate(raw)) context->fingerprint_ = certificate_fingerprint(leaf);
+  return context;
+}
+
+std::shared_ptr<TlsContext> TlsContext::server_from_pem(std::string_view certificate_pem,
+                                                        std::string_view key_pem, std::string& error) {
+  auto context = new_server(error);
+  if (!context) return nullptr;
+  if (!use_certificate_chain(context->get(), certificate_pem)) {
+    error = "cannot use the certificate: " + openssl_error("no certificate in the PEM");
+    return nullptr;
+  }
+  if (!use_private_key(context->get(), key_pem)) {
+    error = "cannot use the key: " + openssl_error("no key in the PEM");
+    return nullptr;
+  }
+  if (!context->finish_server("the key does not match the certificate", error)) return nullptr;
   return context;
 }
 

@@ -177,3 +177,32 @@ TEST_CASE("tls: a server context refuses a key that is not the certificate's") {
   CHECK_FALSE(TlsContext::server(files.write("bad.pem", "not a certificate\n"), files.write("k2.pem", one.key_pem), error));
   CHECK(error.find("cannot use certificate") != std::string::npos);
 }
+
+TEST_CASE("tls: a server context from PEM text serves as one from files") {
+  const auto made = make_self_signed({"localhost"}, 1);
+  const auto other = make_self_signed({"other"}, 1);
+  std::string error;
+  Pair pair;
+  pair.server_context = TlsContext::server_from_pem(made.certificate_pem, made.key_pem, error);
+  REQUIRE(pair.server_context);
+  CHECK(pair.server_context->fingerprint() == made.fingerprint);
+  pair.server = std::make_unique<TlsSession>(pair.server_context, TlsSession::Role::kServer);
+  pair.client->start_handshake();
+  pair.pump();
+  REQUIRE(pair.server->handshake_done());
+  CHECK(pair.client->peer_fingerprint() == made.fingerprint);
+
+  // A full chain: the leaf first, what follows is sent along.
+  CHECK(TlsContext::server_from_pem(made.certificate_pem + other.certificate_pem, made.key_pem, error));
+
+  // OpenSSL checks the key against the certificate as it takes it.
+  CHECK_FALSE(TlsContext::server_from_pem(made.certificate_pem, other.key_pem, error));
+  CHECK(error.find("cannot use the key") == 0);
+  CHECK_FALSE(TlsContext::server_from_pem("not a certificate\n", made.key_pem, error));
+  CHECK(error.find("cannot use the certificate") == 0);
+  CHECK_FALSE(TlsContext::server_from_pem(made.certificate_pem, made.certificate_pem, error));
+  CHECK(error.find("cannot use the key") == 0);
+  // A chain whose second certificate is broken is refused, not cut short.
+  const std::string broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  CHECK_FALSE(TlsContext::server_from_pem(made.certificate_pem + broken, made.key_pem, error));
+}

@@ -35,6 +35,10 @@ class TlsContext {
   // returns null and says why in `error`, in words for a log.
   static std::shared_ptr<TlsContext> server(const std::string& certificate_path, const std::string& key_path,
                                             std::string& error);
+  // The same from PEM text, for a certificate that never was a file (the
+  // fuzz target's, tests'). An encrypted key is refused, not asked about.
+  static std::shared_ptr<TlsContext> server_from_pem(std::string_view certificate_pem,
+                                                     std::string_view key_pem, std::string& error);
   // Verifies servers against the system's CA store, or against the
   // certificates in `ca_path` alone when it is not empty.
   static std::shared_ptr<TlsContext> client(const std::string& ca_path, std::string& error);
@@ -50,6 +54,11 @@ class TlsContext {
   const std::string& fingerprint() const { return fingerprint_; }
 
  private:
+  // A server context with everything but its certificate and key.
+  static std::shared_ptr<TlsContext> new_server(std::string& error);
+  // Checks the key against the certificate and keeps the fingerprint.
+  bool finish_server(const std::string& mismatch, std::string& error);
+
   SSL_CTX* context_;
   std::string fingerprint_;
 };

@@ -370,6 +370,27 @@ std::string TlsSession::description() const {
 
 bool TlsSession::session_reused() const { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }
 
+std::shared_ptr<SSL_SESSION> TlsSession::session() const {
+  SSL_SESSION* current = ssl_ == nullptr ? nullptr : SSL_get0_session(ssl_);
+  if (current == nullptr || SSL_SESSION_is_resumable(current) != 1) return nullptr;
+  SSL_SESSION* copy = SSL_SESSION_dup(current);
+  if (copy == nullptr) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return std::shared_ptr<SSL_SESSION>(copy, SSL_SESSION_free);
+}
+
+bool TlsSession::resume(const std::shared_ptr<SSL_SESSION>& saved) {
+  if (!saved || failed_ || ssl_ == nullptr || SSL_is_server(ssl_) == 1) return false;
+  // A copy of its own: the saved one stays resumable for the next.
+  SSL_SESSION* copy = SSL_SESSION_dup(saved.get());
+  const bool offered = copy != nullptr && SSL_set_session(ssl_, copy) == 1;
+  SSL_SESSION_free(copy);  // SSL_set_session holds its own reference
+  if (!offered) ERR_clear_error();
+  return offered;
+}
+
 std::string TlsSession::peer_fingerprint() const {
   X509* certificate = ssl_ == nullptr ? nullptr : SSL_get0_peer_certificate(ssl_);
   return certificate == nullptr ? std::string() : certificate_fingerprint(certificate);

@@ -206,3 +206,74 @@ TEST_CASE("tls: a server context from PEM text serves as one from files") {
   const std::string broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
   CHECK_FALSE(TlsContext::server_from_pem(made.certificate_pem + broken, made.key_pem, error));
 }
+
+namespace {
+
+// A new connection between the same two contexts, as a client that comes back.
+void reconnect(Pair& pair) {
+  pair.server = std::make_unique<TlsSession>(pair.server_context, TlsSession::Role::kServer);
+  pair.client = std::make_unique<TlsSession>(pair.client_context, TlsSession::Role::kClient, "localhost");
+}
+
+// Hands what `from` has to say to `to`, once.
+void hand_over(TlsSession& from, TlsSession& to) {
+  const std::string bytes = from.take_output();
+  to.receive(bytes);
+  char buffer[256];
+  to.read(buffer);
+  to.keep_unread();
+}
+
+}  // namespace
+
+TEST_CASE("tls: a client resumes the session of its ticket, on as many connections as it likes") {
+  Pair pair;
+  pair.client->start_handshake();
+  hand_over(*pair.client, *pair.server);  // ClientHello
+  hand_over(*pair.server, *pair.client);  // ServerHello .. Finished
+  REQUIRE(pair.client->handshake_done());
+  // The ticket comes after the client's Finished: nothing to resume yet.
+  CHECK(pair.client->session() == nullptr);
+  pair.pump();
+  const std::shared_ptr<SSL_SESSION> saved = pair.client->session();
+  REQUIRE(saved);
+  CHECK_FALSE(pair.client->session_reused());
+  // Freed without close_notify, as a connection that was reset: the saved
+  // copy must stay good all the same.
+  pair.client.reset();
+
+  for (int connection = 0; connection < 2; ++connection) {
+    CAPTURE(connection);
+    reconnect(pair);
+    CHECK_FALSE(pair.server->resume(saved));
+    REQUIRE(pair.client->resume(saved));
+    pair.client->start_handshake();
+    pair.pump();
+    REQUIRE(pair.client->handshake_done());
+    CHECK(pair.client->session_reused());
+    CHECK(pair.server->session_reused());
+    REQUIRE(pair.client->write(std::string_view("server:register alice\n")));
+    CHECK(pair.pump().first == "server:register alice\n");
+  }
+  CHECK_FALSE(pair.client->resume(nullptr));
+}
+
+TEST_CASE("tls: a server that cannot take a session shakes hands in full") {
+  Pair first;
+  first.client->start_handshake();
+  first.pump();
+  const std::shared_ptr<SSL_SESSION> saved = first.client->session();
+  REQUIRE(saved);
+
+  // Another server: another key for its tickets, another certificate.
+  Pair other;
+  REQUIRE(other.client->resume(saved));
+  other.client->start_handshake();
+  other.pump();
+  REQUIRE(other.client->handshake_done());
+  REQUIRE(other.server->handshake_done());
+  CHECK_FALSE(other.client->session_reused());
+  CHECK(other.client->peer_fingerprint() == other.fingerprint);
+  REQUIRE(other.client->write(std::string_view("hello\n")));
+  CHECK(other.pump().first == "hello\n");
+}

@@ -22,6 +22,7 @@
 
 using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;
+using SSL_SESSION = struct ssl_session_st;
 using X509 = struct x509_st;
 
 namespace uvchat::net {
@@ -113,6 +114,19 @@ class TlsSession {
   // "TLSv1.3 TLS_AES_128_GCM_SHA256", for logs.
   std::string description() const;
   bool session_reused() const;
+
+  // Resumption, for a client: the session to offer the server on a later
+  // connection (resume()), so that the two skip the certificate and its
+  // signatures. TLS 1.3 gives it in a ticket the server sends after the
+  // handshake, which read() takes in: null until then, and when the server
+  // sends none. A copy, which stays resumable whatever becomes of this
+  // connection (OpenSSL marks a session it frees unclosed as spent).
+  std::shared_ptr<SSL_SESSION> session() const;
+  // Before start_handshake(): offers a copy of `saved`. The server may take
+  // it (session_reused() says so once the handshake is done) or refuse it
+  // and make a new one. False for a server's session, or with nothing to
+  // offer; the handshake is a full one then.
+  bool resume(const std::shared_ptr<SSL_SESSION>& saved);
 
   // A client's view of the server: its certificate's SHA-256 ("AB:CD:...")
   // and whether it passed the context's verification and the name check.

@@ -265,7 +265,7 @@ void Server::on_first_bytes(Connection& connection) {
   const protocol::Door door = protocol::sniff_door(connection.input().peek(1, scratch));
   if (door == protocol::Door::kTls && tls_) {
     connection.start_tls(tls_);
-    take_waiting_lines(connection);
+    on_input(connection);
     return;
   }
   if (!config_.tls_only) return;

@@ -15,4 +15,8 @@ void fuzz_framer_parser(std::span<const std::uint8_t> input);
 // against the Hub.
 void fuzz_hub(std::span<const std::uint8_t> input);
 
+// The first-byte sniffing, then what a client sends, or a real handshake
+// with its flights corrupted, through a server TlsSession.
+void fuzz_tls(std::span<const std::uint8_t> input);
+
 }  // namespace uvchat::fuzz

@@ -64,3 +64,7 @@ TEST_CASE("fuzz_framer_parser: every corpus and regression input passes the chec
 TEST_CASE("fuzz_hub: every corpus and regression input passes the checks") {
   replay_all("fuzz_hub", uvchat::fuzz::fuzz_hub);
 }
+
+TEST_CASE("fuzz_tls: every corpus and regression input passes the checks") {
+  replay_all("fuzz_tls", uvchat::fuzz::fuzz_tls);
+}

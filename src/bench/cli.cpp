@@ -23,7 +23,11 @@ std::string general_help() {
   help +=
       "\n"
       "A run ends with a summary on stderr and one JSON line on stdout. The exit status is 0\n"
-      "only when every acknowledged message arrived exactly once and intact and nothing failed.\n";
+      "only when every acknowledged message arrived exactly once and intact and nothing failed.\n"
+      "\n"
+      "With --tls every connection speaks TLS (uvchatd --tls-cert), its handshake done before\n"
+      "its first line. The server's certificate is not verified unless --tls-ca names what to\n"
+      "trust: a load generator needs the encryption's cost, not the server's identity.\n";
   return help;
 }
 
@@ -37,6 +41,8 @@ cxxopts::Options make_parser(const Scenario& scenario) {
     ("port", "The server's port", cxxopts::value<std::string>(), "PORT")
     ("timeout", "Fail when the server sends nothing for this long", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
     ("server-pid", "The server's process, for its CPU time and memory (/proc); 0: not measured", cxxopts::value<std::string>()->default_value("0"), "PID")
+    ("tls", "Every connection speaks TLS; the server's certificate is not verified (see --tls-ca)")
+    ("tls-ca", "TLS connections verify the server's certificate against FILE and --host, and fail if it does not verify", cxxopts::value<std::string>(), "FILE")
     ("h,help", "Print this help and exit");
   // clang-format on
   scenario.add_options(parser);
@@ -51,6 +57,21 @@ sockaddr_storage server_address(const cxxopts::ParseResult& options) {
   if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&address)) == 0) return address;
   if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&address)) == 0) return address;
   throw BadOption{"--host must be a numeric IPv4 or IPv6 address, not '" + host + "'"};
+}
+
+// The client context is made here when a CA file is named, so that a file
+// it cannot use is a bad command line rather than a failed run.
+TlsSetup tls_setup(const cxxopts::ParseResult& options) {
+  TlsSetup tls;
+  tls.everywhere = options.count("tls") > 0;
+  tls.server_name = options["host"].as<std::string>();
+  if (options.count("tls-ca") == 0) return tls;
+  tls.ca_path = options["tls-ca"].as<std::string>();
+  if (tls.ca_path.empty()) throw BadOption{"--tls-ca needs a file"};
+  std::string error;
+  tls.context = net::TlsContext::client(tls.ca_path, error);
+  if (!tls.context) throw BadOption{error};
+  return tls;
 }
 
 CommandLine bad_command_line(const std::string& problem, std::string_view help_hint) {
@@ -78,6 +99,7 @@ CommandLine parse_scenario_options(const Scenario& scenario, int argc, const cha
     command.server = server_address(options);
     command.stall_limit = std::chrono::seconds(whole_number(options, "timeout", 1, 3600));
     command.server_pid = static_cast<pid_t>(whole_number(options, "server-pid", 0, 1 << 22));
+    command.tls = tls_setup(options);
     command.scenario = scenario.configure(options);
     command.run = true;
     return command;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "driver.hpp"
 #include "scenario.hpp"
 
 namespace uvchat::bench {
@@ -19,6 +20,7 @@ struct CommandLine {
   sockaddr_storage server{};
   std::chrono::seconds stall_limit{30};
   pid_t server_pid = 0;  // 0: the server's CPU and memory are not measured
+  TlsSetup tls;
   ScenarioRun scenario;
 };
 

@@ -14,10 +14,11 @@ constexpr std::uint64_t kWatchdogIntervalMs = 100;
 }  // namespace
 
 Driver::Driver(uv_loop_t* loop, const sockaddr_storage& server, std::chrono::seconds stall_limit,
-               pid_t server_pid)
+               pid_t server_pid, TlsSetup tls)
     : loop_(loop),
       server_(server),
       probe_(server_pid),
+      tls_(std::move(tls)),
       stall_limit_ms_(static_cast<std::uint64_t>(std::chrono::milliseconds(stall_limit).count())) {
   uv_timer_init(loop_, &watchdog_);
   watchdog_.data = this;
@@ -77,6 +78,16 @@ void Driver::schedule_flush(LineClient& client) {
 
 uv_buf_t Driver::read_buffer() {
   return uv_buf_init(read_buffer_.data(), static_cast<unsigned int>(read_buffer_.size()));
+}
+
+std::span<char> Driver::plaintext_buffer() {
+  if (!plaintext_buffer_) plaintext_buffer_ = std::make_unique<std::array<char, 64 * 1024>>();
+  return *plaintext_buffer_;
+}
+
+std::shared_ptr<const net::TlsContext> Driver::tls_context(std::string& error) {
+  if (!tls_.context) tls_.context = net::TlsContext::client(tls_.ca_path, error);
+  return tls_.context;
 }
 
 void Driver::on_watchdog(uv_timer_t* timer) {

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cassert>
+#include <span>
 
 #include "driver.hpp"
 
@@ -19,7 +20,8 @@ constexpr int kPeeks = 4;
 
 }  // namespace
 
-LineClient::LineClient(Driver& driver, LineHandler& handler) : driver_(driver), handler_(handler) {
+LineClient::LineClient(Driver& driver, LineHandler& handler)
+    : driver_(driver), handler_(handler), tls_wanted_(driver.tls_everywhere()) {
   uv_tcp_init(driver_.loop(), &tcp_);
   tcp_.data = this;
   connect_request_.data = this;
@@ -29,7 +31,15 @@ LineClient::LineClient(Driver& driver, LineHandler& handler) : driver_(driver), 
 
 LineClient::~LineClient() { assert(closed_ && "a LineClient must be closed before it is freed"); }
 
+void LineClient::use_tls(bool tls, std::shared_ptr<SSL_SESSION> resume) {
+  tls_wanted_ = tls;
+  resume_ = std::move(resume);
+}
+
+std::shared_ptr<SSL_SESSION> LineClient::tls_session() const { return tls_ ? tls_->session() : tls_session_; }
+
 void LineClient::connect(const sockaddr* source, int receive_buffer) {
+  if (tls_wanted_ && !start_tls()) return;
   if (source != nullptr) {
     if (const int bound = uv_tcp_bind(&tcp_, source, 0); bound < 0) {
       close_for(CloseReason::kError, describe("bind", bound));
@@ -58,7 +68,35 @@ void LineClient::on_connect(uv_connect_t* request, int status) {
   self->driver_.note_progress();
   uv_tcp_nodelay(&self->tcp_, 1);
   self->resume_reading();
-  if (!self->closing_) self->handler_.on_connected();
+  if (self->closing_) return;
+  if (!self->tls_) {
+    self->handler_.on_connected();
+    return;
+  }
+  // The ClientHello; on_connected() once the server's answer completes it.
+  self->tls_->start_handshake();
+  if (self->tls_->failed()) {
+    self->close_for(CloseReason::kError, "TLS: " + self->tls_->error());
+    return;
+  }
+  self->driver_.schedule_flush(*self);
+}
+
+bool LineClient::start_tls() {
+  std::string error;
+  std::shared_ptr<const net::TlsContext> context = driver_.tls_context(error);
+  if (!context) {
+    close_for(CloseReason::kError, "TLS: " + error);
+    return false;
+  }
+  tls_ = std::make_unique<net::TlsSession>(std::move(context), net::TlsSession::Role::kClient,
+                                           driver_.tls_server_name());
+  if (resume_) tls_->resume(resume_);
+  if (tls_->failed()) {
+    close_for(CloseReason::kError, "TLS: " + tls_->error());
+    return false;
+  }
+  return true;
 }
 
 void LineClient::pause_reading() {
@@ -80,14 +118,68 @@ void LineClient::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   auto* self = static_cast<LineClient*>(stream->data);
   if (nread > 0) {
     self->driver_.note_progress();
-    self->take_lines(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+    self->take_input(std::string_view(buf->base, static_cast<std::size_t>(nread)));
   } else if (!self->write_error_.empty() && nread < 0) {
     self->close_for(CloseReason::kError, self->write_error_);
   } else if (nread == UV_EOF) {
-    self->close_for(CloseReason::kByServer, {});
+    self->end_of_input();
   } else if (nread < 0) {
     self->close_for(CloseReason::kError, describe("read", static_cast<int>(nread)));
   }
+}
+
+void LineClient::take_input(std::string_view bytes) {
+  if (tls_) {
+    take_ciphertext(bytes);
+  } else {
+    take_lines(bytes);
+  }
+}
+
+// The server's FIN, or its close_notify. After a failed write, what the
+// server said before it reset the connection has been read: now the close.
+void LineClient::end_of_input() {
+  if (write_error_.empty()) {
+    close_for(CloseReason::kByServer, {});
+  } else {
+    close_for(CloseReason::kError, write_error_);
+  }
+}
+
+// Decrypts everything that has arrived, a buffer at a time, and hands the
+// lines over as for plain text. What the session has to say (the client's
+// Finished, alerts) leaves with the next flush.
+void LineClient::take_ciphertext(std::string_view bytes) {
+  tls_->receive(std::span<const char>(bytes.data(), bytes.size()));
+  const std::span<char> plaintext = driver_.plaintext_buffer();
+  for (;;) {
+    const net::TlsSession::ReadResult got = tls_->read(plaintext);
+    if (!handshake_done_ && tls_->handshake_done()) finish_handshake();
+    if (closing_) return;
+    if (got.bytes > 0) take_lines(std::string_view(plaintext.data(), got.bytes));
+    if (closing_) return;
+    if (got.status == net::TlsSession::Status::kClosed) {
+      end_of_input();
+      return;
+    }
+    if (got.status == net::TlsSession::Status::kFailed) {
+      close_for(CloseReason::kError, "TLS: " + tls_->error());
+      return;
+    }
+    if (got.bytes < plaintext.size()) break;
+  }
+  tls_->keep_unread();
+  if (has_output()) driver_.schedule_flush(*this);
+}
+
+void LineClient::finish_handshake() {
+  handshake_done_ = true;
+  tls_resumed_ = tls_->session_reused();
+  if (driver_.tls_verifies() && !tls_->peer_verified()) {
+    close_for(CloseReason::kError, "TLS: the server's certificate: " + tls_->verify_error());
+    return;
+  }
+  handler_.on_connected();
 }
 
 // Complete lines are handed over straight from the read buffer; only a line
@@ -121,24 +213,38 @@ void LineClient::send_bytes(std::string_view bytes) {
 }
 
 void LineClient::flush() {
-  if (closing_ || writing_ || outbox_.empty()) return;
-  uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned int>(outbox_.size()));
+  if (closing_ || writing_) return;
+  std::string& wire = tls_ ? wire_bytes() : outbox_;
+  if (closing_ || wire.empty()) return;
+  uv_buf_t buf = uv_buf_init(wire.data(), static_cast<unsigned int>(wire.size()));
   const int written = uv_try_write(stream(), &buf, 1);
-  if (written == static_cast<int>(outbox_.size())) {
-    outbox_.clear();
+  if (written == static_cast<int>(wire.size())) {
+    wire.clear();
     return;
   }
   if (written < 0 && written != UV_EAGAIN) {
     write_failed(written);
     return;
   }
-  write_in_background(written > 0 ? static_cast<std::size_t>(written) : 0);
+  write_in_background(wire, written > 0 ? static_cast<std::size_t>(written) : 0);
 }
 
-void LineClient::write_in_background(std::size_t already_written) {
-  in_flight_.swap(outbox_);
+// Over TLS: what the session has to say, and then the plaintext waiting,
+// sealed now (once the handshake is done) into as few records as fit it.
+std::string& LineClient::wire_bytes() {
+  if (handshake_done_ && !outbox_.empty()) {
+    if (!tls_->write(std::span<const char>(outbox_.data(), outbox_.size()))) {
+      close_for(CloseReason::kError, "TLS: " + tls_->error());
+    }
+    outbox_.clear();
+  }
+  return tls_->output();
+}
+
+void LineClient::write_in_background(std::string& wire, std::size_t already_written) {
+  in_flight_.swap(wire);
   in_flight_.erase(0, already_written);
-  outbox_.clear();
+  wire.clear();
   uv_buf_t buf = uv_buf_init(in_flight_.data(), static_cast<unsigned int>(in_flight_.size()));
   writing_ = true;
   if (const int status = uv_write(&write_request_, stream(), &buf, 1, on_write); status < 0) {
@@ -156,7 +262,7 @@ void LineClient::on_write(uv_write_t* request, int status) {
     self->write_failed(status);
     return;
   }
-  if (!self->outbox_.empty()) self->driver_.schedule_flush(*self);
+  if (self->has_output()) self->driver_.schedule_flush(*self);
 }
 
 // A write fails once the server has reset the connection, but what it sent
@@ -166,6 +272,7 @@ void LineClient::on_write(uv_write_t* request, int status) {
 void LineClient::write_failed(int status) {
   write_error_ = describe("write", status);
   outbox_.clear();
+  if (tls_) tls_->output().clear();
 }
 
 void LineClient::close_for(CloseReason reason, std::string error) {
@@ -204,7 +311,7 @@ void LineClient::read_all_then_reset() {
   }
   if (!arrived.empty()) {
     driver_.note_progress();
-    take_lines(arrived);
+    take_input(arrived);
   }
   reset();
 }
@@ -221,6 +328,12 @@ bool LineClient::begin_closing(CloseReason reason, std::string error) {
 void LineClient::on_close(uv_handle_t* handle) {
   auto* self = static_cast<LineClient*>(handle->data);
   self->closed_ = true;
+  // The session's memory goes now (thousands may be closed and kept); its
+  // ticket stays, for a connection that comes back.
+  if (self->tls_) {
+    self->tls_session_ = self->tls_->session();
+    self->tls_.reset();
+  }
   self->driver_.forget(*self);
   self->handler_.on_closed(self->close_reason_, self->close_error_);
 }

@@ -4,9 +4,12 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "uvchat/net/tls.hpp"
 
 namespace uvchat::bench {
 
@@ -39,6 +42,13 @@ class LineHandler {
 // Input is read into the driver's shared buffer; a partial line at its end is
 // kept in `partial_` until the rest arrives.
 //
+// Over TLS (the driver's --tls, or use_tls()) the handshake comes first, and
+// the handler hears on_connected() once it is done. The outbox then holds
+// plaintext, sealed at the flush into records of up to 16 KiB (one a flush
+// for small lines, as the server seals its own); ciphertext read goes
+// through the session into the driver's plaintext buffer, and on to the
+// lines. Without TLS none of that runs: `tls_` is null.
+//
 // The client must outlive its close callback: free it only once closed()
 // holds (Driver::close_all_clients() waits for that).
 class LineClient {
@@ -55,6 +65,18 @@ class LineClient {
   // doubles and no longer tunes), the connection has a receive window that
   // small, as over a thin link.
   void connect(const sockaddr* source = nullptr, int receive_buffer = 0);
+  // Before connect(): whether this connection speaks TLS, whatever the
+  // driver's --tls says, and a session of an earlier connection to offer
+  // the server (TlsSession::resume).
+  void use_tls(bool tls, std::shared_ptr<SSL_SESSION> resume = {});
+  bool speaks_tls() const { return tls_wanted_; }
+  // Once a TLS connection's handshake is done: whether the server took the
+  // session offered.
+  bool tls_resumed() const { return tls_resumed_; }
+  // The session a later connection may resume, once the server's ticket has
+  // arrived (it comes with the first lines); null before, and without TLS.
+  // Still there after the close.
+  std::shared_ptr<SSL_SESSION> tls_session() const;
   // Queues `line` and a line end.
   void send_line(std::string_view line);
   // Queues `bytes` as they are, line end or not.
@@ -79,7 +101,9 @@ class LineClient {
   void read_all_then_reset();
   bool closed() const { return closed_; }
   // Bytes queued or being written that the kernel has not taken yet.
-  std::size_t unsent_bytes() const { return outbox_.size() + in_flight_.size(); }
+  std::size_t unsent_bytes() const {
+    return outbox_.size() + in_flight_.size() + (tls_ ? tls_->output().size() : 0);
+  }
 
   // For the driver.
   void flush();
@@ -93,8 +117,15 @@ class LineClient {
   static void on_close(uv_handle_t* handle);
 
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+  void take_input(std::string_view bytes);
   void take_lines(std::string_view bytes);
-  void write_in_background(std::size_t already_written);
+  void end_of_input();
+  bool start_tls();
+  void take_ciphertext(std::string_view bytes);
+  void finish_handshake();
+  std::string& wire_bytes();
+  bool has_output() const { return !outbox_.empty() || (tls_ && !tls_->output().empty()); }
+  void write_in_background(std::string& wire, std::size_t already_written);
   void close_for(CloseReason reason, std::string error);
   void write_failed(int status);
   bool begin_closing(CloseReason reason, std::string error);
@@ -106,10 +137,17 @@ class LineClient {
   uv_write_t write_request_{};
 
   std::string partial_;    // the start of a line whose end has not arrived
-  std::string outbox_;     // queued, not yet handed to the kernel
+  std::string outbox_;     // queued, not yet handed to the kernel (over TLS: not yet sealed)
   std::string in_flight_;  // held by the uv_write in progress
   bool writing_ = false;
   std::string write_error_;  // set by a failed write; the close waits for the read side
+
+  bool tls_wanted_;
+  std::shared_ptr<SSL_SESSION> resume_;  // offered at the handshake
+  std::unique_ptr<net::TlsSession> tls_;
+  bool handshake_done_ = false;  // and on_connected() said
+  bool tls_resumed_ = false;
+  std::shared_ptr<SSL_SESSION> tls_session_;  // kept when the connection closes
 
   bool closing_ = false;
   bool closed_ = false;

@@ -12,7 +12,7 @@
 namespace {
 
 uvchat::bench::Report run_scenario(uv_loop_t* loop, const uvchat::bench::CommandLine& command) {
-  uvchat::bench::Driver driver(loop, command.server, command.stall_limit, command.server_pid);
+  uvchat::bench::Driver driver(loop, command.server, command.stall_limit, command.server_pid, command.tls);
   uvchat::bench::Report report = command.scenario(driver);
   for (const std::string& failure : driver.failures()) report.add_error(failure);
   return report;

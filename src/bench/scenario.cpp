@@ -4,6 +4,7 @@
 
 #include "dm.hpp"
 #include "fanout.hpp"
+#include "handshake.hpp"
 #include "idle.hpp"
 #include "latency.hpp"
 #include "offline.hpp"
@@ -17,6 +18,8 @@ constexpr std::array kScenarios = {
              add_dm_options, configure_dm},
     Scenario{"fanout", "room messages to many members: deliveries/s, server CPU per delivery",
              add_fanout_options, configure_fanout},
+    Scenario{"handshake", "new connections (with --tls, handshakes), each registered and closed: per second",
+             add_handshake_options, configure_handshake},
     Scenario{"idle", "many registered idle connections: server memory per connection, connect+register/s",
              add_idle_options, configure_idle},
     Scenario{"latency", "a fixed rate of DMs over pairs: round-trip percentiles", add_latency_options,

@@ -219,6 +219,7 @@ void SoakRun::describe_parameters() {
   parameters.push_back(count_field("bulk_senders", config_.bulk_senders));
   parameters.push_back(count_field("max_outbuf", config_.max_outbuf));
   parameters.push_back(count_field("slow_reader_wait", config_.slow_reader_wait_ms));
+  parameters.push_back({"tls_share", config_.tls_share});
   parameters.push_back({"seed", std::to_string(config_.seed)});
   parameters.push_back({"addresses", std::string(sources_.spread() ? "one per client" : "one")});
 }
@@ -254,6 +255,8 @@ void SoakRun::report_connections() {
   for (std::size_t role = 0; role < kRoleCount; ++role) {
     add("connections_" + std::string(role_name(static_cast<Role>(role))), stats_.connections[role]);
   }
+  add("connections_tls", stats_.tls_connections);
+  add("tls_resumed", stats_.tls_resumed);
   add("lines_sent", stats_.lines_sent);
   add("lines_received", stats_.lines_received);
   add("bytes_sent", stats_.bytes_sent);
@@ -361,7 +364,8 @@ void add_soak_options(cxxopts::Options& parser) {
     ("seed", "Seed of the clients' choices; 0: from the clock", number_option(0), "N")
     ("max-outbuf", "The server's --max-outbuf, to check slow readers are cut; 0: do not check", number_option(defaults.max_outbuf), "BYTES")
     ("slow-reader-wait", "How long a slow reader reads after a hold before it writes anything", number_option(defaults.slow_reader_wait_ms), "MS")
-    ("max-ping-ms", "Fail when a user waits longer for a pong; 0: never", number_option(defaults.max_ping_ms), "MS");
+    ("max-ping-ms", "Fail when a user waits longer for a pong; 0: never", number_option(defaults.max_ping_ms), "MS")
+    ("tls-share", "Of every client's sessions, this share speak TLS (the server needs --tls-cert), half of those after the first resuming the last; default 0, or 1 with --tls", cxxopts::value<std::string>(), "FRACTION");
   // clang-format on
 }
 
@@ -381,6 +385,9 @@ ScenarioRun configure_soak(const cxxopts::ParseResult& options) {
   config.max_outbuf = whole_number(options, "max-outbuf", 0, std::uint64_t{1} << 32);
   config.max_ping_ms = whole_number(options, "max-ping-ms", 0, 3'600'000);
   config.slow_reader_wait_ms = whole_number(options, "slow-reader-wait", 0, 60'000);
+  config.tls_share = options.count("tls-share") ? real_number(options, "tls-share", 0, 1)
+                     : options.count("tls")     ? 1.0
+                                                : 0.0;
   return [config](Driver& driver) { return run_soak(driver, config); };
 }
 

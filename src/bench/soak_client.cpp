@@ -10,6 +10,11 @@
 namespace uvchat::bench {
 namespace {
 
+// Of the TLS sessions of a client that has had one before, those that
+// offer the server its session again (resumption) rather than a full
+// handshake.
+constexpr double kResumeChance = 0.5;
+
 std::uint64_t count_line_ends(std::string_view bytes) {
   return static_cast<std::uint64_t>(std::ranges::count(bytes, '\n'));
 }
@@ -51,11 +56,29 @@ void SoakClient::begin_session() {
   }
   // The previous client is closed, so it may go.
   client_ = std::make_unique<LineClient>(context_.driver, *this);
+  choose_tls();
   ++sessions_;
   leaving_ = false;
   ++context_.stats.connections[static_cast<std::size_t>(role_)];
   const std::optional<sockaddr_in> source = context_.sources.address(role_, source_number());
   client_->connect(source ? reinterpret_cast<const sockaddr*>(&*source) : nullptr, receive_buffer());
+}
+
+// Drawn only when the share is neither none nor all, so that a run without
+// TLS makes the choices it always made for the same seed.
+void SoakClient::choose_tls() {
+  const double share = context_.config.tls_share;
+  const bool tls = share >= 1 || (share > 0 && chance(share));
+  const bool resume = tls && tls_session_ && chance(kResumeChance);
+  client_->use_tls(tls, resume ? tls_session_ : nullptr);
+}
+
+void SoakClient::on_connected() {
+  if (client_->speaks_tls()) {
+    ++context_.stats.tls_connections;
+    if (client_->tls_resumed()) ++context_.stats.tls_resumed;
+  }
+  session_began();
 }
 
 void SoakClient::on_line(std::string_view line) {
@@ -66,6 +89,7 @@ void SoakClient::on_line(std::string_view line) {
 
 void SoakClient::on_closed(CloseReason reason, std::string_view error) {
   pacer_.stop();
+  if (auto session = client_->tls_session()) tls_session_ = std::move(session);
   const std::optional<std::uint64_t> pause = session_ended(reason, error);
   if (pause && !stopping_) next_session_.start(*pause, [this] { begin_session(); });
 }

@@ -84,14 +84,17 @@ class SoakClient : public LineHandler {
   Timer pacer_;
 
  private:
-  void on_connected() final { session_began(); }
+  void on_connected() final;
   void on_line(std::string_view line) final;
   void on_closed(CloseReason reason, std::string_view error) final;
   void begin_session();
+  void choose_tls();
 
   std::mt19937_64 random_;
   Timer next_session_;
   std::unique_ptr<LineClient> client_;
+  // The session of its last TLS connection, for the next to resume.
+  std::shared_ptr<SSL_SESSION> tls_session_;
   bool stopping_ = false;
   bool leaving_ = false;
 };

@@ -30,6 +30,7 @@ struct SoakConfig {
   std::uint64_t max_outbuf = 1024 * 1024;   // the server's --max-outbuf; 0: not checked
   std::uint64_t max_ping_ms = 5000;         // slowest pong a well-behaved user may wait for
   std::uint64_t slow_reader_wait_ms = 500;  // reading before it writes, after a hold
+  double tls_share = 0;                     // of the sessions, drawn one by one
 };
 
 enum class Role : std::size_t { kUser, kSlowReader, kFlooder, kGarbage, kVanisher, kLargeQueue, kBulkSender };
@@ -48,6 +49,9 @@ std::string_view garbage_kind_name(GarbageKind kind);
 
 struct SoakStats {
   std::array<std::uint64_t, kRoleCount> connections{};
+  std::uint64_t tls_connections = 0;  // of them, over TLS (any role)
+  std::uint64_t tls_resumed = 0;      // of those, resuming the client's last TLS session
+
   std::uint64_t lines_sent = 0;  // line ends written, garbage included
   std::uint64_t bytes_sent = 0;
   std::uint64_t lines_received = 0;

@@ -2,6 +2,7 @@
 // small runs against the real server: nothing lost, nothing twice, and the
 // figures in the JSON line.
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
 
 #include "harness.hpp"
@@ -128,4 +129,49 @@ TEST_CASE("bench dm: a pair that cannot register makes the run fail", "[bench]")
   CHECK(run.status.describe() != "exited with 0");
   CHECK(has(run.out, "\"passed\":false"));
   CHECK(has(run.out, "name-taken"));
+}
+
+namespace {
+
+// The unthrottled server with a certificate made for it (uvchatd
+// --make-cert): TLS and plain text on its one port.
+struct TlsServer {
+  TempDir dir;
+  std::string certificate = dir.file("cert/cert.pem");
+  std::unique_ptr<TestServer> server;
+
+  TlsServer() {
+    const RunResult made = run_uvchatd({"--make-cert", dir.file("cert")});
+    INFO(made.err);
+    REQUIRE(made.status.describe() == "exited with 0");
+    ServerSetup setup = unthrottled_server();
+    setup.args.insert(setup.args.end(), {"--tls-cert", certificate, "--tls-key", dir.file("cert/key.pem")});
+    server = std::make_unique<TestServer>(setup);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("bench dm: over TLS, every DM arrives exactly once", "[bench][tls]") {
+  TlsServer tls;
+  // Verified against the certificate: the bench spoke TLS to this server.
+  const RunResult run =
+      run_bench(*tls.server, "dm",
+                {"--pairs", "5", "--messages", "200", "--window", "8", "--tls", "--tls-ca", tls.certificate});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"sent\":1000,\"delivered\":1000"));
+  CHECK(has(run.out, kExactlyOnce));
+  CHECK(tls.server->wait_for_log("TLSv1.3"));
+}
+
+TEST_CASE("bench handshake: with --resume every connection resumes the first one's session", "[bench][tls]") {
+  TlsServer tls;
+  const RunResult run =
+      run_bench(*tls.server, "handshake", {"--connections", "20", "--in-flight", "4", "--tls", "--resume"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"messages\":20,"));
+  CHECK(has(run.out, "\"resumed\":20,"));
+  CHECK(has(run.out, kExactlyOnce));
 }

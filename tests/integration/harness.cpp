@@ -50,17 +50,6 @@ std::pair<UniqueFd, UniqueFd> make_pipe() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// Polls `fd` for `events` until `deadline`; true when it is ready.
-bool wait_ready(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    pollfd entry{fd, events, 0};
-    const int ready = ::poll(&entry, 1, milliseconds_until(deadline));
-    if (ready > 0) return true;
-    if (ready == 0) return false;
-    if (errno != EINTR) FAIL(errno_text("poll"));
-  }
-}
-
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   for (std::string& text : strings) pointers.push_back(text.data());
@@ -85,6 +74,16 @@ std::optional<int> listening_port(const std::string& log) {
 }
 
 }  // namespace
+
+bool wait_ready(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd entry{fd, events, 0};
+    const int ready = ::poll(&entry, 1, milliseconds_until(deadline));
+    if (ready > 0) return true;
+    if (ready == 0) return false;
+    if (errno != EINTR) FAIL(errno_text("poll"));
+  }
+}
 
 std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
   std::vector<std::string> result;
@@ -522,7 +521,7 @@ void LinePeer::attach(int read_fd, int write_fd) {
 void LinePeer::send(std::string_view bytes) {
   const auto deadline = Clock::now() + kLineTimeout;
   while (!bytes.empty()) {
-    const ssize_t written = ::write(write_fd_, bytes.data(), bytes.size());
+    const ssize_t written = write_some(bytes);
     if (written > 0) {
       bytes.remove_prefix(static_cast<std::size_t>(written));
     } else if (written < 0 && errno == EAGAIN) {
@@ -534,8 +533,14 @@ void LinePeer::send(std::string_view bytes) {
 }
 
 bool LinePeer::try_send(std::string_view bytes) {
-  const ssize_t written = ::write(write_fd_, bytes.data(), bytes.size());
+  const ssize_t written = write_some(bytes);
   return written == static_cast<ssize_t>(bytes.size());
+}
+
+ssize_t LinePeer::read_some(char* buffer, std::size_t most) { return ::read(read_fd_, buffer, most); }
+
+ssize_t LinePeer::write_some(std::string_view bytes) {
+  return ::write(write_fd_, bytes.data(), bytes.size());
 }
 
 void LinePeer::send_line(std::string_view text) {
@@ -555,9 +560,9 @@ std::optional<std::string> LinePeer::take_line() {
 
 bool LinePeer::receive_more(Clock::time_point deadline, std::size_t most) {
   while (!closed_) {
-    if (!wait_ready(read_fd_, POLLIN, deadline)) return false;
+    if (!has_buffered_input() && !wait_ready(read_fd_, POLLIN, deadline)) return false;
     char buffer[kReadChunk];
-    const ssize_t count = ::read(read_fd_, buffer, std::min(most, sizeof buffer));
+    const ssize_t count = read_some(buffer, std::min(most, sizeof buffer));
     if (count > 0) {
       pending_.append(buffer, static_cast<std::size_t>(count));
       return true;
@@ -727,8 +732,10 @@ void join_room(LinePeer& user, const std::string& name, const std::string& room,
 TestClient::TestClient(const TestServer& server, std::string label, int receive_buffer)
     : TestClient(server.host(), server.port(), std::move(label), receive_buffer) {}
 
-TestClient::TestClient(const std::string& host, int port, std::string label, int receive_buffer)
-    : LinePeer(std::move(label)) {
+namespace {
+
+// A numeric address and port; fails the test when `host` is not one.
+std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> numeric_address(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -736,16 +743,46 @@ TestClient::TestClient(const std::string& host, int port, std::string label, int
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
     FAIL("cannot parse the address " << host);
   }
-  socket_.reset(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (receive_buffer > 0 && socket_.get() >= 0) {
-    ::setsockopt(socket_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  return {found, &::freeaddrinfo};
+}
+
+}  // namespace
+
+UniqueFd connect_socket(const std::string& host, int port, const std::string& label, int receive_buffer,
+                        const std::string& source) {
+  const auto found = numeric_address(host, port);
+  UniqueFd socket(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (socket.get() < 0) FAIL(label << ": " << errno_text("socket"));
+  if (receive_buffer > 0) {
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   }
-  const int connected = socket_.get() < 0 ? -1 : ::connect(socket_.get(), found->ai_addr, found->ai_addrlen);
-  ::freeaddrinfo(found);
-  if (connected != 0) FAIL(this->label() << ": " << errno_text("connect to " + host));
+  if (!source.empty()) {
+    const auto local = numeric_address(source, 0);
+    if (::bind(socket.get(), local->ai_addr, local->ai_addrlen) != 0) {
+      FAIL(label << ": " << errno_text("bind to " + source));
+    }
+  }
+  if (::connect(socket.get(), found->ai_addr, found->ai_addrlen) != 0) {
+    FAIL(label << ": " << errno_text("connect to " + host));
+  }
   const int one = 1;
-  ::setsockopt(socket_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  ::fcntl(socket_.get(), F_SETFL, ::fcntl(socket_.get(), F_GETFL) | O_NONBLOCK);
+  ::setsockopt(socket.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::fcntl(socket.get(), F_SETFL, ::fcntl(socket.get(), F_GETFL) | O_NONBLOCK);
+  return socket;
+}
+
+int local_port(int socket) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    FAIL(errno_text("getsockname"));
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+}
+
+TestClient::TestClient(const std::string& host, int port, std::string label, int receive_buffer,
+                       const std::string& source)
+    : LinePeer(std::move(label)), socket_(connect_socket(host, port, this->label(), receive_buffer, source)) {
   attach(socket_.get(), socket_.get());
 }
 

@@ -86,6 +86,9 @@ struct ExitStatus {
 // is still running then.
 std::optional<ExitStatus> reap_within(pid_t pid, Duration timeout);
 
+// Polls `fd` for `events` until `deadline`; true when it is ready.
+bool wait_ready(int fd, short events, std::chrono::steady_clock::time_point deadline);
+
 // Writes all of `bytes` to `fd` (a pipe, socket or terminal), waiting at
 // most `timeout` for room; false when that failed (e.g. the reader is gone)
 // or took too long.
@@ -336,6 +339,16 @@ class LinePeer {
   explicit LinePeer(std::string label) : label_(std::move(label)) {}
   void attach(int read_fd, int write_fd);
 
+  // The transport under the lines: read(2) and write(2) on the descriptors
+  // given to attach(), unless a peer puts something in between (TLS, in
+  // harness_tls.hpp). read_some answers as read(2) does: bytes, 0 at the
+  // end, or -1 with errno (EAGAIN: nothing yet, poll the read descriptor).
+  virtual ssize_t read_some(char* buffer, std::size_t most);
+  // As write(2): how many of `bytes` were taken, or -1 with errno.
+  virtual ssize_t write_some(std::string_view bytes);
+  // True when read_some has something without waiting for the descriptor.
+  virtual bool has_buffered_input() const { return false; }
+
  private:
   std::optional<std::string> take_line();
   // Waits for more bytes until `deadline`; false on timeout or close.
@@ -354,18 +367,30 @@ class LinePeer {
   bool closed_ = false;
 };
 
+// A non-blocking TCP socket (TCP_NODELAY) connected to HOST:PORT, or the
+// test fails. `receive_buffer`: SO_RCVBUF in bytes, set before connecting;
+// `source`: the local address to bind first (127.0.0.2 is loopback but not
+// 127.0.0.1, so the server counts it as another machine).
+UniqueFd connect_socket(const std::string& host, int port, const std::string& label, int receive_buffer = 0,
+                        const std::string& source = {});
+
+// The local port of a connected socket.
+int local_port(int socket);
+
 // A TCP connection to a TestServer. With a `receive_buffer` (bytes, set as
 // SO_RCVBUF before connecting) the socket holds little of what the server
 // sends: a client that does not read soon makes the server wait.
 class TestClient : public LinePeer {
  public:
   explicit TestClient(const TestServer& server, std::string label = "client", int receive_buffer = 0);
-  TestClient(const std::string& host, int port, std::string label = "client", int receive_buffer = 0);
+  TestClient(const std::string& host, int port, std::string label = "client", int receive_buffer = 0,
+             const std::string& source = {});
 
   // Closes our side for writing (the server sees EOF) and keeps reading.
   void shutdown_write();
   // Closes the connection.
   void close();
+  int local_port() const { return test::local_port(socket_.get()); }
 
  private:
   UniqueFd socket_;

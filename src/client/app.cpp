@@ -6,7 +6,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <utility>
+
+#include "known_servers_file.hpp"
+#include "uvchat/client/trust.hpp"
 
 namespace uvchat::client {
 namespace {
@@ -14,6 +18,11 @@ namespace {
 // A server line longer than this is cut: the server's own limit is far
 // below, so only a stranger's server sends one.
 constexpr std::size_t kLongestServerLine = 64 * 1024;
+
+// A server that takes the connection but never finishes the handshake (a
+// plain-text server waits for a line that never comes) is given up on
+// after this, as a connection that failed.
+constexpr std::uint64_t kHandshakeTimeoutMs = 10'000;
 
 constexpr std::string_view kBold = "\x1b[1m";
 constexpr std::string_view kRed = "\x1b[31m";
@@ -37,6 +46,7 @@ SessionConfig session_config(const ClientOptions& options, bool interactive) {
   config.password = options.password;
   config.interactive = interactive;
   config.reconnect = options.reconnect;
+  config.tls = options.tls;
   config.seed = seed_from_clock();
   return config;
 }
@@ -69,8 +79,14 @@ struct App::Link {
   bool has_socket = false;
   bool connected = false;
   bool dropped = false;
+  bool broken = false;  // the server closed it, or it failed: no close_notify
   std::string partial;
   char buffer[16 * 1024];
+  // Over TLS: the session, whether the server's certificate was looked at
+  // yet (the handshake is done), and room for what is decrypted.
+  std::unique_ptr<net::TlsSession> tls;
+  bool identity_checked = false;
+  char plaintext[16 * 1024];
 };
 
 App::App(uv_loop_t* loop, ClientOptions options, bool interactive)
@@ -79,11 +95,12 @@ App::App(uv_loop_t* loop, ClientOptions options, bool interactive)
       interactive_(interactive),
       colour_(interactive && wants_colour()),
       session_(session_config(options_, interactive)) {
+  uv_timer_init(loop_, &handshake_timer_);
   uv_timer_init(loop_, &reconnect_timer_);
   uv_timer_init(loop_, &quit_timer_);
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
-  reconnect_timer_.data = quit_timer_.data = this;
+  handshake_timer_.data = reconnect_timer_.data = quit_timer_.data = this;
   sigint_.data = sigterm_.data = this;
 }
 
@@ -92,6 +109,16 @@ App::~App() = default;
 int App::run() {
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  if (options_.tls) {
+    std::string error;
+    tls_context_ = net::TlsContext::client(options_.tls_ca, error);
+    if (!tls_context_) {
+      std::fprintf(stderr, "uvchat: %s\n", error.c_str());
+      exit_with(2);
+      uv_run(loop_, UV_RUN_DEFAULT);
+      return 2;
+    }
+  }
   if (interactive_) {
     terminal_ = std::make_unique<Terminal>(
         loop_, [this](std::string_view bytes) { on_typed_bytes(bytes); },
@@ -124,6 +151,7 @@ void App::apply(const Action& action) {
   if (exit_status_ >= 0) return;
   switch (action.kind) {
     case Action::Kind::kConnect: connect(); break;
+    case Action::Kind::kTrust: trust_server(action.text); break;
     case Action::Kind::kDisconnect: drop_link(); break;
     case Action::Kind::kSend: send(action.text); break;
     case Action::Kind::kShow: show(action.text, action.tone); break;
@@ -163,10 +191,17 @@ void App::connect() {
 }
 
 // Stops listening to the current link; it frees itself.
-void App::drop_link() {
+void App::drop_link(bool close_notify) {
   Link* link = std::exchange(link_, nullptr);
   if (link == nullptr) return;
   link->dropped = true;
+  uv_timer_stop(&handshake_timer_);
+  if (close_notify && link->tls && !link->broken && link->tls->handshake_done() && !link->tls->failed()) {
+    // uv_write writes at once when nothing waits before it, so the alert
+    // is on its way before the close below.
+    link->tls->shutdown();
+    flush_tls(*link);
+  }
   if (link->has_socket) {
     uv_close(reinterpret_cast<uv_handle_t*>(&link->tcp),
              [](uv_handle_t* handle) { delete static_cast<Link*>(handle->data); });
@@ -205,7 +240,7 @@ void App::connect_to(Link& link) {
 // is closed, not used again.
 void App::try_next_address(Link& link, int status) {
   if (link.trying->ai_next == nullptr) {
-    drop_link();
+    drop_link(false);
     apply(session_.connect_failed(uv_strerror(status)));
     redraw();
     return;
@@ -214,7 +249,7 @@ void App::try_next_address(Link& link, int status) {
   next->app = this;
   next->addresses = std::exchange(link.addresses, nullptr);
   next->trying = link.trying->ai_next;
-  drop_link();
+  drop_link(false);
   link_ = next;
   connect_to(*next);
 }
@@ -230,6 +265,10 @@ void App::on_connected(uv_connect_t* request, int status) {
   link->connected = true;
   uv_tcp_nodelay(&link->tcp, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&link->tcp), on_alloc, on_read);
+  if (app->tls_context_) {
+    app->start_tls(*link);
+    return;
+  }
   app->apply(app->session_.connected());
   app->redraw();
 }
@@ -244,7 +283,12 @@ void App::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   if (link->dropped) return;
   App* app = link->app;
   if (nread > 0) {
-    app->take_server_bytes(*link, std::string_view(buf->base, static_cast<std::size_t>(nread)));
+    const std::string_view bytes(buf->base, static_cast<std::size_t>(nread));
+    if (link->tls) {
+      app->take_tls_bytes(*link, bytes);
+    } else {
+      app->take_server_bytes(*link, bytes);
+    }
   } else if (nread == UV_EOF) {
     app->lose_link(*link, "the server closed it");
   } else if (nread < 0) {
@@ -271,21 +315,121 @@ void App::take_server_bytes(Link& link, std::string_view bytes) {
 
 void App::lose_link(Link& link, std::string_view why) {
   if (&link != link_) return;
+  // Before the handshake is done the client was never connected: a plain
+  // server, or one that turned the handshake down.
+  const bool in_handshake = link.tls && !link.identity_checked;
+  link.broken = true;
   drop_link();
-  apply(session_.connection_lost(why));
+  apply(in_handshake ? session_.connect_failed("no TLS handshake: " + std::string(why) +
+                                               "; does the server serve TLS on this port?")
+                     : session_.connection_lost(why));
   redraw();
 }
 
 void App::send(const std::string& line) {
   if (link_ == nullptr || !link_->connected) return;
+  if (!link_->tls) {
+    write_bytes(*link_, line + "\n");
+    return;
+  }
+  if (!link_->tls->handshake_done()) return;
+  if (!link_->tls->write(line + "\n")) {
+    lose_link(*link_, "TLS: " + link_->tls->error());
+    return;
+  }
+  flush_tls(*link_);
+}
+
+void App::write_bytes(Link& link, std::string bytes) {
   auto* write = new WriteRequest;
-  write->bytes = line + "\n";
+  write->bytes = std::move(bytes);
   write->request.data = write;
   uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned int>(write->bytes.size()));
   const int status =
-      uv_write(&write->request, reinterpret_cast<uv_stream_t*>(&link_->tcp), &buf, 1,
+      uv_write(&write->request, reinterpret_cast<uv_stream_t*>(&link.tcp), &buf, 1,
                [](uv_write_t* request, int) { delete static_cast<WriteRequest*>(request->data); });
   if (status != 0) delete write;  // the read side reports the broken connection
+}
+
+// ---- TLS ----
+
+void App::start_tls(Link& link) {
+  link.tls = std::make_unique<net::TlsSession>(tls_context_, net::TlsSession::Role::kClient, options_.host);
+  link.tls->start_handshake();
+  flush_tls(link);
+  if (link.tls->failed()) {
+    lose_link(link, link.tls->error());
+    return;
+  }
+  uv_timer_start(&handshake_timer_, on_handshake_timeout, kHandshakeTimeoutMs, 0);
+}
+
+void App::on_handshake_timeout(uv_timer_t* timer) {
+  auto* self = static_cast<App*>(timer->data);
+  if (self->link_ == nullptr || !self->link_->tls || self->link_->identity_checked) return;
+  self->lose_link(*self->link_, "no answer within " + std::to_string(kHandshakeTimeoutMs / 1000) + " s");
+}
+
+// Every read drains the session: a handshake message, then lines, or an
+// alert. Its records for the server (the handshake's, close_notify's)
+// leave after each call.
+void App::take_tls_bytes(Link& link, std::string_view ciphertext) {
+  net::TlsSession& tls = *link.tls;
+  tls.receive(std::span<const char>(ciphertext.data(), ciphertext.size()));
+  for (;;) {
+    const net::TlsSession::ReadResult got = tls.read(link.plaintext);
+    flush_tls(link);
+    // The server is looked at before a byte it sent is taken as a line.
+    if (!link.identity_checked && tls.handshake_done()) {
+      check_server(link);
+      if (link.dropped || exit_status_ >= 0) return;
+    }
+    if (got.bytes > 0) {
+      take_server_bytes(link, std::string_view(link.plaintext, got.bytes));
+      if (link.dropped || exit_status_ >= 0) return;
+    }
+    if (got.status == net::TlsSession::Status::kClosed) {
+      lose_link(link, "the server closed it");
+      return;
+    }
+    if (got.status == net::TlsSession::Status::kFailed) {
+      lose_link(link, tls.error());
+      return;
+    }
+    if (got.bytes < sizeof link.plaintext) break;
+  }
+  tls.keep_unread();
+  redraw();
+}
+
+void App::flush_tls(Link& link) {
+  if (!link.tls->output().empty()) write_bytes(link, link.tls->take_output());
+}
+
+void App::check_server(Link& link) {
+  link.identity_checked = true;
+  uv_timer_stop(&handshake_timer_);
+  const net::TlsSession& tls = *link.tls;
+  ServerIdentity identity;
+  identity.server = server_key(options_.host, options_.port);
+  identity.fingerprint = tls.peer_fingerprint();
+  identity.verified = tls.peer_verified();
+  if (!identity.verified) identity.verify_error = tls.verify_error();
+  std::vector<KnownServer> known = read_known_servers(options_.known_servers);
+  known.insert(known.end(), trusted_.begin(), trusted_.end());
+  apply(session_.server_identity(
+      check_trust(std::move(identity), options_.tls_ca, known, options_.known_servers)));
+  redraw();
+}
+
+void App::trust_server(const std::string& known_server_line) {
+  for (KnownServer& entry : parse_known_servers(known_server_line)) trusted_.push_back(std::move(entry));
+  const std::string error = append_known_server(options_.known_servers, known_server_line);
+  if (error.empty()) {
+    show("stored: uvchat will not ask about this server again", Tone::kEvent);
+  } else {
+    show(error + "; trusted until uvchat exits, and asked again next time", Tone::kError);
+  }
 }
 
 // ---- What the person sees ----
@@ -330,8 +474,9 @@ void App::exit_with(int status) {
   }
   if (pipe_open_) close_handle(reinterpret_cast<uv_handle_t*>(&pipe_input_));
   for (uv_handle_t* handle :
-       {reinterpret_cast<uv_handle_t*>(&reconnect_timer_), reinterpret_cast<uv_handle_t*>(&quit_timer_),
-        reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
+       {reinterpret_cast<uv_handle_t*>(&handshake_timer_), reinterpret_cast<uv_handle_t*>(&reconnect_timer_),
+        reinterpret_cast<uv_handle_t*>(&quit_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
+        reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
     close_handle(handle);
   }
 }

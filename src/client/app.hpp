@@ -7,11 +7,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "options.hpp"
 #include "terminal.hpp"
+#include "uvchat/client/known_servers.hpp"
 #include "uvchat/client/line_editor.hpp"
 #include "uvchat/client/session.hpp"
+#include "uvchat/net/tls.hpp"
 
 namespace uvchat::client {
 
@@ -31,8 +34,11 @@ class App {
   void apply(const Actions& actions);
   void apply(const Action& action);
   void connect();
-  void drop_link();
+  // Closes the current link; over TLS with `close_notify`, says goodbye
+  // first (a link the server broke gets nothing).
+  void drop_link(bool close_notify = true);
   void send(const std::string& line);
+  void write_bytes(Link& link, std::string bytes);
   void show(const std::string& text, Tone tone);
   void redraw();
   void exit_with(int status);
@@ -46,6 +52,15 @@ class App {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   void take_server_bytes(Link& link, std::string_view bytes);
   void lose_link(Link& link, std::string_view why);
+
+  // TLS (--tls): the link's TlsSession sits between the socket and the
+  // lines; what it has to send leaves after every call into it.
+  void start_tls(Link& link);
+  void take_tls_bytes(Link& link, std::string_view ciphertext);
+  void flush_tls(Link& link);
+  void check_server(Link& link);
+  void trust_server(const std::string& known_server_line);
+  static void on_handshake_timeout(uv_timer_t* timer);
 
   // Events from standard input.
   void on_typed_bytes(std::string_view bytes);
@@ -65,6 +80,10 @@ class App {
   LineEditor editor_;
   std::unique_ptr<Terminal> terminal_;
   Link* link_ = nullptr;
+  std::shared_ptr<net::TlsContext> tls_context_;  // null: plain text
+  // Trusted in this run: they count even when known_servers cannot be written.
+  std::vector<KnownServer> trusted_;
+  uv_timer_t handshake_timer_{};
   uv_timer_t reconnect_timer_{};
   uv_timer_t quit_timer_{};
   uv_signal_t sigint_{};

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <optional>
 
+#include "uvchat/client/known_servers.hpp"
 #include "uvchat_version.h"
 
 namespace uvchat::client {
@@ -20,6 +21,8 @@ cxxopts::Options make_parser() {
     ("name", "The name to register (asked at a terminal when missing)", cxxopts::value<std::string>(), "NAME")
     ("password-file", "A file whose first line is the name's password", cxxopts::value<std::string>(), "FILE")
     ("no-reconnect", "Exit when the connection drops instead of reconnecting")
+    ("tls", "Connect over TLS; a certificate no authority vouches for is trusted on first use, as ssh does")
+    ("tls-ca", "Connect over TLS and trust only the certificates in FILE (PEM): no question, no known_servers", cxxopts::value<std::string>(), "FILE")
     ("config", "Configuration file (default: $XDG_CONFIG_HOME/uvchat/client.toml)", cxxopts::value<std::string>(), "FILE")
     ("h,help", "Show this help")
     ("version", "Show the version");
@@ -48,7 +51,7 @@ std::string where(const std::string& path, const toml::source_region& region) {
   return path + ":" + std::to_string(region.begin.line);
 }
 
-// Reads host, port and name from the file into `options`; an error message
+// Reads the keys of docs/CLIENT.md from the file into `options`; an error message
 // naming the file, the line and the key, or "" when all is well.
 std::string read_config(const std::string& path, ClientOptions& options) {
   toml::table table;
@@ -69,8 +72,17 @@ std::string read_config(const std::string& path, ClientOptions& options) {
         return where(path, node.source()) + ": port must be a number from 1 to 65535";
       }
       options.port = std::to_string(*port);
+    } else if (name == "tls") {
+      const std::optional<bool> tls = node.value<bool>();
+      if (!tls) return where(path, node.source()) + ": tls must be true or false";
+      options.tls = *tls;
+    } else if (name == "tls-ca") {
+      const std::optional<std::string> ca = node.value<std::string>();
+      if (!ca || ca->empty()) return where(path, node.source()) + ": tls-ca must be the path of a file";
+      options.tls_ca = *ca;
     } else {
-      return where(path, key.source()) + ": unknown key '" + name + "' (host, port and name are known)";
+      return where(path, key.source()) + ": unknown key '" + name +
+             "' (host, port, name, tls and tls-ca are known)";
     }
   }
   return {};
@@ -121,6 +133,17 @@ OptionsResult parse_client_options(int argc, const char* const* argv,
   if (parsed.count("port") != 0) options.port = parsed["port"].as<std::string>();
   if (parsed.count("name") != 0) options.name = parsed["name"].as<std::string>();
   if (parsed.count("no-reconnect") != 0) options.reconnect = false;
+  if (parsed.count("tls") != 0) options.tls = true;
+  if (parsed.count("tls-ca") != 0) {
+    options.tls_ca = parsed["tls-ca"].as<std::string>();
+    if (options.tls_ca.empty()) return failure("--tls-ca needs the path of a file");
+  }
+  if (!options.tls_ca.empty()) {
+    // Whoever names the authority to trust means TLS.
+    options.tls = true;
+    if (!std::ifstream(options.tls_ca).good()) return failure("cannot read the CA file " + options.tls_ca);
+  }
+  options.known_servers = known_servers_path(environment).value_or("");
   if (!is_port(options.port)) return failure("--port must be a number from 1 to 65535");
   if (parsed.count("password-file") != 0) {
     const std::string path = parsed["password-file"].as<std::string>();

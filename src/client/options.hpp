@@ -11,6 +11,9 @@ struct ClientOptions {
   std::string name;
   std::string password;  // read from --password-file
   bool reconnect = true;
+  bool tls = false;           // --tls, tls = true, or implied by a CA file
+  std::string tls_ca;         // --tls-ca: trust only this file's certificates
+  std::string known_servers;  // where trusted fingerprints are kept; empty: nowhere
 };
 
 struct OptionsResult {
@@ -20,7 +23,8 @@ struct OptionsResult {
   ClientOptions options;
 };
 
-// `environment` looks up XDG_CONFIG_HOME and HOME (getenv in main).
+// `environment` looks up XDG_CONFIG_HOME, XDG_DATA_HOME and HOME (getenv in
+// main).
 OptionsResult parse_client_options(int argc, const char* const* argv,
                                    const char* (*environment)(const char*));
 

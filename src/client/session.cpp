@@ -65,6 +65,7 @@ std::string Session::prompt() const {
   switch (mode_) {
     case InputMode::kName: return "name: ";
     case InputMode::kPassword: return "password for " + config_.name + ": ";
+    case InputMode::kTrust: return "trust this server? (yes/no) ";
     case InputMode::kChat: break;
   }
   return (target_.empty() ? std::string("(no target)") : target_) + "> ";
@@ -80,6 +81,73 @@ Actions Session::connected() {
     register_now(out);
   }
   return out;
+}
+
+Actions Session::server_identity(const TrustCheck& check) {
+  Actions out;
+  if (phase_ == Phase::kDone) return out;
+  switch (check.trust) {
+    case Trust::kVerified:
+    case Trust::kKnown: return connected();
+    case Trust::kUnknown:
+      if (!config_.interactive) {
+        refuse_server(unknown_in_pipe(check), out);
+        return out;
+      }
+      for (std::string& line : first_use_explanation(check)) show(std::move(line), Tone::kEvent, out);
+      trusting_ = check;
+      lost_while_trusting_ = false;
+      phase_ = Phase::kTrusting;
+      mode_ = InputMode::kTrust;
+      return out;
+    case Trust::kChanged: refuse_server(changed_warning(check), out); return out;
+    case Trust::kRejected: refuse_server(rejected_explanation(check), out); return out;
+  }
+  return out;
+}
+
+// Not trusted: never retried, whatever --no-reconnect says, since the next
+// connection would show the same certificate.
+void Session::refuse_server(const std::vector<std::string>& lines, Actions& out) {
+  for (const std::string& line : lines) show(line, Tone::kError, out);
+  phase_ = Phase::kDone;
+  mode_ = InputMode::kChat;
+  out.push_back(Action{Action::Kind::kExit, {}, Tone::kError, 0, 2});
+}
+
+void Session::answer_trust(std::string_view line, Actions& out) {
+  if (!trusting_) return;
+  const TrustCheck& check = *trusting_;
+  switch (read_trust_answer(line, check.identity.fingerprint)) {
+    case TrustAnswer::kYes: {
+      out.push_back(
+          make(Action::Kind::kTrust, known_server_line(check.identity.server, check.identity.fingerprint)));
+      trusting_.reset();
+      mode_ = InputMode::kChat;
+      if (std::exchange(lost_while_trusting_, false)) {
+        // The server gave up waiting for the answer; the next connection
+        // shows the certificate now trusted, and goes on without a question.
+        phase_ = Phase::kConnecting;
+        out.push_back(make(Action::Kind::kConnect));
+        return;
+      }
+      const Actions next = connected();
+      out.insert(out.end(), next.begin(), next.end());
+      return;
+    }
+    case TrustAnswer::kNo:
+      trusting_.reset();
+      refuse_server({"not trusted: uvchat did not log in, and stored nothing"}, out);
+      return;
+    case TrustAnswer::kWrongFingerprint:
+      show("That is NOT the fingerprint of the certificate this server showed: it may not be the server",
+           Tone::kError, out);
+      show("you mean. Answer no, unless you know why they differ.", Tone::kError, out);
+      return;
+    case TrustAnswer::kUnclear:
+      show("Please answer yes or no (or paste the fingerprint).", Tone::kEvent, out);
+      return;
+  }
 }
 
 void Session::register_now(Actions& out) {
@@ -103,7 +171,9 @@ void Session::show(std::string text, Tone tone, Actions& out) const {
 
 Actions Session::server_line(std::string_view line) {
   Actions out;
-  if (phase_ == Phase::kDone) return out;
+  // Before the person trusts the server, the client has not registered:
+  // only a line before a close (the register timeout) can come.
+  if (phase_ == Phase::kDone || phase_ == Phase::kTrusting) return out;
   if (const auto welcome = event_args(line, "welcome"); !welcome.empty()) {
     on_welcome(welcome.front(), out);
     return out;
@@ -139,7 +209,8 @@ void Session::on_welcome(std::string_view name, Actions& out) {
   const bool again = std::exchange(ever_registered_, true);
   if (config_.interactive) {
     if (!again) {
-      show("connected to " + config_.server + " as " + config_.name + "; /help lists the commands",
+      show("connected to " + config_.server + " as " + config_.name + (config_.tls ? " over TLS" : "") +
+               "; /help lists the commands",
            Tone::kEvent, out);
     } else {
       std::string text = "reconnected to " + config_.server + " as " + config_.name;
@@ -212,6 +283,7 @@ Actions Session::typed(std::string_view line) {
       config_.password = std::string(trim(line));
       register_now(out);
       return out;
+    case InputMode::kTrust: answer_trust(line, out); return out;
     case InputMode::kChat: break;
   }
   if (!config_.interactive && phase_ != Phase::kChatting) {
@@ -285,6 +357,11 @@ Actions Session::connect_failed(std::string_view why) {
 Actions Session::connection_lost(std::string_view why) {
   Actions out;
   if (phase_ == Phase::kDone) return out;
+  if (phase_ == Phase::kTrusting) {
+    // The question stays; the answer decides whether to connect again.
+    lost_while_trusting_ = true;
+    return out;
+  }
   if (phase_ == Phase::kQuitting) {
     phase_ = Phase::kDone;
     out.push_back(Action{Action::Kind::kExit, {}, Tone::kEvent, 0, pipe_failed_ ? 1 : 0});

@@ -28,10 +28,6 @@ void append_rows(std::vector<std::string>& lines, std::string_view fingerprint) 
   for (std::string& row : fingerprint_rows(fingerprint)) lines.push_back(std::move(row));
 }
 
-std::string line_of(const TrustCheck& check) {
-  return "line " + std::to_string(check.stored ? check.stored->line : 0) + " of " + check.known_servers;
-}
-
 }  // namespace
 
 TrustCheck check_trust(ServerIdentity identity, std::string_view ca_file,
@@ -79,22 +75,23 @@ std::vector<std::string> fingerprint_rows(std::string_view fingerprint) {
 std::vector<std::string> first_use_explanation(const TrustCheck& check) {
   std::vector<std::string> lines = {
       "The server " + check.identity.server + " is new to uvchat, and no certificate authority",
-      "vouches for its certificate" + reason(check) + ",",
-      "so uvchat cannot tell whether it is that server or someone in between.",
+      "vouches for its certificate" + reason(check) + ".",
+      "uvchat cannot tell whether it is that server or someone in between.",
       "Its certificate's fingerprint (SHA-256) is:",
   };
   append_rows(lines, check.identity.fingerprint);
-  lines.insert(lines.end(),
-               {
-                   "If the server's owner gave you its fingerprint (uvchatd --make-cert prints it),",
-                   "compare the two, or paste theirs here and uvchat compares them.",
-                   "Answering yes stores this one in " + check.known_servers + ":",
-                   "you will not be asked again, and a different certificate will be refused.",
-               });
+  lines.insert(lines.end(), {
+                                "If the server's owner gave you its fingerprint (uvchatd --make-cert prints",
+                                "it), compare the two, or paste theirs here and uvchat compares them.",
+                                "Answering yes stores this one in",
+                                std::string(kIndent) + check.known_servers,
+                                "and you will not be asked again; another certificate will be refused.",
+                            });
   return lines;
 }
 
 std::vector<std::string> changed_warning(const TrustCheck& check) {
+  const std::string line = std::to_string(check.stored ? check.stored->line : 0);
   std::vector<std::string> lines = {
       "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
       "@    WARNING: THE SERVER'S CERTIFICATE HAS CHANGED!       @",
@@ -102,24 +99,27 @@ std::vector<std::string> changed_warning(const TrustCheck& check) {
       "The certificate " + check.identity.server + " shows is not the one you trusted before.",
       "Someone may be between you and the server, reading everything (a",
       "man-in-the-middle attack), or its owner may have made a new certificate.",
-      "Trusted before (" + line_of(check) + "):",
+      "Trusted before (known_servers, line " + line + "):",
   };
   append_rows(lines, check.stored ? check.stored->fingerprint : std::string());
   lines.push_back("Shown now:");
   append_rows(lines, check.identity.fingerprint);
   lines.push_back("uvchat did not log in: nothing of yours was sent.");
-  lines.push_back("If the owner tells you the certificate changed, remove " + line_of(check));
+  lines.push_back("If the owner tells you the certificate changed, remove line " + line + " of");
+  lines.push_back(std::string(kIndent) + check.known_servers);
   lines.push_back("and connect again.");
   return lines;
 }
 
 std::vector<std::string> rejected_explanation(const TrustCheck& check) {
   return {
-      "cannot trust " + check.identity.server + ": its certificate is not one " + check.ca_file +
-          " vouches for" + reason(check),
-      "its fingerprint (SHA-256) is " + check.identity.fingerprint,
-      "uvchat did not log in. Without --tls-ca, a certificate no authority vouches for is trusted on first "
-      "use.",
+      "cannot trust " + check.identity.server + ": its certificate is not one this file vouches for:",
+      std::string(kIndent) + check.ca_file,
+      "OpenSSL says: " + (check.identity.verify_error.empty() ? "nothing" : check.identity.verify_error) +
+          "; its fingerprint (SHA-256) is",
+      std::string(kIndent) + check.identity.fingerprint,
+      "uvchat did not log in. (Without --tls-ca, a certificate no authority vouches",
+      "for is trusted on first use.)",
   };
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "uvchat/client/presenter.hpp"
+#include "uvchat/client/trust.hpp"
 
 namespace uvchat::client {
 
@@ -21,18 +23,21 @@ struct SessionConfig {
   std::string password;     // empty: none
   bool interactive = true;  // a terminal; false: lines from a pipe
   bool reconnect = true;
+  bool tls = false;        // for what the client says: the link is encrypted
   std::uint64_t seed = 0;  // for the jitter of the reconnect delays
 };
 
 enum class InputMode {
   kName,      // the next typed line is the name
   kPassword,  // ... the password (not shown)
+  kTrust,     // ... the answer to "trust this server?"
   kChat,
 };
 
 struct Action {
   enum class Kind {
     kConnect,      // connect now
+    kTrust,        // `text` is a known_servers line to append: the person trusts the server
     kDisconnect,   // close the connection (a kConnect or kReconnectIn follows)
     kSend,         // `text` is a line to send
     kShow,         // `text` is for the person, in `tone`
@@ -53,7 +58,14 @@ class Session {
   explicit Session(SessionConfig config);
 
   Actions start();
+  // The connection is up (over TLS: the handshake is done, and the server
+  // is trusted).
   Actions connected();
+  // Over TLS, instead of connected(): the handshake is done and this is
+  // what the client makes of the server's certificate. Trusted: as
+  // connected(); unknown at a terminal: the person is asked; otherwise the
+  // client says why not and exits 2, having sent nothing.
+  Actions server_identity(const TrustCheck& check);
   Actions connect_failed(std::string_view why);
   Actions connection_lost(std::string_view why);
   Actions server_line(std::string_view line);
@@ -75,7 +87,7 @@ class Session {
   static std::uint64_t backoff_ms(unsigned attempt, std::uint64_t random);
 
  private:
-  enum class Phase { kConnecting, kAsking, kRegistering, kChatting, kQuitting, kWaiting, kDone };
+  enum class Phase { kConnecting, kTrusting, kAsking, kRegistering, kChatting, kQuitting, kWaiting, kDone };
 
   void register_now(Actions& out);
   void on_welcome(std::string_view name, Actions& out);
@@ -90,6 +102,8 @@ class Session {
   void ask(InputMode mode, Actions& out);
   void show(std::string text, Tone tone, Actions& out) const;
   void fail_pipe(std::string text, Actions& out);
+  void answer_trust(std::string_view line, Actions& out);
+  void refuse_server(const std::vector<std::string>& lines, Actions& out);
 
   SessionConfig config_;
   Phase phase_ = Phase::kConnecting;
@@ -99,6 +113,10 @@ class Session {
   bool ever_registered_ = false;
   unsigned attempts_ = 0;  // failed connections since the last welcome
   std::mt19937_64 random_;
+  // The server whose certificate the person is asked about, and whether
+  // the connection went (the server's register timeout) meanwhile.
+  std::optional<TrustCheck> trusting_;
+  bool lost_while_trusting_ = false;
   // Pipe mode.
   std::vector<std::string> pending_;  // read before the welcome
   bool input_ended_ = false;

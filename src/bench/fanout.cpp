@@ -321,7 +321,8 @@ class FanoutRun {
   bool everyone_ponged();
   bool send_timed();
   bool all_senders_finished() const;
-  void measure(Clock::time_point started, std::optional<std::uint64_t> cpu_before);
+  void measure(Clock::time_point started, std::optional<std::uint64_t> cpu_before,
+               std::optional<std::uint64_t> own_cpu_before);
   void take_delivery(std::uint32_t receiver, std::string_view line);
   std::optional<MessageKey> key_of(const RoomLine& room_line) const;
   void count_arrival(std::uint32_t receiver, MessageKey key, std::string_view line);
@@ -432,12 +433,13 @@ bool FanoutRun::send_timed() {
     deadline_ms = driver_.now_ms() + static_cast<std::uint64_t>(config_.seconds * 1000);
   }
   const std::optional<std::uint64_t> cpu_before = driver_.server_probe().cpu_microseconds();
+  const std::optional<std::uint64_t> own_cpu_before = own_cpu_microseconds();
   const Clock::time_point started = Clock::now();
   last_delivery_at_ = started;
   for (const auto& sender : senders_) sender->start(deadline_ms);
   const bool sent =
       driver_.run_until("sending", [&] { return report_.errors > 0 || all_senders_finished(); });
-  measure(started, cpu_before);
+  measure(started, cpu_before, own_cpu_before);
   return sent;
 }
 
@@ -445,13 +447,18 @@ bool FanoutRun::all_senders_finished() const {
   return std::ranges::all_of(senders_, [](const auto& sender) { return sender->finished(); });
 }
 
-void FanoutRun::measure(Clock::time_point started, std::optional<std::uint64_t> cpu_before) {
+void FanoutRun::measure(Clock::time_point started, std::optional<std::uint64_t> cpu_before,
+                        std::optional<std::uint64_t> own_cpu_before) {
   const std::optional<std::uint64_t> cpu_after = driver_.server_probe().cpu_microseconds();
+  const std::optional<std::uint64_t> own_cpu_after = own_cpu_microseconds();
   report_.seconds = std::chrono::duration<double>(last_delivery_at_ - started).count();
   report_.messages = book_.deliveries();
   report_.metrics.push_back(count_field("sent", book_.sent()));
   if (const auto per_delivery = cpu_per_unit(cpu_before, cpu_after, book_.deliveries())) {
     report_.metrics.push_back({"server_cpu_us_per_delivery", *per_delivery});
+  }
+  if (const auto per_delivery = cpu_per_unit(own_cpu_before, own_cpu_after, book_.deliveries())) {
+    report_.metrics.push_back({"bench_cpu_us_per_delivery", *per_delivery});
   }
 }
 

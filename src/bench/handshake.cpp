@@ -1,7 +1,5 @@
 #include "handshake.hpp"
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,17 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kPrefix = "bench-hs-";
 constexpr std::string_view kTicketName = "bench-hs-ticket";
-
-// The load generator's own CPU time so far: with both ends of every
-// handshake on one machine, it tells which end was the bound.
-std::optional<std::uint64_t> own_cpu_microseconds() {
-  rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) != 0) return std::nullopt;
-  const auto micros = [](const timeval& time) {
-    return static_cast<std::uint64_t>(time.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(time.tv_usec);
-  };
-  return micros(usage.ru_utime) + micros(usage.ru_stime);
-}
 
 // One new connection: it connects, shakes hands, registers, and closes.
 class NewcomerClient final : public LineHandler {

@@ -177,6 +177,7 @@ bool DmPairs::register_all() {
 
 void DmPairs::start_clock() {
   cpu_before_ = driver_.server_probe().cpu_microseconds();
+  own_cpu_before_ = own_cpu_microseconds();
   started_at_ = SteadyClock::now();
 }
 
@@ -190,6 +191,7 @@ void DmPairs::finish(bool completed) {
   const bool none_ended = std::ranges::none_of(pairs_, [](const auto& pair) { return pair->closed(); });
   if (completed && none_ended) wait_for_store(last_receipt);
   const std::optional<std::uint64_t> cpu_after = driver_.server_probe().cpu_microseconds();
+  const std::optional<std::uint64_t> own_cpu_after = own_cpu_microseconds();
   std::uint64_t stale = 0;
   for (const auto& pair : pairs_) stale += pair->stale();
   driver_.close_all_clients();
@@ -203,6 +205,9 @@ void DmPairs::finish(bool completed) {
   if (completed && none_ended) report_.lost = tally.lost;
   report_.duplicated = tally.duplicated;
   report_server_cpu(cpu_after);
+  if (const auto per_message = cpu_per_unit(own_cpu_before_, own_cpu_after, report_.messages)) {
+    report_.metrics.push_back({"bench_cpu_us_per_message", *per_message});
+  }
   if (store_lag_seconds_) report_.metrics.push_back({"store_lag_seconds", *store_lag_seconds_});
   report_latencies();
   report_.metrics.push_back(count_field("sent", tally.sent));

@@ -193,6 +193,7 @@ class DmPairs {
   std::unique_ptr<QueueReader> store_probe_;  // freed once closed, with the pairs
   SteadyClock::time_point started_at_;
   std::optional<std::uint64_t> cpu_before_;
+  std::optional<std::uint64_t> own_cpu_before_;
   std::optional<double> store_lag_seconds_;
 };
 

@@ -1,5 +1,6 @@
 #include "server_probe.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -39,6 +40,15 @@ std::optional<std::uint64_t> ServerProbe::rss_kib() const {
     if (value >> kib) return kib;
   }
   return std::nullopt;
+}
+
+std::optional<std::uint64_t> own_cpu_microseconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return std::nullopt;
+  const auto micros = [](const timeval& time) {
+    return static_cast<std::uint64_t>(time.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(time.tv_usec);
+  };
+  return micros(usage.ru_utime) + micros(usage.ru_stime);
 }
 
 std::optional<double> cpu_per_unit(std::optional<std::uint64_t> before, std::optional<std::uint64_t> after,

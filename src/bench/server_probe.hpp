@@ -28,6 +28,11 @@ class ServerProbe {
 
 // CPU spent between two readings, per unit of work; empty unless both
 // readings exist and there was work.
+// The load generator's own CPU time so far (user and system), in
+// microseconds: with the server on one core and the generator on the
+// other, it tells which end of a run was the bound.
+std::optional<std::uint64_t> own_cpu_microseconds();
+
 std::optional<double> cpu_per_unit(std::optional<std::uint64_t> before, std::optional<std::uint64_t> after,
                                    std::uint64_t units);
 

@@ -89,11 +89,6 @@ constexpr std::size_t kFlights = 16;
 // A flight sent twice over and over would double until memory ran out.
 constexpr std::size_t kMaxRepeated = 64 * 1024;
 
-struct SessionFree {
-  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
-};
-using SessionPointer = std::unique_ptr<SSL_SESSION, SessionFree>;
-
 struct Contexts {
   std::shared_ptr<const TlsContext> server;
   std::shared_ptr<const TlsContext> client;
@@ -105,7 +100,7 @@ struct Contexts {
 // across connections anyway. A session per profile to resume.
 struct World {
   Contexts contexts;
-  SessionPointer sessions[kProfileCount];
+  std::shared_ptr<SSL_SESSION> sessions[kProfileCount];
 };
 
 void trace(bool tracing, const std::string& what) {
@@ -199,16 +194,16 @@ class Wire {
   std::string carry(std::string flight, Direction direction) {
     if (flight.empty()) return flight;
     const std::size_t number = flights_++;
+    const std::string earlier = std::exchange(held_[direction], {});
     for (const Edit& edit : edits_) {
       if (edit.flight == number && !flight.empty()) apply(edit, flight, held_[direction]);
     }
     trace(tracing_, std::string(direction == kToServer ? "client -> server" : "server -> client") +
                         ": flight " + std::to_string(number) + ", " + std::to_string(flight.size()) +
-                        " bytes");
-    if (!flight.empty() && !held_[direction].empty()) touched_ = true;
-    flight += held_[direction];
-    held_[direction].clear();
-    return flight;
+                        " bytes" +
+                        (earlier.empty() ? "" : " and " + std::to_string(earlier.size()) + " held"));
+    if (!flight.empty() && !earlier.empty()) touched_ = true;
+    return flight + earlier;
   }
 
   // What was held back, late but in order: nothing else came after it.
@@ -254,18 +249,20 @@ class Wire {
 
 struct HandshakeMode {
   std::size_t profile = 0;
-  SSL_SESSION* resume = nullptr;  // the client offers it
-  bool after_handshake = false;   // key update or renegotiation
+  std::shared_ptr<SSL_SESSION> resume;  // the client offers it
+  bool after_handshake = false;         // key update or renegotiation
 };
 
 // OpenSSL's own settings for what TlsSession leaves open.
-void configure_client(TlsPeer& client, const Profile& profile, SSL_SESSION* resume) {
+void configure_client(TlsPeer& client, const Profile& profile, const std::shared_ptr<SSL_SESSION>& resume) {
   SSL* ssl = client.session().ssl();
   bool set = true;
   if (profile.tls12_only) set = SSL_set_max_proto_version(ssl, TLS1_2_VERSION) == 1;
   if (profile.tls13_suites != nullptr) set = set && SSL_set_ciphersuites(ssl, profile.tls13_suites) == 1;
   if (profile.tls12_ciphers != nullptr) set = set && SSL_set_cipher_list(ssl, profile.tls12_ciphers) == 1;
-  if (resume != nullptr) set = set && SSL_set_session(ssl, resume) == 1;
+  // A copy: a session freed unclosed makes OpenSSL mark what it resumed as
+  // spent, and the world's would stop resuming after the first such input.
+  if (resume) set = set && client.session().resume(resume);
   check(set, "cannot configure the client", profile.name);
 }
 
@@ -292,8 +289,8 @@ bool still_resumable(SSL_SESSION* session) {
 
 // Runs a conversation; returns the client's session when it went untouched
 // (for the world's sessions to resume).
-SessionPointer shake_hands(const Contexts& contexts, const HandshakeMode& mode, std::string_view schedule,
-                           Wire& wire) {
+std::shared_ptr<SSL_SESSION> shake_hands(const Contexts& contexts, const HandshakeMode& mode,
+                                         std::string_view schedule, Wire& wire) {
   const Profile& profile = kProfiles[mode.profile];
   trace(contexts.tracing, "handshake: " + std::string(profile.name) + (mode.resume ? ", resumed" : "") +
                               (mode.after_handshake ? ", then keys again" : ""));
@@ -335,7 +332,11 @@ SessionPointer shake_hands(const Contexts& contexts, const HandshakeMode& mode, 
     if (!to_server(sent)) return nullptr;
     const std::string answered = wire.carry(server.take_output(), kToClient);
     client.receive(answered);
-    if (!sent.empty() || !answered.empty()) continue;
+    // A client with lines to write sends another flight next round: what
+    // was held back arrives after it.
+    const bool more_lines = lines < std::size(kClientLines) && client.session().handshake_done() &&
+                            !client.failed() && !client.shut_down();
+    if (!sent.empty() || !answered.empty() || more_lines) continue;
     // Quiet: what was held back arrives late, then the client says goodbye.
     if (wire.holds_any()) {
       if (!to_server(wire.release(kToServer))) return nullptr;
@@ -365,11 +366,11 @@ SessionPointer shake_hands(const Contexts& contexts, const HandshakeMode& mode, 
   const std::string_view version = profile.tls12_only ? "TLSv1.2 " : "TLSv1.3 ";
   check(server.session().description().starts_with(version), "another version was agreed",
         server.session().description());
-  if (mode.resume != nullptr && still_resumable(mode.resume)) {
+  if (mode.resume && still_resumable(mode.resume.get())) {
     check(client.session().session_reused() && server.session().session_reused(),
           "an untouched resumption was a full handshake");
   }
-  return SessionPointer(SSL_get1_session(client.session().ssl()));
+  return client.session().session();
 }
 
 // ---- The world ----
@@ -400,7 +401,9 @@ World make_world() {
   contexts.fingerprint = made.fingerprint;
   for (std::size_t profile = 0; profile < kProfileCount; ++profile) {
     Wire wire({}, contexts.tracing);
-    world.sessions[profile] = shake_hands(contexts, HandshakeMode{profile}, "\x1F\x1F\x1F\x1F", wire);
+    HandshakeMode first;
+    first.profile = profile;
+    world.sessions[profile] = shake_hands(contexts, first, "\x1F\x1F\x1F\x1F", wire);
     check(world.sessions[profile] && still_resumable(world.sessions[profile].get()),
           "a first handshake left nothing to resume", kProfiles[profile].name);
   }
@@ -438,7 +441,7 @@ void fuzz_tls(std::span<const std::uint8_t> input) {
   } else {
     HandshakeMode handshake;
     handshake.profile = (mode >> 1) % kProfileCount;
-    if ((mode & 0x10) != 0) handshake.resume = made.sessions[handshake.profile].get();
+    if ((mode & 0x10) != 0) handshake.resume = made.sessions[handshake.profile];
     handshake.after_handshake = (mode & 0x20) != 0;
     Wire wire(read_edits(reader), made.contexts.tracing);
     shake_hands(made.contexts, handshake, schedule, wire);

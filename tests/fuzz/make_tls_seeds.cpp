@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   seed("edit-server-records-swapped", profile(4), kWhole, edit(1, 1, kSwapRecords, 0));
   seed("edit-tls13-records-swapped", profile(0), kWhole, edit(1, 2, kSwapRecords, 0));
   seed("edit-finished-held", profile(0), kWhole, edit(2, 0, kHold, 0));
+  seed("edit-server-flight-late", profile(4), kByteByByte, edit(1, 0, kHold, 0));
   seed("edit-line-byte-inserted", profile(6), kWhole, edit(4, 30, kInsert, 0x17));
   seed("edit-close-notify-cut", profile(0), kWhole, edit(6, 3, kCut, 0));
   seed("edit-tls12-close-notify-flipped", profile(4), kWhole, edit(7, 20, kFlip, 0x01));

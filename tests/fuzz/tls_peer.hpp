@@ -117,7 +117,7 @@ class TlsPeer {
 };
 
 // Counts the records of `bytes`, which must be whole: a five-byte header
-// (a known type, version 3.x, a length a record may have) and its body.
+// (a known type, a version, a length a record may have) and its body.
 std::size_t count_records(std::string_view bytes, std::string_view whose, std::size_t* application_records);
 
 }  // namespace uvchat::fuzz

@@ -66,6 +66,7 @@ void IdentityClient::take_event(std::string_view line, const ServerEvent& event)
 
 std::optional<std::uint64_t> IdentityClient::session_ended(CloseReason reason, std::string_view error) {
   if (!draining_) return soak_session_ended(reason, error);
+  drain_session_ended();
   check_close(reason, error);
   if (!registered_) fail("the connection ended before its queue was read");
   return std::nullopt;

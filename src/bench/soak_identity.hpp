@@ -39,9 +39,10 @@ class IdentityClient : public SoakClient {
   virtual std::uint64_t soak_session_ended(CloseReason reason, std::string_view error) = 0;
 
   // The hooks of a drain: the connection is up and `server:register` sent;
-  // any line, before it is looked at.
+  // any line, before it is looked at; the connection closed.
   virtual void drain_session_began() {}
   virtual void drain_line(std::string_view) {}
+  virtual void drain_session_ended() {}
   // A session that only drains the queue (drain_queue()).
   bool draining() const { return draining_; }
   // take_part() was called: the soak's sessions are about to start.

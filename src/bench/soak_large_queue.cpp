@@ -258,6 +258,15 @@ std::uint64_t LargeQueueUser::soak_session_ended(CloseReason reason, std::string
   return 0;
 }
 
+// A drain's pace may have held the reading when the session ended (over
+// TLS the server's close_notify is read with the last lines, held or not):
+// the hold must not outlive it, or its end would resume the reading of the
+// next session's connection, which reads already.
+void LargeQueueUser::drain_session_ended() {
+  hold_timer_.stop();
+  holding_ = false;
+}
+
 // The run is ending: it leaves, and reads the rest at its fastest pace.
 // (Read at once, a replay of a few MB costs an ASan build's allocator some
 // 10 MiB it keeps, which the memory check would take for growth.)

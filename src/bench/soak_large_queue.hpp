@@ -48,6 +48,7 @@ class LargeQueueUser final : public IdentityClient {
   void soak_line(std::string_view line) override;
   void drain_session_began() override { start_pacing(kFastestRate); }
   void drain_line(std::string_view line) override { pace(line.size() + 1); }
+  void drain_session_ended() override;
   void soak_event(std::string_view line, const ServerEvent& event) override;
   void soak_registered() override;
   std::uint64_t soak_session_ended(CloseReason reason, std::string_view error) override;

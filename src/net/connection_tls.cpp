@@ -33,6 +33,8 @@ uv_buf_t Connection::tls_read_buffer() {
 
 const TlsSession* Connection::tls_session() const { return tls_ ? &tls_->session : nullptr; }
 
+bool Connection::tls_established() const { return tls_ && tls_->established; }
+
 bool Connection::tls_wire_empty() const { return tls_->wire.empty(); }
 
 Fifo<Connection::Outgoing>& Connection::wire_queue() { return tls_ ? tls_->wire : output_; }
@@ -60,6 +62,7 @@ Connection::TlsInput Connection::decrypt_input() {
   if (!tls_) return TlsInput::kNone;
   Tls& tls = *tls_;
   TlsInput result = TlsInput::kNone;
+  if (tls.peer_failed) return TlsInput::kFailed;
   if (tls.peer_closed) return TlsInput::kClosed;
   while (!input_.full()) {
     const std::span<char> space = input_.writable();
@@ -68,14 +71,17 @@ Connection::TlsInput Connection::decrypt_input() {
       input_.commit(got.bytes);
       result = TlsInput::kLines;
     }
+    // Lines that came before a close_notify, or before a record that
+    // broke the protocol, were authentic: they are taken first, and the
+    // end is said at the next call.
     if (got.status == TlsSession::Status::kClosed) {
       tls.peer_closed = true;
-      // Lines before the close_notify are taken first.
       if (result == TlsInput::kNone) result = TlsInput::kClosed;
       break;
     }
     if (got.status == TlsSession::Status::kFailed) {
-      result = TlsInput::kFailed;
+      tls.peer_failed = true;
+      if (result == TlsInput::kNone) result = TlsInput::kFailed;
       break;
     }
     if (got.bytes < space.size()) break;
@@ -85,9 +91,11 @@ Connection::TlsInput Connection::decrypt_input() {
   if (!tls.established && tls.session.handshake_done()) {
     tls.established = true;
     server_.on_tls_established(*this);
-    // Lines queued during the handshake can be sealed now.
-    if (!output_.empty()) server_.schedule_flush(*this);
   }
+  // Lines that waited for the handshake (or for a post-handshake message,
+  // a TLS 1.3 KeyUpdate split across records, to be read whole) can be
+  // sealed now.
+  if (!output_.empty() && tls.session.handshake_done()) server_.schedule_flush(*this);
   return result;
 }
 
@@ -143,7 +151,7 @@ void Connection::seal_output() {
 }
 
 void Connection::drop_plaintext() {
-  if (tls_->session.handshake_done() && !tls_->session.failed()) return;
+  if (tls_->established && !tls_->session.failed()) return;
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < output_.size(); ++i) dropped += output_[i].bytes->size();
   pending_bytes_ -= std::min(pending_bytes_, dropped - tls_->plain_offset);

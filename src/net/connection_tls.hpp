@@ -19,6 +19,7 @@ struct Connection::Tls {
   std::uint64_t sealed = 0;      // bytes ever put on the wire queue
   bool established = false;      // the handshake is done and was logged
   bool peer_closed = false;      // close_notify read; said once the ring is empty
+  bool peer_failed = false;      // a broken record read; said the same way
   bool close_notify_sent = false;
 };
 

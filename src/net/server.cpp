@@ -290,7 +290,7 @@ void Server::on_tls_established(Connection& connection) {
 void Server::on_tls_failed(Connection& connection) {
   const TlsSession& session = *connection.tls_session();
   log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + ": TLS: " + session.error());
-  if (session.handshake_done()) {
+  if (connection.tls_established()) {
     on_connection_lost(connection);
     return;
   }

@@ -171,6 +171,9 @@ std::shared_ptr<TlsContext> TlsContext::new_server(std::string& error) {
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   // One ticket is all a client that comes back needs (OpenSSL sends two).
   SSL_CTX_set_num_tickets(raw, 1);
+  // An encrypted key fails to load rather than have OpenSSL ask for its
+  // pass phrase on the terminal, which would stop the loop at a SIGHUP.
+  SSL_CTX_set_default_passwd_cb(raw, [](char*, int, int, void*) { return 0; });
   return context;
 }
 
@@ -349,7 +352,8 @@ bool TlsSession::write(std::span<const char> plaintext) {
 }
 
 void TlsSession::shutdown() {
-  if (failed_ || !handshake_done()) return;
+  // A second SSL_shutdown would read (and drop) records still unread.
+  if (failed_ || !handshake_done() || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
   ERR_clear_error();
   SSL_shutdown(ssl_);
   ERR_clear_error();

@@ -78,6 +78,8 @@ class Connection {
   void start_tls(std::shared_ptr<const TlsContext> context);
   bool uses_tls() const { return tls_ != nullptr; }
   const TlsSession* tls_session() const;
+  // The handshake was done once (it may be under way again: a KeyUpdate).
+  bool tls_established() const;
   enum class TlsInput : std::uint8_t {
     kNone,    // nothing more to read until more arrives (or no TLS)
     kLines,   // plaintext went into the ring

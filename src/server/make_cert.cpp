@@ -84,7 +84,7 @@ int make_certificate(const std::string& directory) {
       "uvchatd: wrote %s and %s (key 0600), a self-signed certificate for %s, valid %d days\n"
       "SHA-256 fingerprint: %s\n"
       "Serve it:    uvchatd --tls-cert %s --tls-key %s\n"
-      "Clients:     uvchat --tls HOST asks once whether to trust this fingerprint;\n"
+      "Clients:     uvchat --tls --host HOST asks once whether to trust this fingerprint;\n"
       "             compare it with the one above.\n",
       certificate_path.c_str(), key_path.c_str(), listed.c_str(), kValidDays, made.fingerprint.c_str(),
       certificate_path.c_str(), key_path.c_str());

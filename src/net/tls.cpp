@@ -6,6 +6,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#if defined(__linux__) && (defined(__aarch64__) || defined(__arm__))
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -171,10 +176,28 @@ std::shared_ptr<TlsContext> TlsContext::new_server(std::string& error) {
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   // One ticket is all a client that comes back needs (OpenSSL sends two).
   SSL_CTX_set_num_tickets(raw, 1);
+  if (!aes_in_hardware()) context->prefer_chacha20();
   // An encrypted key fails to load rather than have OpenSSL ask for its
   // pass phrase on the terminal, which would stop the loop at a SIGHUP.
   SSL_CTX_set_default_passwd_cb(raw, [](char*, int, int, void*) { return 0; });
   return context;
+}
+
+bool TlsContext::aes_in_hardware() {
+#if defined(__linux__) && defined(__aarch64__)
+  return (getauxval(AT_HWCAP) & HWCAP_AES) != 0;
+#elif defined(__linux__) && defined(__arm__)
+  return (getauxval(AT_HWCAP2) & HWCAP2_AES) != 0;
+#else
+  return true;  // x86-64 has had AES-NI for a decade; elsewhere, OpenSSL's order
+#endif
+}
+
+bool TlsContext::prefer_chacha20() {
+  return SSL_CTX_set_ciphersuites(
+             context_, "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384") == 1 &&
+         SSL_CTX_set_cipher_list(context_,
+                                 "ECDHE+CHACHA20:ECDHE+AESGCM:!aNULL:!eNULL:!MD5:!DSS:!RC4:!3DES:!SHA1") == 1;
 }
 
 bool TlsContext::finish_server(const std::string& mismatch, std::string& error) {

@@ -1,5 +1,6 @@
 // TlsSession with no network: a client and a server session hand each
 // other their output, as two sockets would.
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -276,4 +277,19 @@ TEST_CASE("tls: a server that cannot take a session shakes hands in full") {
   CHECK(other.client->peer_fingerprint() == other.fingerprint);
   REQUIRE(other.client->write(std::string_view("hello\n")));
   CHECK(other.pump().first == "hello\n");
+}
+
+TEST_CASE("tls: a server that prefers ChaCha20 (a CPU without AES in hardware) gets it, in 1.3 and 1.2") {
+  for (const bool tls12 : {false, true}) {
+    Pair pair;
+    REQUIRE(pair.server_context->prefer_chacha20());
+    if (tls12) SSL_set_max_proto_version(pair.client->ssl(), TLS1_2_VERSION);
+    pair.server = std::make_unique<TlsSession>(pair.server_context, TlsSession::Role::kServer);
+    pair.client->start_handshake();
+    pair.pump();
+    REQUIRE(pair.server->handshake_done());
+    INFO(pair.server->description());
+    CHECK(pair.server->description().find("CHACHA20") != std::string::npos);
+    CHECK(pair.server->description().find(tls12 ? "TLSv1.2" : "TLSv1.3") == 0);
+  }
 }

@@ -54,6 +54,13 @@ class TlsContext {
   // -fingerprint -sha256` prints it. Empty for a client's context.
   const std::string& fingerprint() const { return fingerprint_; }
 
+  // Whether this CPU encrypts AES in hardware (AES-NI, the ARMv8 crypto
+  // extensions). A Raspberry Pi 3 or 4 does not: there ChaCha20-Poly1305 is
+  // several times cheaper, and server() puts it first.
+  static bool aes_in_hardware();
+  // The server's cipher order with ChaCha20-Poly1305 first, TLS 1.3 and 1.2.
+  bool prefer_chacha20();
+
  private:
   // A server context with everything but its certificate and key.
   static std::shared_ptr<TlsContext> new_server(std::string& error);

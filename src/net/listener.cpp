@@ -53,6 +53,18 @@ std::string format_address(const sockaddr* address) {
   return text;
 }
 
+std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp) {
+  sockaddr_storage address{};
+  int length = sizeof address;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {"?", {}};
+  const auto* socket_address = reinterpret_cast<const sockaddr*>(&address);
+  std::string with_port = format_address(socket_address);
+  std::string ip = with_port.substr(0, with_port.rfind(':'));
+  if (ip.size() >= 2 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+  return {std::move(with_port), std::move(ip)};
+}
+
+
 Listener::Listener(uv_loop_t* loop, AcceptHandler on_accept) : on_accept_(std::move(on_accept)) {
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;

@@ -4,8 +4,6 @@
 #include <csignal>
 
 #include "uvchat/log.hpp"
-#include "uvchat/net/tls.hpp"
-#include "uvchat/protocol/door.hpp"
 #include "uvchat/protocol/parser.hpp"
 
 namespace uvchat::net {
@@ -15,7 +13,6 @@ constexpr unsigned int kKeepAliveDelaySeconds = 60;
 constexpr std::uint64_t kSweepIntervalMs = 1000;
 constexpr std::uint64_t kRetentionFirstRunMs = 10'000;
 constexpr std::uint64_t kThrottleTickMs = 5;
-constexpr std::uint64_t kCutTickMs = 20;
 constexpr std::uint64_t kRetentionIntervalMs = 24 * 60 * 60 * 1000;
 
 protocol::Command command_from_frame(const protocol::Frame& frame) {
@@ -57,32 +54,6 @@ ServerConfig with_pages(ServerConfig config) {
     config.hub.max_waiting = config.max_outbuf;
   }
   return config;
-}
-
-// "127.0.0.1:50000" for logs, and "127.0.0.1" for per-address limits.
-std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp) {
-  sockaddr_storage address{};
-  int length = sizeof address;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {"?", {}};
-  const auto* socket_address = reinterpret_cast<const sockaddr*>(&address);
-  std::string with_port = format_address(socket_address);
-  std::string ip = with_port.substr(0, with_port.rfind(':'));
-  if (ip.size() >= 2 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
-  return {std::move(with_port), std::move(ip)};
-}
-
-// A cut that ends with bytes in flight (CutWait): visible in the log,
-// because the DMs among them may now be read twice.
-void log_unsettled_cut(chat::SessionId id, const CutWait& wait, CutStep step, const SendQueueSample& sample,
-                       std::uint64_t now_ms) {
-  const std::string why =
-      step == CutStep::kStalled
-          ? "its TCP acknowledged nothing for " + std::to_string(CutWait::kStallMs) + " ms"
-          : "it was still reading after " + std::to_string(CutWait::kLimitMs) + " ms";
-  log(LogLevel::kInfo, "connection " + std::to_string(id) + " cut after " +
-                           std::to_string(now_ms - wait.start_ms()) + " ms with " +
-                           std::to_string(sample.in_flight) + " bytes sent and not acknowledged (" + why +
-                           "): the DMs among them stay queued and may be read twice");
 }
 
 }  // namespace
@@ -135,27 +106,6 @@ std::string Server::open_store() {
     return {};
   } catch (const store::StoreError& error) {
     return "cannot use database " + config_.db + ": " + error.what();
-  }
-}
-
-std::string Server::load_tls(const std::string& certificate, const std::string& key) {
-  std::string error;
-  std::shared_ptr<TlsContext> context = TlsContext::server(certificate, key.empty() ? certificate : key, error);
-  if (!context) return error;
-  tls_ = std::move(context);
-  log(LogLevel::kInfo, "TLS certificate " + certificate + ", SHA-256 fingerprint " + tls_->fingerprint());
-  return {};
-}
-
-void Server::reload_tls() {
-  if (config_.tls_cert.empty()) {
-    if (tls_) log(LogLevel::kInfo, "TLS off for new connections");
-    tls_.reset();
-    return;
-  }
-  if (std::string error = load_tls(config_.tls_cert, config_.tls_key); !error.empty()) {
-    log(LogLevel::kError, "reload: " + error + (tls_ ? "; new connections get the certificate they got before"
-                                                     : "; no TLS until it loads"));
   }
 }
 
@@ -256,47 +206,6 @@ void Server::take_waiting_lines(Connection& connection) {
     break;
   }
   connection.input().release();
-}
-
-// A ClientHello gets TLS; plain text gets the native door, unless
-// --tls-only wants TLS from everyone but this machine's own clients.
-void Server::on_first_bytes(Connection& connection) {
-  std::string scratch;
-  const protocol::Door door = protocol::sniff_door(connection.input().peek(1, scratch));
-  if (door == protocol::Door::kTls && tls_) {
-    connection.start_tls(tls_);
-    on_input(connection);
-    return;
-  }
-  if (!config_.tls_only) return;
-  const std::string ip = peer_address(connection.tcp()).second;
-  if (ip == "127.0.0.1" || ip == "::1" || ip == "::ffff:127.0.0.1") return;
-  log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + " refused: plain text (--tls-only)");
-  connection.input().clear();
-  hub_.refuse(connection.id(), protocol::ErrorCode::kTlsRequired,
-              "this server takes TLS only: connect with uvchat --tls, or openssl s_client", effects_);
-  apply_effects();
-}
-
-void Server::on_tls_established(Connection& connection) {
-  const TlsSession& session = *connection.tls_session();
-  log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + ": " + session.description() +
-                           (session.session_reused() ? ", resumed" : ""));
-}
-
-// Before the handshake is done the client is told with an alert, which is
-// written before the close; after it, the connection is broken and reset,
-// so that only what the client acknowledged counts as delivered.
-void Server::on_tls_failed(Connection& connection) {
-  const TlsSession& session = *connection.tls_session();
-  log(LogLevel::kInfo, "connection " + std::to_string(connection.id()) + ": TLS: " + session.error());
-  if (connection.tls_established()) {
-    on_connection_lost(connection);
-    return;
-  }
-  hub_.disconnect(connection.id(), effects_);
-  apply_effects();
-  connection.close_after_flush();
 }
 
 void Server::process_lines(Connection& connection) {
@@ -481,83 +390,6 @@ void Server::release_throttled() {
     take_waiting_lines(*found->second);  // may throttle it again
   }
   if (throttled_.empty()) uv_timer_stop(&throttle_timer_);
-}
-
-// A client that does not read what it is sent would make the server hold
-// it all. Past --max-outbuf it is cut.
-void Server::cut_too_slow() {
-  std::vector<chat::SessionId> ids;
-  ids.swap(too_slow_);
-  for (const chat::SessionId id : ids) {
-    const auto found = connections_.find(id);
-    if (found == connections_.end()) continue;
-    Connection& connection = *found->second;
-    const std::string who = "connection " + std::to_string(id) + " from " + std::string(hub_.peer(id));
-    const std::string seconds = std::to_string(Connection::kSoftLimitMs / 1000);
-    if (connection.pending_bytes() > config_.max_outbuf) {
-      log(LogLevel::kWarn, who + " too slow: " + std::to_string(connection.pending_bytes()) +
-                               " bytes of output waiting, over " + std::to_string(config_.max_outbuf) +
-                               " (--max-outbuf); closed");
-    } else {
-      log(LogLevel::kWarn, who + " too slow: took nothing of a replay or history for " + seconds +
-                               " s (--max-outbuf); closed");
-    }
-    // Best effort: its socket buffer is most likely full.
-    cut(connection,
-        "server:error too-slow more than " + std::to_string(config_.max_outbuf) + " bytes waiting\n");
-  }
-}
-
-// The end is a reset, which drops what the kernel holds for the client as
-// well: DMs it had not acknowledged are still undelivered in the store and
-// come back at its next registration, and those it had are not. It waits
-// until nothing sent is still on its way to the client (CutWait). The
-// session ends only then, so that registering the name again (which reads
-// the queue) waits for the store to know which is which.
-void Server::cut(Connection& connection, std::string last_words) {
-  if (connection.state() == Connection::State::kCutting || connection.state() == Connection::State::kClosing)
-    return;
-  connection.begin_cut();
-  cutting_.push_back(
-      Cut{connection.id(), std::move(last_words), CutWait(uv_now(loop_), connection.send_queue())});
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&cut_timer_))) {
-    uv_timer_start(&cut_timer_, on_cut_timer, kCutTickMs, kCutTickMs);
-  }
-}
-
-void Server::on_cut_timer(uv_timer_t* handle) { static_cast<Server*>(handle->data)->finish_cuts(); }
-
-void Server::finish_cuts() {
-  const std::uint64_t now = uv_now(loop_);
-  std::vector<Cut> waiting;
-  waiting.swap(cutting_);
-  for (Cut& pending : waiting) {
-    const auto found = connections_.find(pending.id);
-    if (found == connections_.end() || found->second->state() != Connection::State::kCutting) continue;
-    Connection& connection = *found->second;
-    SendQueueSample sample = connection.send_queue();
-    CutStep step = pending.wait.step(sample, now);
-    if (step != CutStep::kWait && !pending.last_words.empty()) {
-      connection.say_last_words(pending.last_words);
-      pending.last_words.clear();
-      sample = connection.send_queue();
-      step = pending.wait.step(sample, now);
-    }
-    if (step == CutStep::kWait) {
-      cutting_.push_back(std::move(pending));
-      continue;
-    }
-    // The reset straight after the look that allowed it: should the
-    // client's window open in between, the kernel sends more, which the
-    // client may read although it counts as undelivered. So nothing comes
-    // between them, and the hub's work (it ends the session and tells
-    // others) follows the reset.
-    connection.reset(sample.acknowledged);
-    if (sample.in_flight > 0) log_unsettled_cut(pending.id, pending.wait, step, sample, now);
-    hub_.disconnect(pending.id, effects_);
-    apply_effects();
-  }
-  if (cutting_.empty()) uv_timer_stop(&cut_timer_);
 }
 
 void Server::resume_inputs() {

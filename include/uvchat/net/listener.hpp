@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace uvchat::net {
@@ -15,6 +16,9 @@ int resolve_listen_addresses(const std::string& host, int port, std::vector<sock
 
 // "127.0.0.1:8080" or "[::1]:8080".
 std::string format_address(const sockaddr* address);
+// A connection's peer: "127.0.0.1:50000" for logs, and "127.0.0.1" for
+// per-address limits; {"?", ""} if the socket cannot tell.
+std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp);
 
 class Listener {
  public:

@@ -433,6 +433,15 @@ void write_file_bytes(const std::string& path, std::string_view bytes) {
   if (!file.flush()) FAIL("cannot write " << path);
 }
 
+std::size_t count_of(std::string_view text, std::string_view needle) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
 // -------------------------------------------------------------- TestServer
 
 namespace {

@@ -220,6 +220,9 @@ class TempDir {
 std::optional<std::string> read_file_bytes(const std::string& path);
 void write_file_bytes(const std::string& path, std::string_view bytes);
 
+// How many times `needle` stands in `text` (a log, say), not overlapping.
+std::size_t count_of(std::string_view text, std::string_view needle);
+
 struct ServerSetup {
   // Appended to `--host HOST --port 0 --log-level info --db DB`.
   std::vector<std::string> args;

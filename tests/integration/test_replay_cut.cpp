@@ -94,15 +94,6 @@ std::string head_of(std::string_view line) {
   return std::string(line.substr(0, 100)) + (line.size() > 100 ? "..." : "");
 }
 
-std::size_t count_of(const std::string& text, std::string_view needle) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
-
 // Fails unless `numbers` are 1, 2, ... `count`, in that order.
 void require_one_to(const std::vector<int>& numbers, int count, const std::string& what) {
   std::size_t in_order = 0;

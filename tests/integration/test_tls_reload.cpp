@@ -21,15 +21,6 @@ void reload_and_wait_for(TlsServer& tls, const std::string& line) {
     FAIL("no '" << line << "' after SIGHUP; the log:\n" << tls.server.log());
 }
 
-std::size_t count_of(const std::string& text, std::string_view needle) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
-
 // Registered as `name` over TLS; the server's certificate is not checked.
 class TlsUser : public TlsTestClient {
  public:

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "harness_tls.hpp"
 #include "pty.hpp"
 #include "screen.hpp"
-#include "uvchat/net/tls.hpp"
 
 using namespace uvchat::test;
 
@@ -23,38 +23,6 @@ namespace {
 
 constexpr std::string_view kQuestion = "trust this server? (yes/no)";
 constexpr std::string_view kChanged = "WARNING: THE SERVER'S CERTIFICATE HAS CHANGED!";
-
-struct Certificate {
-  std::string certificate;  // PEM file
-  std::string key;          // PEM file
-  std::string fingerprint;  // "AB:CD:..."
-};
-
-// A self-signed certificate for the loopback names, written to
-// DIR/STEM-cert.pem and DIR/STEM-key.pem.
-Certificate make_certificate(const TempDir& dir, const std::string& stem) {
-  const uvchat::net::SelfSigned made = uvchat::net::make_self_signed({"localhost", "127.0.0.1", "::1"}, 30);
-  REQUIRE(made.error.empty());
-  Certificate files{dir.file(stem + "-cert.pem"), dir.file(stem + "-key.pem"), made.fingerprint};
-  write_file_bytes(files.certificate, made.certificate_pem);
-  write_file_bytes(files.key, made.key_pem);
-  return files;
-}
-
-// A uvchatd serving TLS (and plain text, for nc) on its port.
-struct TlsServer {
-  TlsServer() : certificate(make_certificate(dir, "server")), server(setup(certificate)) {}
-
-  static ServerSetup setup(const Certificate& files) {
-    ServerSetup made;
-    made.args = {"--tls-cert", files.certificate, "--tls-key", files.key};
-    return made;
-  }
-
-  TempDir dir;
-  Certificate certificate;
-  TestServer server;
-};
 
 // The client's home: no configuration file, and known_servers under
 // XDG_DATA_HOME, in a directory of the test's.
@@ -128,7 +96,7 @@ TEST_CASE("client tls: the first connection asks, yes stores the fingerprint, th
     INFO(alice.describe());
     CHECK(screen.contains("The server " + server_key(server) + " is new to uvchat"));
     CHECK(screen.contains("self-signed certificate"));
-    CHECK(shows_fingerprint(screen, tls.certificate.fingerprint));
+    CHECK(shows_fingerprint(screen, tls.files.fingerprint));
     CHECK(screen.contains("    " + home.known_servers()));
     // Nothing of alice's went to the server while she reads.
     bob.expect_quiet();
@@ -142,8 +110,7 @@ TEST_CASE("client tls: the first connection asks, yes stores the fingerprint, th
     CHECK(alice.wait_for_exit().describe() == "exited with 0");
     bob.expect("server:offline alice");
   }
-  CHECK(read_file_bytes(home.known_servers()) ==
-        server_key(server) + " " + tls.certificate.fingerprint + "\n");
+  CHECK(read_file_bytes(home.known_servers()) == server_key(server) + " " + tls.files.fingerprint + "\n");
   CHECK(file_mode(home.known_servers()) == 0600);
   CHECK(file_mode(home.data() + "/uvchat") == 0700);
 
@@ -154,8 +121,7 @@ TEST_CASE("client tls: the first connection asks, yes stores the fingerprint, th
   CHECK_FALSE(again.screen().contains(std::string(kQuestion)));
   CHECK_FALSE(again.screen().contains("new to uvchat"));
   // The file was read, not written again.
-  CHECK(read_file_bytes(home.known_servers()) ==
-        server_key(server) + " " + tls.certificate.fingerprint + "\n");
+  CHECK(read_file_bytes(home.known_servers()) == server_key(server) + " " + tls.files.fingerprint + "\n");
 
   // A pipe trusts what the terminal stored.
   const RunResult pipe = run_command_with_input(client_command(server, {"--tls", "--name", "bot"}),
@@ -168,11 +134,8 @@ TEST_CASE("client tls: the first connection asks, yes stores the fingerprint, th
 
 TEST_CASE("client tls: a server that gives up waiting for the answer is connected to again after yes",
           "[client][tls]") {
-  TempDir dir;
-  const Certificate certificate = make_certificate(dir, "server");
-  ServerSetup setup = TlsServer::setup(certificate);
-  setup.args.insert(setup.args.end(), {"--register-timeout", "1"});
-  TestServer server(setup);
+  TlsServer tls({.args = {"--register-timeout", "1"}});
+  const TestServer& server = tls.server;
   const TlsHome home;
   PtyProcess alice(client_command(server, {"--tls", "--name", "alice"}), {.env = home.env()});
   wait_for_question(alice);
@@ -183,7 +146,7 @@ TEST_CASE("client tls: a server that gives up waiting for the answer is connecte
   wait_until_connected(alice, server, "alice");
   INFO(alice.describe());
   CHECK_FALSE(alice.screen().contains("idle"));
-  CHECK(read_file_bytes(home.known_servers()) == server_key(server) + " " + certificate.fingerprint + "\n");
+  CHECK(read_file_bytes(home.known_servers()) == server_key(server) + " " + tls.files.fingerprint + "\n");
 }
 
 TEST_CASE("client tls: no at the question exits 2, stores nothing and registers nobody", "[client][tls]") {
@@ -208,16 +171,15 @@ TEST_CASE("client tls: a pasted fingerprint that is not the server's is refused,
   TlsServer tls;
   const TlsHome home;
   const TempDir other_dir;
-  const Certificate other = make_certificate(other_dir, "other");
+  const CertificateFiles other = make_certificate(other_dir, "other");
   PtyProcess alice(client_command(tls.server, {"--tls", "--name", "alice"}), {.rows = 40, .env = home.env()});
   wait_for_question(alice);
   alice.type(other.fingerprint + "\r");
   alice.wait_for_text("NOT the fingerprint");
   wait_for_question(alice);
-  alice.type(tls.certificate.fingerprint + "\r");
+  alice.type(tls.files.fingerprint + "\r");
   wait_until_connected(alice, tls.server, "alice");
-  CHECK(read_file_bytes(home.known_servers()) ==
-        server_key(tls.server) + " " + tls.certificate.fingerprint + "\n");
+  CHECK(read_file_bytes(home.known_servers()) == server_key(tls.server) + " " + tls.files.fingerprint + "\n");
 }
 
 TEST_CASE("client tls: a changed certificate is refused loudly, exit 2, and nothing is sent",
@@ -230,7 +192,7 @@ TEST_CASE("client tls: a changed certificate is refused loudly, exit 2, and noth
   REQUIRE(::mkdir(home.data().c_str(), 0700) == 0);
   REQUIRE(::mkdir((home.data() + "/uvchat").c_str(), 0700) == 0);
   write_file_bytes(home.known_servers(),
-                   "# alice's\n" + server_key(server) + " " + tls.certificate.fingerprint + "\n");
+                   "# alice's\n" + server_key(server) + " " + tls.files.fingerprint + "\n");
   RunResult run =
       run_command_with_input(client_command(server, {"--tls", "--name", "alice"}), "", home.env());
   INFO("stderr: " << run.err);
@@ -239,11 +201,9 @@ TEST_CASE("client tls: a changed certificate is refused loudly, exit 2, and noth
   bob.expect("server:offline alice");
 
   // Then the server got a new one: a reload, or someone in between.
-  const Certificate renewed = make_certificate(tls.dir, "renewed");
-  write_file_bytes(tls.certificate.certificate, *read_file_bytes(renewed.certificate));
-  write_file_bytes(tls.certificate.key, *read_file_bytes(renewed.key));
+  const std::string renewed = renew_certificate(tls.files);
   server.stop(SIGHUP);
-  REQUIRE(server.wait_for_log("fingerprint " + renewed.fingerprint));
+  REQUIRE(server.wait_for_log("fingerprint " + renewed));
 
   {
     PtyProcess alice(client_command(server, {"--tls", "--name", "alice"}), {.rows = 30, .env = home.env()});
@@ -254,8 +214,8 @@ TEST_CASE("client tls: a changed certificate is refused loudly, exit 2, and noth
     CHECK(screen.contains("man-in-the-middle"));
     CHECK(screen.contains("remove line 2 of"));
     CHECK(screen.contains("    " + home.known_servers()));
-    CHECK(shows_fingerprint(screen, tls.certificate.fingerprint));
-    CHECK(shows_fingerprint(screen, renewed.fingerprint));
+    CHECK(shows_fingerprint(screen, tls.files.fingerprint));
+    CHECK(shows_fingerprint(screen, renewed));
     CHECK_FALSE(screen.contains(std::string(kQuestion)));
   }
 
@@ -270,7 +230,7 @@ TEST_CASE("client tls: a changed certificate is refused loudly, exit 2, and noth
   expect_never_registered(server, "alice2");
   // The file is left as the person wrote it.
   CHECK(read_file_bytes(home.known_servers()) ==
-        "# alice's\n" + server_key(server) + " " + tls.certificate.fingerprint + "\n");
+        "# alice's\n" + server_key(server) + " " + tls.files.fingerprint + "\n");
 }
 
 TEST_CASE("client tls: a pipe never asks: without --tls-ca or a stored fingerprint it exits 2",
@@ -283,9 +243,8 @@ TEST_CASE("client tls: a pipe never asks: without --tls-ca or a stored fingerpri
   INFO("stderr: " << run.err);
   CHECK(run.status.describe() == "exited with 2");
   CHECK_THAT(run.err, Catch::Contains("cannot trust " + server_key(tls.server)) &&
-                          Catch::Contains(home.known_servers()) &&
-                          Catch::Contains(tls.certificate.fingerprint) && Catch::Contains("--tls-ca") &&
-                          Catch::Contains("at a terminal"));
+                          Catch::Contains(home.known_servers()) && Catch::Contains(tls.files.fingerprint) &&
+                          Catch::Contains("--tls-ca") && Catch::Contains("at a terminal"));
   CHECK(run.out.empty());
   CHECK_FALSE(read_file_bytes(home.known_servers()));
   bob.expect_quiet();
@@ -298,7 +257,7 @@ TEST_CASE("client tls: --tls-ca with the server's certificate connects without a
   RegisteredClient bob(tls.server, "bob");
   const TlsHome home;
   {
-    PtyProcess alice(client_command(tls.server, {"--tls-ca", tls.certificate.certificate, "--name", "alice"}),
+    PtyProcess alice(client_command(tls.server, {"--tls-ca", tls.files.certificate, "--name", "alice"}),
                      {.env = home.env()});
     wait_until_connected(alice, tls.server, "alice");
     bob.expect("server:online alice");
@@ -310,7 +269,7 @@ TEST_CASE("client tls: --tls-ca with the server's certificate connects without a
   // The name is checked too: "localhost" is in the certificate.
   RunResult run = run_command_with_input(
       {uvchat_path(), "--host", "localhost", "--port", std::to_string(tls.server.port()), "--tls-ca",
-       tls.certificate.certificate, "--name", "bot"},
+       tls.files.certificate, "--name", "bot"},
       "bob: verified\n", home.env());
   INFO("stderr: " << run.err);
   CHECK(run.status.describe() == "exited with 0");
@@ -321,7 +280,7 @@ TEST_CASE("client tls: --tls-ca with the server's certificate connects without a
 
   // A CA file that does not vouch for the server: no question, even at a
   // terminal, and no retrying.
-  const Certificate other = make_certificate(tls.dir, "other");
+  const CertificateFiles other = make_certificate(tls.dir, "other");
   PtyProcess carol(client_command(tls.server, {"--tls-ca", other.certificate, "--name", "carol"}),
                    {.env = home.env()});
   CHECK(carol.wait_for_exit().describe() == "exited with 2");
@@ -342,7 +301,7 @@ TEST_CASE("client tls: DMs both ways between the TLS client and nc on the same p
   NcClient bob(tls.server);
   bob.register_as("bob");
   const TlsHome home;
-  PtyProcess alice(client_command(tls.server, {"--tls-ca", tls.certificate.certificate, "--name", "alice"}),
+  PtyProcess alice(client_command(tls.server, {"--tls-ca", tls.files.certificate, "--name", "alice"}),
                    {.env = home.env()});
   wait_until_connected(alice, tls.server, "alice");
   bob.expect("server:online alice");
@@ -380,7 +339,7 @@ TEST_CASE("client tls: tls and tls-ca in client.toml; a bad value or CA file exi
   REQUIRE(::mkdir(config_dir.c_str(), 0700) == 0);
   const std::string config = config_dir + "/client.toml";
 
-  write_file_bytes(config, "name = \"cfgbot\"\ntls-ca = \"" + tls.certificate.certificate + "\"\n");
+  write_file_bytes(config, "name = \"cfgbot\"\ntls-ca = \"" + tls.files.certificate + "\"\n");
   RunResult run = run_command_with_input(client_command(tls.server, {}), "bob: from the file\n", home.env());
   INFO("stderr: " << run.err);
   CHECK(run.status.describe() == "exited with 0");

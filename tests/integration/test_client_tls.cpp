@@ -75,6 +75,14 @@ void expect_never_registered(const TestServer& server, const std::string& name) 
   CHECK(server.log().find("registered as " + name) == std::string::npos);
 }
 
+// A client refused as `name` left no trace: no known_servers stored,
+// nothing for bob, and no one of that name registered.
+void expect_no_trace(const TlsHome& home, LinePeer& bob, const TestServer& server, const std::string& name) {
+  CHECK_FALSE(read_file_bytes(home.known_servers()));
+  bob.expect_quiet();
+  expect_never_registered(server, name);
+}
+
 unsigned file_mode(const std::string& path) {
   struct stat status {};
   REQUIRE(::stat(path.c_str(), &status) == 0);
@@ -161,9 +169,7 @@ TEST_CASE("client tls: no at the question exits 2, stores nothing and registers 
   alice.type("no\r");
   CHECK(alice.wait_for_exit().describe() == "exited with 2");
   CHECK(alice.screen().contains("not trusted"));
-  CHECK_FALSE(read_file_bytes(home.known_servers()));
-  bob.expect_quiet();
-  expect_never_registered(tls.server, "alice");
+  expect_no_trace(home, bob, tls.server, "alice");
 }
 
 TEST_CASE("client tls: a pasted fingerprint that is not the server's is refused, its own is a yes",
@@ -246,9 +252,7 @@ TEST_CASE("client tls: a pipe never asks: without --tls-ca or a stored fingerpri
                           Catch::Contains(home.known_servers()) && Catch::Contains(tls.files.fingerprint) &&
                           Catch::Contains("--tls-ca") && Catch::Contains("at a terminal"));
   CHECK(run.out.empty());
-  CHECK_FALSE(read_file_bytes(home.known_servers()));
-  bob.expect_quiet();
-  expect_never_registered(tls.server, "bot");
+  expect_no_trace(home, bob, tls.server, "bot");
 }
 
 TEST_CASE("client tls: --tls-ca with the server's certificate connects without asking; another is refused",

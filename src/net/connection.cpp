@@ -230,7 +230,12 @@ void Connection::say_last_words(std::string_view words) {
     say_last_words_tls(words);
     return;
   }
-  uv_buf_t buffer = uv_buf_init(const_cast<char*>(words.data()), static_cast<unsigned int>(words.size()));
+  write_now(words);
+}
+
+void Connection::write_now(std::string_view bytes) {
+  if (bytes.empty()) return;
+  uv_buf_t buffer = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned int>(bytes.size()));
   const int written = uv_try_write(stream(), &buffer, 1);
   if (written > 0) written_ += static_cast<std::uint64_t>(written);
 }

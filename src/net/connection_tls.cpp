@@ -6,8 +6,8 @@
 #include <array>
 #include <vector>
 
-#include "uvchat/log.hpp"
 #include "connection_tls.hpp"
+#include "uvchat/log.hpp"
 #include "uvchat/net/server.hpp"
 
 namespace uvchat::net {
@@ -24,7 +24,6 @@ constexpr std::size_t kRecordPlaintext = 16384;
 constexpr std::size_t kSealAhead = 4 * kRecordPlaintext;
 
 }  // namespace
-
 
 uv_buf_t Connection::tls_read_buffer() {
   thread_local std::array<char, 64 * 1024> buffer;
@@ -169,11 +168,7 @@ void Connection::send_close_notify() {
   }
   tls.close_notify_sent = true;
   tls.session.shutdown();
-  std::string alert = tls.session.take_output();
-  if (alert.empty()) return;
-  uv_buf_t buffer = uv_buf_init(alert.data(), static_cast<unsigned int>(alert.size()));
-  const int written = uv_try_write(stream(), &buffer, 1);
-  if (written > 0) written_ += static_cast<std::uint64_t>(written);
+  write_now(tls.session.take_output());
 }
 
 // As for plain text (say_last_words), between records and between lines:
@@ -182,10 +177,7 @@ void Connection::say_last_words_tls(std::string_view words) {
   Tls& tls = *tls_;
   if (!tls.wire.empty() || tls.plain_offset != 0 || !tls.session.handshake_done() || tls.session.failed()) return;
   if (!tls.session.write(std::span<const char>(words.data(), words.size()))) return;
-  std::string record = tls.session.take_output();
-  uv_buf_t buffer = uv_buf_init(record.data(), static_cast<unsigned int>(record.size()));
-  const int written = uv_try_write(stream(), &buffer, 1);
-  if (written > 0) written_ += static_cast<std::uint64_t>(written);
+  write_now(tls.session.take_output());
 }
 
 }  // namespace uvchat::net

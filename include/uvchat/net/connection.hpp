@@ -207,6 +207,9 @@ class Connection {
   // Where TLS connections read their ciphertext: one buffer for all, since
   // libuv hands each read to its callback at once.
   static uv_buf_t tls_read_buffer();
+  // Hands `bytes` to the kernel now if it takes them, outside the queues:
+  // last words, a close_notify. What it takes counts as written.
+  void write_now(std::string_view bytes);
   // A DM whose last byte is byte `end` of the stream is in the kernel.
   void note_in_kernel(std::uint64_t end, chat::MessageId message);
   // Bytes of the stream handed to the kernel so far, by any write.

@@ -85,26 +85,26 @@ Connection::TlsInput Connection::decrypt_input() {
     }
     if (got.bytes < space.size()) break;
   }
-  // Handshake records, alerts and tickets go out with the next flush.
-  take_tls_output();
   if (!tls.established && tls.session.handshake_done()) {
     tls.established = true;
     server_.on_tls_established(*this);
   }
-  // Lines that waited for the handshake (or for a post-handshake message,
-  // a TLS 1.3 KeyUpdate split across records, to be read whole) can be
-  // sealed now.
-  if (!output_.empty() && tls.session.handshake_done()) server_.schedule_flush(*this);
+  // Handshake records, alerts and tickets go out with the next flush, and
+  // so do lines that waited for the handshake (or for a post-handshake
+  // message, a TLS 1.3 KeyUpdate split across records, to be read whole).
+  const bool records = take_tls_output();
+  if (records || (!output_.empty() && tls.session.handshake_done())) server_.schedule_flush(*this);
   return result;
 }
 
-void Connection::take_tls_output() {
+// Not a flush of its own: seal_output calls it from within one.
+bool Connection::take_tls_output() {
   std::string records = tls_->session.take_output();
-  if (records.empty()) return;
+  if (records.empty()) return false;
   tls_->sealed += records.size();
   pending_bytes_ += records.size();
   tls_->wire.push_back(Outgoing{chat::make_payload(std::move(records)), 0});
-  server_.schedule_flush(*this);
+  return true;
 }
 
 // DMs are noted as they are sealed, at the stream offset where their

@@ -196,7 +196,7 @@ class Connection {
   // TLS: seals queued lines into records (up to kSealAhead of them waiting)
   // and hands what the session has to send to the wire queue.
   void seal_output();
-  void take_tls_output();
+  bool take_tls_output();
   // TLS: drops lines that can never be sealed (no handshake yet).
   void drop_plaintext();
   void send_close_notify();

@@ -159,18 +159,28 @@ struct TlsBio {
 
 TlsContext::~TlsContext() { SSL_CTX_free(context_); }
 
-std::shared_ptr<TlsContext> TlsContext::new_server(std::string& error) {
+// What both ends insist on: TLS 1.2 at least, no renegotiation (a client
+// could make the server redo its most costly work at will), no compression
+// (CRIME).
+std::shared_ptr<TlsContext> TlsContext::make(const SSL_METHOD* method, std::string& error) {
   ERR_clear_error();
-  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  SSL_CTX* raw = SSL_CTX_new(method);
   if (raw == nullptr) {
     error = openssl_error("cannot make a TLS context");
     return nullptr;
   }
   auto context = std::make_shared<TlsContext>(raw);
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
-  // No renegotiation (a client could make the server redo its most costly
-  // work at will), no compression (CRIME); the server picks the cipher.
-  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  return context;
+}
+
+std::shared_ptr<TlsContext> TlsContext::new_server(std::string& error) {
+  auto context = make(TLS_server_method(), error);
+  if (!context) return nullptr;
+  SSL_CTX* raw = context->get();
+  // The server picks the cipher.
+  SSL_CTX_set_options(raw, SSL_OP_CIPHER_SERVER_PREFERENCE);
   // An idle connection gives its record buffers back: there may be
   // thousands on a Raspberry Pi.
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
@@ -246,15 +256,9 @@ std::shared_ptr<TlsContext> TlsContext::server_from_pem(std::string_view certifi
 }
 
 std::shared_ptr<TlsContext> TlsContext::client(const std::string& ca_path, std::string& error) {
-  ERR_clear_error();
-  SSL_CTX* raw = SSL_CTX_new(TLS_client_method());
-  if (raw == nullptr) {
-    error = openssl_error("cannot make a TLS context");
-    return nullptr;
-  }
-  auto context = std::make_shared<TlsContext>(raw);
-  SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
-  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  auto context = make(TLS_client_method(), error);
+  if (!context) return nullptr;
+  SSL_CTX* raw = context->get();
   // Verification runs, and its result is looked at once the handshake is
   // done (peer_verified): a client may then trust the certificate by its
   // fingerprint instead, as ssh does.

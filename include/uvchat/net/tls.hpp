@@ -21,6 +21,7 @@
 #include <vector>
 
 using SSL_CTX = struct ssl_ctx_st;
+using SSL_METHOD = struct ssl_method_st;
 using SSL = struct ssl_st;
 using SSL_SESSION = struct ssl_session_st;
 using X509 = struct x509_st;
@@ -62,6 +63,8 @@ class TlsContext {
   bool prefer_chacha20();
 
  private:
+  // A context with what both ends insist on.
+  static std::shared_ptr<TlsContext> make(const SSL_METHOD* method, std::string& error);
   // A server context with everything but its certificate and key.
   static std::shared_ptr<TlsContext> new_server(std::string& error);
   // Checks the key against the certificate and keeps the fingerprint.

@@ -60,9 +60,12 @@ void sort_names(std::vector<std::string_view>& names) {
 
 Hub::Hub(HubConfig config)
     : config_(config),
-      formatter_(config.line_ending, config.utc),
       line_too_long_detail_("the limit is " + std::to_string(config.max_line) + " bytes") {
-  for (std::string_view line : kHelpLines) help_.push_back(make_payload(formatter_.event("help", {line})));
+  for (std::string_view line : kHelpLines) {
+    auto help = make_event(EventKind::kHelp);
+    help->text = line;
+    help_.push_back(std::move(help));
+  }
 }
 
 void Hub::reconfigure(const HubConfig& config) {
@@ -130,15 +133,18 @@ void Hub::store(StoreRequest request, Effects& out) {
   out.push_back(std::move(effect));
 }
 
-// A message sent as it came: its line is formatted once, into pooled
-// storage (`format` appends it and returns where `text` starts in it), and
-// the store shares the line instead of copying the text. Returns the line,
-// to send. Built in place: this runs once a DM.
-template <typename Format>
-Payload Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
-                        std::string_view text, TimePoint now, Effects& out, Format format) {
-  std::size_t text_at = 0;
-  Payload line = make_pooled_payload([&](std::string& bytes) { text_at = format(bytes); });
+// A message sent as it came: one event for all its recipients, whose text
+// the store shares instead of copying it. Returns the event, to send. Built
+// in place: this runs once a DM.
+EventRef Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
+                         std::string_view text, TimePoint now, Effects& out) {
+  auto event = make_event(EventKind::kChat);
+  event->scope = kind;
+  event->when = now;
+  event->sender = sender.name;
+  event->target = target;
+  event->text = StringPool::take();
+  event->text.assign(text);
   Effect effect;
   effect.kind = EffectKind::kStore;
   effect.store = std::allocate_shared<StoreRequest>(Recycler<StoreRequest>{}, std::in_place_type<InsertMessage>);
@@ -148,10 +154,10 @@ Payload Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std:
   insert.message.sender = sender.name;
   insert.message.kind = kind;
   insert.message.target = target;
-  insert.line = line;
-  insert.shared_text = std::string_view(*line).substr(text_at, text.size());
+  insert.line = Payload(event, &event->text);
+  insert.shared_text = event->text;
   out.push_back(std::move(effect));
-  return line;
+  return event;
 }
 
 MessageRecord Hub::new_message(const User& sender, MessageKind kind, std::string_view target,
@@ -161,7 +167,7 @@ MessageRecord Hub::new_message(const User& sender, MessageKind kind, std::string
 
 void Hub::send_error(SessionId id, ErrorCode code, std::string_view subject, std::string_view detail,
                      Effects& out) {
-  send(id, make_payload(formatter_.error(code, subject, detail)), out);
+  send(id, error_event(code, subject, detail), out);
 }
 
 void Hub::connect(SessionId id, std::string_view peer, std::string_view ip, Monotonic now, Effects& out) {
@@ -202,6 +208,10 @@ void Hub::refuse(SessionId id, ErrorCode code, std::string_view detail, Effects&
   push_close(id, out);
 }
 
+void Hub::set_echo(SessionId id, bool echo) {
+  if (Session* session = find_session(id)) session->echo = echo;
+}
+
 void Hub::note_activity(SessionId id, Monotonic now) {
   if (Session* session = find_session(id)) session->last_activity = now;
 }
@@ -237,7 +247,7 @@ void Hub::expire(SessionId id, Session& session, std::string_view why, Effects& 
   session.outbox.clear();
   session.waiting_bytes = 0;
   session.overflow = false;
-  emit_send(id, make_payload(formatter_.error(code, {}, why)), out);
+  emit_send(id, error_event(code, {}, why), out);
   push_close(id, out);
   log(LogLevel::kInfo, "session " + std::to_string(id) + " from " + session.peer + ": " + std::string(why),
       out);
@@ -286,11 +296,19 @@ void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, 
     case CommandKind::kRooms: on_rooms(id, out); break;
     case CommandKind::kMembers: on_members(id, command.target, out); break;
     case CommandKind::kHistory: on_history(*session.user, command, out); break;
-    case CommandKind::kPing: send(id, make_payload(formatter_.event("pong", {})), out); break;
+    case CommandKind::kPing: send(id, plain_event(EventKind::kPong), out); break;
     case CommandKind::kHelp: on_help(id, out); break;
     case CommandKind::kExit: on_exit(id, out); break;
     case CommandKind::kInvalid: break;
   }
+}
+
+void Hub::reply(SessionId id, std::string lines, Effects& out) {
+  if (find_session(id) == nullptr || stopping_ || lines.empty()) return;
+  const Acting acting(acting_, id);
+  auto event = make_event(EventKind::kReply);
+  event->text = std::move(lines);
+  send(id, std::move(event), out);
 }
 
 void Hub::on_register(Session& session, SessionId id, const protocol::Command& command, TimePoint now,
@@ -408,13 +426,16 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   session.user = &user;
   ++online_;
 
-  send(id, make_payload(formatter_.event("welcome", {user.name})), out);
+  auto welcome = make_event(EventKind::kWelcome);
+  welcome->name = user.name;
+  welcome->count = online_;
+  send(id, std::move(welcome), out);
   store(TouchUser{user.name, now}, out);
   // The store is asked even when the hub counts no queued DM: a DM sent
   // live to an earlier session that never reached its socket is still
   // undelivered there, and is delivered now.
   start_replay(id, session, user, out);
-  announce_presence(user, "online", out);
+  announce_presence(user, EventKind::kOnline, out);
   log(LogLevel::kInfo,
       "session " + std::to_string(id) + " from " + session.peer + " registered as " + user.name, out);
 }
@@ -428,10 +449,8 @@ void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint no
   User& recipient = found->second;
   if (recipient.session != 0) {
     const MessageId id = ++last_message_id_;
-    Payload line = store_sent(
-        id, sender, MessageKind::kDirect, recipient.name, command.text, now, out,
-        [&](std::string& bytes) { return formatter_.direct(bytes, now, sender.name, command.text); });
-    send(recipient.session, std::move(line), out, id);
+    send(recipient.session, store_sent(id, sender, MessageKind::kDirect, recipient.name, command.text, now, out),
+         out, id);
     return;
   }
   if (recipient.queued >= config_.max_queue) {
@@ -453,20 +472,19 @@ void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now,
     return;
   }
   Room& room = found->second;
-  const Payload line = store_sent(
-      ++last_message_id_, sender, MessageKind::kRoom, room.name, command.text, now, out,
-      [&](std::string& bytes) { return formatter_.room(bytes, now, room.name, sender.name, command.text); });
+  const EventRef line =
+      store_sent(++last_message_id_, sender, MessageKind::kRoom, room.name, command.text, now, out);
+  const bool echo = sessions_.at(sender.session).echo;
   for (User* member : room.members) {
-    if (member != &sender) send(member->session, line, out);
+    if (member != &sender || echo) send(member->session, line, out);
   }
 }
 
 void Hub::on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out) {
-  const Payload line = store_sent(
-      ++last_message_id_, sender, MessageKind::kBroadcast, {}, command.text, now, out,
-      [&](std::string& bytes) { return formatter_.broadcast(bytes, now, sender.name, command.text); });
+  const EventRef line =
+      store_sent(++last_message_id_, sender, MessageKind::kBroadcast, {}, command.text, now, out);
   for (const auto& [id, session] : sessions_) {
-    if (session.user != nullptr && session.user != &sender) send(id, line, out);
+    if (session.user != nullptr && (session.user != &sender || session.echo)) send(id, line, out);
   }
 }
 
@@ -477,7 +495,9 @@ void Hub::on_who(SessionId id, Effects& out) {
     if (session.user != nullptr) names.push_back(session.user->name);
   }
   sort_names(names);
-  send(id, make_payload(formatter_.event_list("users", {}, names)), out);
+  auto users = make_event(EventKind::kUsers);
+  users->names.assign(names.begin(), names.end());
+  send(id, std::move(users), out);
 }
 
 bool Hub::ByName::operator()(const User* a, const User* b) const {
@@ -485,17 +505,18 @@ bool Hub::ByName::operator()(const User* a, const User* b) const {
 }
 
 void Hub::send_members(SessionId id, const Room& room, Effects& out) {
-  std::vector<std::string_view> names;
-  names.reserve(room.listed.size());
-  for (const User* member : room.listed) names.push_back(member->name);
-  send(id, make_payload(formatter_.event_list("members", room_label(room.name), names)), out);
+  auto members = make_event(EventKind::kMembers);
+  members->target = room.name;
+  members->names.reserve(room.listed.size());
+  for (const User* member : room.listed) members->names.push_back(member->name);
+  send(id, std::move(members), out);
 }
 
 void Hub::on_join(User& user, std::string_view room_name, Effects& out) {
   auto [it, is_new] = rooms_.try_emplace(std::string(room_name));
   Room& room = it->second;
   if (is_new) room.name = std::string(room_name);
-  const Payload joined = make_payload(formatter_.event("joined", {room_label(room.name), user.name}));
+  const EventRef joined = room_event(EventKind::kJoined, room.name, user.name);
   if (room.members.contains(&user)) {
     send(user.session, joined, out);
     send_members(user.session, room, out);
@@ -516,7 +537,10 @@ void Hub::leave_room(User& user, Room& room, bool tell_leaver, Effects& out) {
   room.members.erase(&user);
   room.listed.erase(&user);
   std::erase(user.rooms, &room);
-  const Payload left = make_payload(formatter_.event("left", {room_label(room.name), user.name}));
+  auto left = make_event(EventKind::kLeft);
+  left->target = room.name;
+  left->name = user.name;
+  left->quit = !tell_leaver;  // only a user going offline is not told
   for (User* member : room.members) send(member->session, left, out);
   if (tell_leaver) send(user.session, left, out);
   if (room.members.empty()) rooms_.erase(rooms_.find(room.name));
@@ -532,31 +556,40 @@ void Hub::on_leave(User& user, std::string_view room_name, Effects& out) {
 }
 
 void Hub::on_rooms(SessionId id, Effects& out) {
-  std::vector<std::string> labels;
-  labels.reserve(rooms_.size());
-  for (const auto& [key, room] : rooms_) labels.push_back(room_label(room.name));
-  std::vector<std::string_view> views(labels.begin(), labels.end());
-  sort_names(views);
-  send(id, make_payload(formatter_.event_list("rooms", {}, views)), out);
+  std::vector<const Room*> sorted;
+  sorted.reserve(rooms_.size());
+  for (const auto& [key, room] : rooms_) sorted.push_back(&room);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Room* a, const Room* b) { return protocol::less_case_insensitive(a->name, b->name); });
+  auto rooms = make_event(EventKind::kRooms);
+  rooms->names.reserve(sorted.size());
+  rooms->counts.reserve(sorted.size());
+  for (const Room* room : sorted) {
+    rooms->names.push_back(room->name);
+    rooms->counts.push_back(room->members.size());
+  }
+  send(id, std::move(rooms), out);
 }
 
 void Hub::on_members(SessionId id, std::string_view room_name, Effects& out) {
   const auto found = rooms_.find(room_name);
   if (found == rooms_.end()) {
-    send(id, make_payload(formatter_.event_list("members", room_label(room_name), {})), out);
+    auto members = make_event(EventKind::kMembers);
+    members->target = room_name;
+    send(id, std::move(members), out);
     return;
   }
   send_members(id, found->second, out);
 }
 
 void Hub::on_help(SessionId id, Effects& out) {
-  for (const Payload& line : help_) send(id, line, out);
+  for (const EventRef& line : help_) send(id, line, out);
 }
 
 // Answers still owed (a queued DM's ack, history) go out before bye; the
 // session closes once they have.
 void Hub::on_exit(SessionId id, Effects& out) {
-  send(id, make_payload(formatter_.event("bye", {})), out);
+  send(id, plain_event(EventKind::kBye), out);
   push_session_effect(EffectKind::kPauseInput, id, out);
   Session& session = sessions_.at(id);
   session.leaving = true;
@@ -571,9 +604,9 @@ void Hub::on_exit(SessionId id, Effects& out) {
 }
 
 // The user is counted online here, arriving or leaving.
-void Hub::announce_presence(User& user, std::string_view event, Effects& out) {
+void Hub::announce_presence(User& user, EventKind kind, Effects& out) {
   if (config_.presence == Presence::kOff) return;
-  const Payload line = make_payload(formatter_.event(event, {user.name}));
+  const EventRef line = event_about(kind, user.name);
   const bool to_all = config_.presence == Presence::kAll &&
                       (config_.presence_limit == 0 || online_ <= config_.presence_limit);
   if (to_all) {
@@ -612,7 +645,7 @@ void Hub::take_offline(SessionId id, Session& session, Effects& out) {
   if (user == nullptr || stopping_) return;
   // The user is still in its rooms here, so presence by rooms finds its
   // room-mates; `offline` goes before the `left` lines.
-  announce_presence(*user, "offline", out);
+  announce_presence(*user, EventKind::kOffline, out);
   while (!user->rooms.empty()) leave_room(*user, *user->rooms.back(), /*tell_leaver=*/false, out);
   user->session = 0;
   --online_;
@@ -622,7 +655,7 @@ void Hub::take_offline(SessionId id, Session& session, Effects& out) {
 void Hub::shutdown(Effects& out) {
   stopping_ = true;
   // Straight out, ahead of anything still awaited: no answer comes now.
-  const Payload line = make_payload(formatter_.event("shutdown", {}));
+  const EventRef line = plain_event(EventKind::kShutdown);
   for (const auto& [id, session] : sessions_) {
     if (session.expired) continue;  // told idle-timeout, and closing
     emit_send(id, line, out);

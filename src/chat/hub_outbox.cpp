@@ -33,13 +33,14 @@
 
 namespace uvchat::chat {
 
-void Hub::send(SessionId id, Payload line, Effects& out, MessageId message) {
+void Hub::send(SessionId id, EventRef event, Effects& out, MessageId message) {
   Session* session = find_session(id);
   if (session == nullptr || session->outbox.empty()) {
-    emit_send(id, std::move(line), out, message);
+    emit_send(id, std::move(event), out, message);
     return;
   }
-  if (!session->overflow && session->waiting_bytes + line->size() > config_.max_waiting) {
+  const std::size_t weight = event->weight();
+  if (!session->overflow && session->waiting_bytes + weight > config_.max_waiting) {
     start_overflow(id, *session, out);
   }
   if (session->overflow) {
@@ -59,8 +60,8 @@ void Hub::send(SessionId id, Payload line, Effects& out, MessageId message) {
   if (!session->outbox.back().behind || session->outbox.back().awaiting != 0) {
     session->outbox.emplace_back().behind = true;
   }
-  session->waiting_bytes += line->size();
-  session->outbox.back().lines.push_back(Line{std::move(line), message});
+  session->waiting_bytes += weight;
+  session->outbox.back().lines.push_back(Line{std::move(event), message});
 }
 
 std::uint64_t Hub::reserve_slot(Session& session) {
@@ -106,10 +107,10 @@ bool Hub::send_page(SessionId id, Session& session, Slot& slot, std::size_t& bud
   while (slot.sent < slot.lines.size()) {
     if (budget == 0) return false;
     Line& line = slot.lines[slot.sent++];
-    const std::size_t size = line.bytes->size();
+    const std::size_t size = line.event->weight();
     budget -= std::min(budget, size);
     if (slot.behind) session.waiting_bytes -= std::min(session.waiting_bytes, size);
-    emit_send(id, std::move(line.bytes), out, line.message);
+    emit_send(id, std::move(line.event), out, line.message);
   }
   slot.lines.clear();
   slot.sent = 0;
@@ -177,7 +178,7 @@ void Hub::end_overflow(SessionId id, Session& session, Effects& out) {
   if (!session.overflow) return;
   session.overflow = false;
   if (session.missed > 0 && !session.leaving) {
-    emit_send(id, make_payload(formatter_.event("missed", {std::to_string(session.missed)})), out);
+    emit_send(id, count_event(EventKind::kMissed, session.missed), out);
   }
   session.missed = 0;
   if (session.input_held) {

@@ -1,6 +1,6 @@
 // What the hub's files share (hub.cpp: the commands; hub_outbox.cpp: when
 // what is sent to a session goes out; hub_store.cpp: the store's answers):
-// small builders of effects, and the label of a room.
+// small builders of effects and events.
 #pragma once
 
 #include <string>
@@ -12,10 +12,10 @@
 namespace uvchat::chat {
 
 // The raw effect; Hub::send decides when it may go.
-inline void emit_send(SessionId id, Payload payload, Effects& out, MessageId message = 0) {
+inline void emit_send(SessionId id, EventRef event, Effects& out, MessageId message = 0) {
   Effect effect;
   effect.session = id;
-  effect.payload = std::move(payload);
+  effect.event = std::move(event);
   effect.message_id = message;
   out.push_back(std::move(effect));
 }
@@ -29,11 +29,57 @@ inline void push_session_effect(EffectKind kind, SessionId id, Effects& out) {
 
 inline void push_close(SessionId id, Effects& out) { push_session_effect(EffectKind::kClose, id, out); }
 
-// "#team" for the room "team".
+// "#team" for the room "team": how an error names a room, in every door.
 inline std::string room_label(std::string_view room) {
   std::string label = "#";
   label.append(room);
   return label;
+}
+
+inline EventRef plain_event(EventKind kind) { return make_event(kind); }
+
+// kWelcome, kQueued, kOnline, kOffline: about the user `name`.
+inline EventRef event_about(EventKind kind, std::string_view name) {
+  auto event = make_event(kind);
+  event->name = name;
+  return event;
+}
+
+// kJoined, kLeft: `name` and the room.
+inline EventRef room_event(EventKind kind, std::string_view room, std::string_view name) {
+  auto event = make_event(kind);
+  event->target = room;
+  event->name = name;
+  return event;
+}
+
+// kQueuedMessages, kMissed.
+inline EventRef count_event(EventKind kind, std::size_t count) {
+  auto event = make_event(kind);
+  event->count = count;
+  return event;
+}
+
+inline EventRef error_event(protocol::ErrorCode code, std::string_view subject, std::string_view detail) {
+  auto event = make_event(EventKind::kError);
+  event->code = code;
+  event->target = subject;
+  event->text = detail;
+  return event;
+}
+
+// A message from the store (the offline queue, a history), or one sent as
+// it came: `replayed` marks the first kind.
+inline std::shared_ptr<Event> chat_event(const MessageRecord& message, bool replayed) {
+  auto event = make_event(EventKind::kChat);
+  event->scope = message.kind;
+  event->replayed = replayed;
+  event->when = message.received_at;
+  event->sender = message.sender;
+  event->target = message.target;
+  event->text = StringPool::take();
+  event->text.assign(message.text);
+  return event;
 }
 
 }  // namespace uvchat::chat

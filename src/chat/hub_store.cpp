@@ -41,16 +41,14 @@ void Hub::on_ack(const StoreAck& ack, Effects& out) {
   if (pending.empty()) return;
   const PendingAck& queued = pending.mapped();
   if (ack.committed) {
-    fill_slot(queued.sender, ack.ticket, {Line{make_payload(formatter_.event("queued", {queued.recipient}))}},
-              out);
+    fill_slot(queued.sender, ack.ticket, {Line{event_about(EventKind::kQueued, queued.recipient)}}, out);
     return;
   }
   // Not stored: the sender must not believe it was.
   const auto recipient = users_.find(queued.recipient);
   if (recipient != users_.end() && recipient->second.queued > 0) --recipient->second.queued;
-  const Payload error =
-      make_payload(formatter_.error(ErrorCode::kQueueFull, queued.recipient, "could not store it"));
-  fill_slot(queued.sender, ack.ticket, {Line{error}}, out);
+  fill_slot(queued.sender, ack.ticket, {Line{error_event(ErrorCode::kQueueFull, queued.recipient, "could not store it")}},
+            out);
 }
 
 void Hub::on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out) {
@@ -94,15 +92,17 @@ void Hub::on_history_fetched(const HistoryFetched& fetched, Effects& out) {
   if (!fetched.ok) log(LogLevel::kError, "could not read the history of " + request.target, out);
   std::vector<Line> lines;
   if (!(request.for_join && fetched.messages.empty())) {
-    const std::string label = request.of_room ? room_label(request.target) : request.target;
-    const std::string count = std::to_string(fetched.messages.size());
-    lines.push_back(Line{make_payload(formatter_.event("history", {label, count}))});
+    auto history = make_event(EventKind::kHistory);
+    history->target = request.target;
+    history->of_room = request.of_room;
+    history->count = fetched.messages.size();
+    lines.push_back(Line{std::move(history)});
   }
   for (const MessageRecord& message : fetched.messages) {
-    lines.push_back(Line{make_payload(
-        request.of_room
-            ? formatter_.replayed_room(message.received_at, request.target, message.sender, message.text)
-            : formatter_.replayed_direct(message.received_at, message.sender, message.text))});
+    auto line = chat_event(message, /*replayed=*/true);
+    // A room's history names the room as the asker spelled it.
+    if (request.of_room) line->target = request.target;
+    lines.push_back(Line{std::move(line)});
   }
   fill_slot(request.session, request.ticket, std::move(lines), out);
 }
@@ -156,16 +156,12 @@ void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
   std::vector<Line> lines;
   lines.reserve(fetched.messages.size() + 1);
   if (request.count_total) {
-    lines.push_back(Line{make_payload(formatter_.event("queued-messages", {std::to_string(fetched.total)}))});
+    lines.push_back(Line{count_event(EventKind::kQueuedMessages, fetched.total)});
   }
   // Spilled DMs are live ones that waited in the store instead of memory:
   // they look as they would have, and only a counted replay uses its form.
   for (const MessageRecord& message : fetched.messages) {
-    lines.push_back(Line{make_payload(slot->spill
-                                          ? formatter_.direct(message.received_at, message.sender, message.text)
-                                          : formatter_.replayed_direct(message.received_at, message.sender,
-                                                                       message.text)),
-                         message.id});
+    lines.push_back(Line{chat_event(message, /*replayed=*/!slot->spill), message.id});
   }
   // The page stopped at a limit (the store says `more` only after a DM it
   // read), or DMs spilled past what was asked for: either way, more to read.
@@ -202,7 +198,7 @@ void Hub::retry_failed_pages(Effects& out) {
         ended.push_back(id);
         break;
       }
-      slot.lines.push_back(Line{make_payload(formatter_.event("queued-messages", {"0"}))});
+      slot.lines.push_back(Line{count_event(EventKind::kQueuedMessages, 0)});
       slot.first = false;
       slot.more = false;
       released.push_back(id);

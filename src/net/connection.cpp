@@ -58,6 +58,17 @@ Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimit
   tcp_.data = this;
 }
 
+void Connection::pick_door(door::Codec& shared) {
+  codec_ = &shared;
+  door_picked_ = true;
+}
+
+void Connection::pick_door(std::unique_ptr<door::Codec> own) {
+  own_codec_ = std::move(own);
+  codec_ = own_codec_.get();
+  door_picked_ = true;
+}
+
 int Connection::start_reading() {
   const int status = uv_read_start(stream(), on_alloc, on_read);
   reading_ = status == 0;

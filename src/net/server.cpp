@@ -4,7 +4,6 @@
 #include <csignal>
 
 #include "uvchat/log.hpp"
-#include "uvchat/protocol/parser.hpp"
 
 namespace uvchat::net {
 namespace {
@@ -14,16 +13,6 @@ constexpr std::uint64_t kSweepIntervalMs = 1000;
 constexpr std::uint64_t kRetentionFirstRunMs = 10'000;
 constexpr std::uint64_t kThrottleTickMs = 5;
 constexpr std::uint64_t kRetentionIntervalMs = 24 * 60 * 60 * 1000;
-
-protocol::Command command_from_frame(const protocol::Frame& frame) {
-  protocol::Command command;
-  switch (frame.kind) {
-    case protocol::FrameKind::kLine: return protocol::parse_line(frame.line);
-    case protocol::FrameKind::kTooLong: command.error = protocol::ErrorCode::kLineTooLong; break;
-    case protocol::FrameKind::kBadUtf8: command.error = protocol::ErrorCode::kBadUtf8; break;
-  }
-  return command;  // kInvalid
-}
 
 // The hard bound on a connection's waiting output: eight times the soft
 // one, and room for a few of the longest lines. Answers the server builds
@@ -62,6 +51,7 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
     : loop_(loop),
       config_(with_pages(std::move(config))),
       hub_(config_.hub),
+      native_(config_.line_ending, config_.utc),
       limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst},
               config_.hub.page_bytes} {
   uv_prepare_init(loop_, &flush_handle_);
@@ -158,6 +148,7 @@ void Server::accept(uv_stream_t* listener) {
   const chat::SessionId id = next_id_++;
   auto owned = std::make_unique<Connection>(*this, id, limits_);
   Connection& connection = *owned;
+  connection.set_codec(native_);
   connections_.emplace(id, std::move(owned));
   uv_tcp_init(loop_, connection.tcp());
   if (const int status = uv_accept(listener, connection.stream()); status != 0) {
@@ -225,7 +216,7 @@ void Server::process_lines(Connection& connection) {
     }
     if (!connection.framer().next(connection.input(), frame)) return;
     connection.take_line();
-    hub_.handle(connection.id(), command_from_frame(frame), now, effects_);
+    take_frame(connection, frame, now);
     apply_effects();
   }
 }
@@ -235,9 +226,7 @@ void Server::process_lines(Connection& connection) {
 void Server::on_end_of_input(Connection& connection) {
   connection.note_end_of_input();
   protocol::Frame frame;
-  if (connection.framer().finish(connection.input(), frame)) {
-    hub_.handle(connection.id(), command_from_frame(frame), protocol::Clock::now(), effects_);
-  }
+  if (connection.framer().finish(connection.input(), frame)) take_frame(connection, frame, protocol::Clock::now());
   connection.input().release();
   hub_.end_of_input(connection.id(), effects_);
   apply_effects();
@@ -280,7 +269,7 @@ void Server::apply_effects() {
     if (found == connections_.end()) continue;
     Connection& connection = *found->second;
     switch (effect.kind) {
-      case chat::EffectKind::kSend: connection.send(std::move(effect.payload), effect.message_id); break;
+      case chat::EffectKind::kSend: send_event(connection, effect); break;
       case chat::EffectKind::kClose: connection.close_after_flush(); break;
       case chat::EffectKind::kPauseInput: connection.pause_input(); break;
       // Taking the waiting lines now would call the hub back from here.

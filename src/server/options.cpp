@@ -268,8 +268,8 @@ Options to_options(const Settings& settings) {
   hub.max_registrations_per_minute = static_cast<std::size_t>(values.number("max-registrations"));
   hub.register_timeout = std::chrono::seconds(values.number("register-timeout"));
   hub.idle_timeout = std::chrono::seconds(values.number("idle-timeout"));
-  hub.utc = values.flag("utc");
-  hub.line_ending = values.flag("crlf") ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
+  server.utc = values.flag("utc");
+  server.line_ending = values.flag("crlf") ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 
   server.tls_cert = values.text("tls-cert");
   server.tls_key = values.text("tls-key");

@@ -87,7 +87,7 @@ constexpr Op kOpcodes[] = {
 WorldConfig read_config(ByteReader& input) {
   WorldConfig config;
   config.hub.presence = input.pick(kPresences);
-  config.hub.line_ending = input.flag() ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
+  config.line_ending = input.flag() ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
   config.hub.history_on_join = input.pick(kHistoryOnJoin);
   config.hub.max_clients = input.pick(kMaxClients);
   config.hub.max_queue = input.pick(kMaxQueues);

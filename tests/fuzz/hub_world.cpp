@@ -67,7 +67,6 @@ std::string session_label(chat::SessionId id) { return "session " + std::to_stri
 chat::HubConfig hub_config(const WorldConfig& config) {
   chat::HubConfig hub = config.hub;
   hub.max_line = config.max_line;
-  hub.utc = true;
   return hub;
 }
 
@@ -76,6 +75,7 @@ chat::HubConfig hub_config(const WorldConfig& config) {
 HubWorld::HubWorld(const WorldConfig& config)
     : config_(config),
       hub_(hub_config(config)),
+      native_(config.line_ending, /*utc=*/true),
       now_(kStartTime),
       monotonic_(std::chrono::seconds{1000}),
       queue_bound_(config.hub.max_queue),
@@ -110,7 +110,7 @@ void HubWorld::load_user(std::string_view name, std::string_view password, std::
 void HubWorld::connect(std::size_t slot, std::string_view ip) {
   if (const ClientSession* current = in_slot(slot); current != nullptr && !current->disconnected) return;
   const chat::SessionId id = next_id_++;
-  const bool crlf = config_.hub.line_ending == protocol::LineEnding::kCrLf;
+  const bool crlf = config_.line_ending == protocol::LineEnding::kCrLf;
   ClientSession& session = sessions_.try_emplace(id, id, ip, config_.max_line, crlf).first->second;
   slots_[slot % kSlots] = id;
   step([&](chat::Effects& out) { hub_.connect(id, peer_of(id, ip), ip, monotonic_, out); });
@@ -346,8 +346,10 @@ void HubWorld::apply(const chat::Effect& effect) {
 
 void HubWorld::on_send(const chat::Effect& effect) {
   ClientSession& session = known(effect.session, "a send");
-  check(effect.payload != nullptr, "a send without payload");
-  const std::string& payload = *effect.payload;
+  check(effect.event != nullptr, "a send without an event");
+  const chat::Payload rendered = native_.render(effect.event);
+  check(rendered != nullptr, "an event the native door does not show");
+  const std::string& payload = *rendered;
   check(!silenced_, "a send after shutdown", payload);
   check(!session.disconnected, "a send after disconnect", payload);
   check(!session.closed, "a send after close", payload);

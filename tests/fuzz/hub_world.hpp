@@ -40,6 +40,7 @@
 #include "fake_store.hpp"
 #include "uvchat/chat/hub.hpp"
 #include "uvchat/chat/name_map.hpp"
+#include "uvchat/door/native.hpp"
 #include "uvchat/protocol/command.hpp"
 
 namespace uvchat::fuzz {
@@ -47,6 +48,7 @@ namespace uvchat::fuzz {
 struct WorldConfig {
   chat::HubConfig hub;
   std::size_t max_line = 4096;  // the framers'; hub.max_line is set to it
+  protocol::LineEnding line_ending = protocol::LineEnding::kLf;  // the native door's
 };
 
 class HubWorld {
@@ -145,6 +147,7 @@ class HubWorld {
 
   WorldConfig config_;
   chat::Hub hub_;
+  door::NativeCodec native_;  // renders every event the hub sends, in UTC
   FakeStore store_;
   protocol::TimePoint now_;    // the wall clock
   chat::Monotonic monotonic_;  // the loop's clock

@@ -28,6 +28,7 @@
 #include "uvchat/chat/effects.hpp"
 #include "uvchat/chat/hub.hpp"
 #include "uvchat/chat/name_map.hpp"
+#include "uvchat/door/native.hpp"
 #include "uvchat/protocol/command.hpp"
 #include "uvchat/protocol/parser.hpp"
 
@@ -204,8 +205,9 @@ class FakeStore {
 
 class HubFixture {
  public:
-  explicit HubFixture(chat::HubConfig config = {})
-      : hub_(in_utc(config)), kept_cr_(config.line_ending == protocol::LineEnding::kCrLf ? "\r" : "") {}
+  // The hub's events are read as the native door renders them, in UTC.
+  explicit HubFixture(chat::HubConfig config = {}, protocol::LineEnding ending = protocol::LineEnding::kLf)
+      : hub_(config), native_(ending, /*utc=*/true), kept_cr_(ending == protocol::LineEnding::kCrLf ? "\r" : "") {}
 
   chat::Hub& hub() { return hub_; }
   FakeStore& store() { return store_; }
@@ -404,11 +406,6 @@ class HubFixture {
   using Call = std::function<void(chat::Effects&)>;
   using PasswordWork = std::variant<chat::HashPassword, chat::VerifyPassword>;
 
-  static chat::HubConfig in_utc(chat::HubConfig config) {
-    config.utc = true;
-    return config;
-  }
-
   // Calls into the hub, records what it returned, then feeds back the
   // answers the fakes give at once, until there are none.
   void run(const Call& call) {
@@ -487,8 +484,10 @@ class HubFixture {
   // A payload holds whole lines: each ends with LF.
   void record_send(const chat::Effect& effect) {
     CHECK(effect.session != 0);
-    REQUIRE(effect.payload != nullptr);
-    const std::string& bytes = *effect.payload;
+    REQUIRE(effect.event != nullptr);
+    const chat::Payload rendered = native_.render(effect.event);
+    REQUIRE(rendered != nullptr);
+    const std::string& bytes = *rendered;
     everything_said_.push_back(bytes);
     CHECK((!bytes.empty() && bytes.back() == '\n'));
     std::size_t start = 0;
@@ -551,6 +550,7 @@ class HubFixture {
   }
 
   chat::Hub hub_;
+  door::NativeCodec native_;
   FakeStore store_;
   std::string kept_cr_;  // what is left of a line end once split at LF
   protocol::TimePoint now_ = kStartTime;

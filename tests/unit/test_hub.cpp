@@ -41,19 +41,19 @@ void check_one_line_starting(const Lines& lines, const std::string& prefix) {
   CHECK_THAT(lines.front(), StartsWith(prefix));
 }
 
-// The number of sends in the last effects, and how many distinct payloads they carried.
+// The number of sends in the last effects, and how many distinct events they carried.
 struct Fanout {
   std::size_t sends = 0;
   std::size_t payloads = 0;
 };
 
 Fanout fanout_of(const chat::Effects& effects) {
-  std::set<const std::string*> payloads;
+  std::set<const chat::Event*> payloads;
   Fanout fanout;
   for (const chat::Effect& effect : effects) {
     if (effect.kind != chat::EffectKind::kSend) continue;
     ++fanout.sends;
-    payloads.insert(effect.payload.get());
+    payloads.insert(effect.event.get());
   }
   fanout.payloads = payloads.size();
   return fanout;
@@ -791,7 +791,7 @@ TEST_CASE("Framing errors are answered, before registration too", "[hub][errors]
 }
 
 TEST_CASE("With CRLF line endings every line the hub sends ends with CR LF", "[hub][crlf]") {
-  HubFixture server(HubConfig{.line_ending = protocol::LineEnding::kCrLf});
+  HubFixture server(HubConfig{}, protocol::LineEnding::kCrLf);
   const SessionId alice = server.new_session();
   server.send(alice, "server:register alice");
   CHECK(server.lines(alice) == Lines{"server:welcome alice\r", "server:queued-messages 0\r"});

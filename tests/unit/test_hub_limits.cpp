@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "uvchat/chat/hub.hpp"
+#include "uvchat/door/native.hpp"
 #include "uvchat/protocol/parser.hpp"
 
 using namespace uvchat;
@@ -19,7 +20,7 @@ namespace {
 // and what each session was sent (and whether it was closed) comes out.
 class LimitsFixture {
  public:
-  explicit LimitsFixture(chat::HubConfig config) : hub_(with_defaults(config)) {}
+  explicit LimitsFixture(chat::HubConfig config) : hub_(config) {}
 
   void connect(SessionId id, const std::string& ip, Monotonic now = Monotonic{0}) {
     hub_.connect(id, ip + ":1000", ip, now, effects_);
@@ -51,14 +52,10 @@ class LimitsFixture {
   std::vector<std::string> take(SessionId id) { return std::exchange(lines_[id], {}); }
 
  private:
-  static chat::HubConfig with_defaults(chat::HubConfig config) {
-    config.utc = true;
-    return config;
-  }
   void collect() {
     for (const chat::Effect& effect : effects_) {
       if (effect.kind == chat::EffectKind::kSend) {
-        std::string line = *effect.payload;
+        std::string line = *native_.render(effect.event);
         line.pop_back();
         lines_[effect.session].push_back(line);
       } else if (effect.kind == chat::EffectKind::kClose) {
@@ -69,6 +66,7 @@ class LimitsFixture {
   }
 
   chat::Hub hub_;
+  door::NativeCodec native_{protocol::LineEnding::kLf, /*utc=*/true};
   chat::Effects effects_;
   std::map<SessionId, std::vector<std::string>> lines_;
 };

@@ -98,14 +98,14 @@ TEST_CASE("Every accepted message is stored once, as it was accepted", "[hub][st
   CHECK(inserts.front().record().text == "hi");
   CHECK(stored.received_at == server.now());
   CHECK(server.store().holds(stored.id));
-  // Sent as it came, a message shares the line its recipients get instead
-  // of a copy of its text; queued for carol, it keeps its own copy.
+  // Sent as it came, a message shares the text of the event its recipients
+  // get instead of a copy; queued for carol, it keeps its own copy.
   const bool queued = target == "carol";
   CHECK((inserts.front().line == nullptr) == queued);
   CHECK(stored.text.empty() != queued);
   for (const chat::Effect& effect : server.last_effects()) {
     if (effect.kind == chat::EffectKind::kSend && effect.session == cast.bob) {
-      CHECK(effect.payload.get() == inserts.front().line.get());
+      CHECK(&effect.event->text == inserts.front().line.get());
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "uvchat/chat/event.hpp"
 #include "uvchat/log.hpp"
 #include "uvchat/recycler.hpp"
 #include "uvchat/spare_pool.hpp"
@@ -19,11 +20,9 @@ namespace uvchat::chat {
 
 using SessionId = std::uint64_t;
 using MessageId = std::int64_t;  // 0: none
-using TimePoint = std::chrono::system_clock::time_point;
 
-// The bytes of one or more whole lines. A line sent to many sessions is
-// built once and shared by all of them.
-using Payload = std::shared_ptr<const std::string>;
+// Payload (event.hpp): the bytes of one or more whole lines. A line sent to
+// many sessions is built once and shared by all of them.
 
 inline Payload make_payload(std::string bytes) {
   return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
@@ -50,8 +49,6 @@ using uvchat::LogLevel;
 
 // ---- Requests to the message store (run in order, on the store thread) ----
 
-enum class MessageKind { kDirect, kRoom, kBroadcast };
-
 struct MessageRecord {
   MessageId id = 0;
   TimePoint received_at;
@@ -68,7 +65,7 @@ struct InsertMessage {
   std::uint64_t ticket = 0;
   // A message sent as it came (a live DM, a room or broadcast line) does not
   // copy its text: message.text is empty and `shared_text` is the text
-  // inside `line`, the line its recipients are sent.
+  // inside `line`, which holds the event its recipients are sent.
   Payload line{};
   std::string_view shared_text{};
 
@@ -165,7 +162,7 @@ struct VerifyPassword {
 // ---- Effects ----
 
 enum class EffectKind {
-  kSend,            // queue payload for the session
+  kSend,            // render `event` in the session's door and queue it
   kClose,           // close the session once what is queued for it has been sent
   kLog,             // log payload (text, no line end) at level
   kStore,           // hand `store` to the store worker
@@ -182,7 +179,8 @@ enum class EffectKind {
 struct Effect {
   EffectKind kind = EffectKind::kSend;
   SessionId session = 0;
-  Payload payload;
+  EventRef event;   // kSend
+  Payload payload;  // kLog
   // kSend of a DM: the shell reports the id (Hub::on_delivered) once the
   // bytes have been handed to the socket.
   MessageId message_id = 0;

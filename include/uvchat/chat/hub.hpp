@@ -20,7 +20,6 @@
 #include "uvchat/chat/name_map.hpp"
 #include "uvchat/fifo.hpp"
 #include "uvchat/protocol/command.hpp"
-#include "uvchat/protocol/formatter.hpp"
 
 namespace uvchat::chat {
 
@@ -45,8 +44,6 @@ struct HubConfig {
   std::size_t max_registrations_per_minute = 60;  // per address; 0: no limit
   std::chrono::seconds register_timeout{30};      // 0: none
   std::chrono::seconds idle_timeout{0};           // 0: none
-  bool utc = false;
-  protocol::LineEnding line_ending = protocol::LineEnding::kLf;
   // An answer the server builds in pieces (the offline queue's replay, a
   // history) goes out at most this many bytes at a time, the next piece
   // once the session's unsent output is down to this much again
@@ -67,9 +64,8 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   // A reload (SIGHUP): the limits, timeouts and history length take the
-  // values in `config` from now on. Line ending, UTC, max_line and presence
-  // stay as they were: they are in lines already formatted, or in what
-  // clients were told.
+  // values in `config` from now on. max_line and presence stay as they
+  // were: they are in what clients were told.
   void reconfigure(const HubConfig& config);
 
   // Start-up, from the store: a known user, and the last message id used.
@@ -87,11 +83,17 @@ class Hub {
   // The shell turns the connection away before it says anything (plain
   // text where --tls-only wants TLS): it is told `code` and closed.
   void refuse(SessionId session, protocol::ErrorCode code, std::string_view detail, Effects& out);
+  // The session's door shows a user the lines they send to a room or to
+  // everyone, as it shows everyone else's (the classic dialect does).
+  void set_echo(SessionId session, bool echo);
   // Bytes came from the session (the idle timeout starts again).
   void note_activity(SessionId session, Monotonic now);
   // Once a second or so: closes sessions past their timeouts.
   void tick(Monotonic now, Effects& out);
   void handle(SessionId session, const protocol::Command& command, TimePoint now, Effects& out);
+  // Lines a door's codec answered by itself (chat::EventKind::kReply):
+  // they go out in order with the hub's own answers to the session.
+  void reply(SessionId session, std::string lines, Effects& out);
   // The client will send nothing more (it closed its side). The session is
   // closed once every answer owed to it has been sent.
   void end_of_input(SessionId session, Effects& out);
@@ -145,7 +147,7 @@ class Hub {
     std::set<const User*, ByName> listed;
   };
   struct Line {
-    Payload bytes;
+    EventRef event;
     MessageId message = 0;
   };
   // A place in a session's output. An answer that comes later (from the
@@ -197,6 +199,7 @@ class Hub {
     // (input_held) while answers it asked for wait.
     bool overflow = false;
     bool input_held = false;
+    bool echo = false;  // set_echo
     std::size_t missed = 0;
   };
   // What one address has open and has done lately.
@@ -223,9 +226,8 @@ class Hub {
   MessageRecord new_message(const User& sender, MessageKind kind, std::string_view target,
                             std::string_view text, TimePoint now);
   void store(StoreRequest request, Effects& out);
-  template <typename Format>
-  Payload store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
-                     std::string_view text, TimePoint now, Effects& out, Format format);
+  EventRef store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
+                      std::string_view text, TimePoint now, Effects& out);
   void on_direct(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_room(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
   void on_broadcast(User& sender, const protocol::Command& command, TimePoint now, Effects& out);
@@ -243,7 +245,7 @@ class Hub {
   void send_error(SessionId id, protocol::ErrorCode code, std::string_view subject, std::string_view detail,
                   Effects& out);
   // Every line to a session goes through here (see Slot, hub_output.cpp).
-  void send(SessionId id, Payload line, Effects& out, MessageId message = 0);
+  void send(SessionId id, EventRef event, Effects& out, MessageId message = 0);
   std::uint64_t reserve_slot(Session& session);
   static Slot* awaiting_slot(Session& session, std::uint64_t ticket);
   static Slot& add_replay(Session& session, std::string_view user, MessageId after, MessageId up_to);
@@ -262,7 +264,7 @@ class Hub {
   Session* find_session(SessionId id);
   void send_members(SessionId id, const Room& room, Effects& out);
   void leave_room(User& user, Room& room, bool tell_leaver, Effects& out);
-  void announce_presence(User& user, std::string_view event, Effects& out);
+  void announce_presence(User& user, EventKind kind, Effects& out);
   void log(LogLevel level, std::string text, Effects& out);
   bool allow_registration(Session& session);
   void expire(SessionId id, Session& session, std::string_view why, Effects& out,
@@ -270,7 +272,6 @@ class Hub {
   void forget_address(Address* address);
 
   HubConfig config_;
-  protocol::Formatter formatter_;
   std::unordered_map<SessionId, Session> sessions_;
   NameMap<User> users_;  // every known name; node-based, so User* stay valid
   NameMap<Room> rooms_;  // rooms with at least one member
@@ -283,7 +284,7 @@ class Hub {
   SessionId acting_ = 0;
   std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
   NameMap<Address> addresses_;  // IPv6 hex is case-insensitive too
-  std::vector<Payload> help_;
+  std::vector<EventRef> help_;
   std::string line_too_long_detail_;
 };
 

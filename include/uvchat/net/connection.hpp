@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "uvchat/chat/effects.hpp"
+#include "uvchat/door/codec.hpp"
 #include "uvchat/fifo.hpp"
 #include "uvchat/net/cut_wait.hpp"
 #include "uvchat/net/token_bucket.hpp"
@@ -68,6 +69,15 @@ class Connection {
 
   protocol::RingBuffer& input() { return input_; }
   protocol::Framer& framer() { return framer_; }
+
+  // The codec of the connection's door. Until its first line picks one
+  // (Server::pick_door), the one the server gave it, which renders what the
+  // hub may say first (server-full, a timeout) in the native door's words.
+  door::Codec& codec() { return *codec_; }
+  bool door_picked() const { return door_picked_; }
+  void set_codec(door::Codec& shared) { codec_ = &shared; }
+  void pick_door(door::Codec& shared);
+  void pick_door(std::unique_ptr<door::Codec> own);
 
   // TLS (connection_tls.cpp). With a certificate configured, the server
   // looks at a connection's first bytes (Server::on_first_bytes) before
@@ -177,6 +187,7 @@ class Connection {
   bool over_limit_ = false;
   bool watching_ = false;
   bool sniffing_ = false;
+  bool door_picked_ = false;
 
   struct WriteRequest;
   struct Outgoing {
@@ -254,6 +265,8 @@ class Connection {
   std::uint64_t deadline_ = 0;
   struct Tls;
   std::unique_ptr<Tls> tls_;  // null for plain text
+  door::Codec* codec_ = nullptr;            // never null once set_codec was called
+  std::unique_ptr<door::Codec> own_codec_;  // a door with state per connection
 };
 
 }  // namespace uvchat::net

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "uvchat/chat/hub.hpp"
+#include "uvchat/door/native.hpp"
 #include "uvchat/net/connection.hpp"
 #include "uvchat/net/listener.hpp"
 #include "uvchat/net/store_worker.hpp"
@@ -39,6 +40,9 @@ struct ServerConfig {
   std::string tls_cert;  // PEM, the full chain
   std::string tls_key;   // PEM; empty: in tls_cert
   bool tls_only = false;  // plain text only from 127.0.0.1 and ::1
+  // The native door's lines: times in UTC or local, CR LF or LF.
+  bool utc = false;
+  protocol::LineEnding line_ending = protocol::LineEnding::kLf;
   chat::HubConfig hub;
 };
 
@@ -117,6 +121,12 @@ class Server {
 
   void accept(uv_stream_t* listener);
   void process_lines(Connection& connection);
+  // The doors (server_doors.cpp): a frame from the connection, through its
+  // codec (picked by its first line) to the hub; an event from the hub,
+  // through its codec to its output.
+  void take_frame(Connection& connection, const protocol::Frame& frame, protocol::TimePoint now);
+  void pick_door(Connection& connection, const protocol::Frame& frame);
+  void send_event(Connection& connection, chat::Effect& effect);
   void apply_effects();
   void flush_pending();
   void flush_dirty();
@@ -147,6 +157,7 @@ class Server {
   ServerConfig config_;
   chat::Hub hub_;
   chat::Effects effects_;
+  door::NativeCodec native_;  // every native connection's
 
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<chat::SessionId, std::unique_ptr<Connection>> connections_;

@@ -1,0 +1,134 @@
+// What the hub tells a session, in no door's words.
+//
+// The hub decides what each session is told and emits it as an Event; the
+// session's door (its codec, src/door/) renders it into that door's lines:
+// `server:joined #team alice` for the native door, `:alice!alice@uvchat JOIN
+// #team` for IRC, nothing at all for the classic dialect. One event sent to
+// many sessions (a room line, presence) is one object shared by all of
+// them, and each door renders it once: the lines are cached in the event
+// (`rendered`), one set per style of rendering, and every session of that
+// style shares them.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "uvchat/protocol/command.hpp"
+#include "uvchat/recycler.hpp"
+#include "uvchat/spare_pool.hpp"
+
+namespace uvchat::chat {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using Payload = std::shared_ptr<const std::string>;
+
+enum class MessageKind { kDirect, kRoom, kBroadcast };
+
+enum class EventKind : std::uint8_t {
+  kWelcome,         // name: the session is registered as `name`; count: users online now
+  kChat,            // a message: scope, when, sender, target, text, replayed
+  kQueued,          // name: the DM the session sent to `name`, offline, is stored for later
+  kQueuedMessages,  // count: the replay of the offline queue starts, with this many DMs
+  kHistory,         // target (a room if of_room, else a name), count: the history that follows
+  kOnline,          // name came online
+  kOffline,         // name went offline
+  kJoined,          // name joined room target
+  kLeft,            // name left room target; `quit`: because name went offline
+  kMembers,         // names: the members of room target, sorted
+  kUsers,           // names: the users online, sorted
+  kRooms,           // names: the rooms there are, sorted; counts: their members
+  kPong,
+  kHelp,            // text: one line of the native door's help
+  kMissed,          // count: lines the session was not sent while it lagged
+  kBye,             // the session asked to leave; it closes after its answers
+  kShutdown,        // the server is stopping
+  kError,           // code, subject, text (the detail)
+  kReply,           // text: lines a codec rendered itself, kept in order with the rest
+};
+
+// The number of ways to render an event that may be cached in it: one per
+// door, and one more for IRC with IRCv3 tags (door/codec.hpp numbers them).
+inline constexpr std::size_t kRenderStyles = 4;
+
+struct Event {
+  EventKind kind = EventKind::kPong;
+  // kChat
+  MessageKind scope = MessageKind::kDirect;
+  bool replayed = false;  // from the store: an offline queue or a history, shown with its date
+  // kLeft
+  bool quit = false;
+  // kHistory
+  bool of_room = false;
+  protocol::ErrorCode code = protocol::ErrorCode::kUnknownCommand;
+  TimePoint when{};
+  std::size_t count = 0;
+  std::string name;    // a user: the subject of kWelcome, kQueued, presence, joined/left
+  std::string sender;  // kChat
+  // kChat: the recipient of a DM or the room (without '#'), empty for a
+  // broadcast; kJoined, kLeft, kMembers: the room; kHistory: room or name;
+  // kError: the subject.
+  std::string target;
+  std::string text;  // kChat, kHelp, kReply; kError: the detail
+  std::vector<std::string> names;
+  std::vector<std::size_t> counts;
+
+  Event() = default;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event() {
+    StringPool::give_back(std::move(text));
+    for (std::string& lines : rendered) StringPool::give_back(std::move(lines));
+  }
+
+  // About how many bytes its lines take, whatever the door: what the hub
+  // counts against a session's pages and backlog. The parts that vary, and
+  // kFrame for the words and stamps around them (a native DM's line is
+  // within a few bytes of it; an IRC line's prefix is longer).
+  static constexpr std::size_t kFrame = 12;
+  std::size_t weight() const {
+    if (kind == EventKind::kChat) {
+      return kFrame + sender.size() + text.size() + (scope == MessageKind::kRoom ? target.size() : 0);
+    }
+    std::size_t bytes = kFrame + name.size() + target.size() + text.size();
+    for (const std::string& each : names) bytes += each.size() + 1;
+    return bytes;
+  }
+
+  // The event's lines in each style, once rendered (see render_once).
+  mutable std::array<std::string, kRenderStyles> rendered;
+  mutable std::uint8_t rendered_styles = 0;
+};
+
+using EventRef = std::shared_ptr<const Event>;
+
+// A new event. Its block comes from the thread's Recycler, and its text's
+// characters from the StringPool: a DM's event costs no malloc once the
+// loop has warmed up.
+inline std::shared_ptr<Event> make_event(EventKind kind) {
+  auto event = std::allocate_shared<Event>(Recycler<Event>{});
+  event->kind = kind;
+  return event;
+}
+
+// The lines of `event` in `style`: rendered by `render(std::string&)` the
+// first time they are asked for, and shared by every later ask (the payload
+// keeps the event alive). Null when the style has nothing to say for it.
+template <typename Render>
+Payload render_once(const EventRef& event, std::size_t style, Render&& render) {
+  const auto bit = static_cast<std::uint8_t>(1U << style);
+  std::string& lines = event->rendered[style];
+  if ((event->rendered_styles & bit) == 0) {
+    lines = StringPool::take();
+    std::forward<Render>(render)(lines);
+    event->rendered_styles |= bit;
+  }
+  if (lines.empty()) return nullptr;
+  return Payload(event, &lines);
+}
+
+}  // namespace uvchat::chat

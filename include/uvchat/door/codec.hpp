@@ -1,0 +1,75 @@
+// A door's codec: its lines in, the hub's commands out; the hub's events
+// in, its lines out. Pure: no socket, no clock but the events' own times.
+//
+// Each connection has one codec, picked by its first line (door.hpp). The
+// native codec has no state of its own, and one serves every native
+// connection; the IRC and classic codecs keep a little per connection
+// (the nick, the capabilities, the current room).
+//
+// Rendering shares: an event sent to many sessions is rendered once per
+// style (render_once, chat/event.hpp), so a room line costs one format for
+// all its native members and one for all its IRC members. Lines that name
+// the session they go to (an IRC numeric carries the client's nick) are
+// rendered per session, and only answers to one session are.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "uvchat/chat/event.hpp"
+#include "uvchat/protocol/command.hpp"
+#include "uvchat/protocol/framer.hpp"
+
+namespace uvchat::door {
+
+// The slots of an event's render cache (chat::kRenderStyles of them).
+enum Style : std::size_t {
+  kNativeStyle = 0,
+  kClassicStyle = 1,
+  kIrcStyle = 2,
+  kIrcTaggedStyle = 3,  // IRC with server-time
+};
+
+// What the doors are told of the server, the same for every connection
+// (the server's; it outlives them).
+struct Settings {
+  bool utc = false;  // times a door writes into text: UTC, or the server's local time
+  std::size_t max_line = 4096;
+  // IRC: the server's name (prefixes, 001-004), the network's (005), and
+  // the version shown in 002 and 004.
+  std::string server_name = "uvchat";
+  std::string network = "uvchat";
+  std::string version = "uvchat";
+  int history_on_join = 10;  // the classic door's last N lines at JOIN:
+};
+
+// Where a codec puts what a line meant.
+class CodecSink {
+ public:
+  // A command for the hub. Its views need to live only through the call.
+  virtual void command(const protocol::Command& command) = 0;
+  // Lines the codec answers by itself (an IRC PONG, the CAP LS list): they
+  // go through the hub, so that they keep their place among its answers.
+  virtual void reply(std::string lines) = 0;
+
+ protected:
+  ~CodecSink() = default;
+};
+
+class Codec {
+ public:
+  virtual ~Codec() = default;
+
+  // One frame from the client: a whole line, or one too long or not UTF-8.
+  virtual void on_frame(const protocol::Frame& frame, CodecSink& sink) = 0;
+  // The event in this door's lines; null when the door shows nothing of it.
+  virtual chat::Payload render(const chat::EventRef& event) = 0;
+  // The door shows a user their own room and broadcast lines (Hub::set_echo).
+  virtual bool echoes() const { return false; }
+};
+
+// A frame the framer refused, as a native command: kInvalid with the error.
+protocol::Command refused_frame(const protocol::Frame& frame);
+
+}  // namespace uvchat::door

@@ -1,0 +1,49 @@
+// The server's side of the doors: a connection's first line picks its
+// codec (door.hpp), every line goes through that codec to the hub, and
+// every event the hub sends the session comes back through it as bytes.
+#include <memory>
+#include <string>
+
+#include "uvchat/net/server.hpp"
+#include "uvchat/protocol/door.hpp"
+
+namespace uvchat::net {
+namespace {
+
+// What a codec makes of a line, handed to the hub as it comes.
+class HubSink final : public door::CodecSink {
+ public:
+  HubSink(chat::Hub& hub, chat::SessionId id, protocol::TimePoint now, chat::Effects& out)
+      : hub_(hub), id_(id), now_(now), out_(out) {}
+
+  void command(const protocol::Command& command) override { hub_.handle(id_, command, now_, out_); }
+  void reply(std::string lines) override { hub_.reply(id_, std::move(lines), out_); }
+
+ private:
+  chat::Hub& hub_;
+  chat::SessionId id_;
+  protocol::TimePoint now_;
+  chat::Effects& out_;
+};
+
+}  // namespace
+
+void Server::take_frame(Connection& connection, const protocol::Frame& frame, protocol::TimePoint now) {
+  if (!connection.door_picked()) pick_door(connection, frame);
+  HubSink sink(hub_, connection.id(), now, effects_);
+  connection.codec().on_frame(frame, sink);
+}
+
+// A line that is no other open door's is the native protocol's, and so is
+// a first line the framer refused.
+void Server::pick_door(Connection& connection, const protocol::Frame& frame) {
+  connection.pick_door(native_);
+  (void)frame;
+}
+
+void Server::send_event(Connection& connection, chat::Effect& effect) {
+  chat::Payload bytes = connection.codec().render(effect.event);
+  if (bytes) connection.send(std::move(bytes), effect.message_id);
+}
+
+}  // namespace uvchat::net

@@ -208,8 +208,8 @@ void Hub::refuse(SessionId id, ErrorCode code, std::string_view detail, Effects&
   push_close(id, out);
 }
 
-void Hub::set_echo(SessionId id, bool echo) {
-  if (Session* session = find_session(id)) session->echo = echo;
+void Hub::set_traits(SessionId id, SessionTraits traits) {
+  if (Session* session = find_session(id)) session->traits = traits;
 }
 
 void Hub::note_activity(SessionId id, Monotonic now) {
@@ -435,6 +435,7 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   // live to an earlier session that never reached its socket is still
   // undelivered there, and is delivered now.
   start_replay(id, session, user, out);
+  fetch_lobby(id, session, user, out);
   announce_presence(user, EventKind::kOnline, out);
   log(LogLevel::kInfo,
       "session " + std::to_string(id) + " from " + session.peer + " registered as " + user.name, out);
@@ -474,7 +475,7 @@ void Hub::on_room(User& sender, const protocol::Command& command, TimePoint now,
   Room& room = found->second;
   const EventRef line =
       store_sent(++last_message_id_, sender, MessageKind::kRoom, room.name, command.text, now, out);
-  const bool echo = sessions_.at(sender.session).echo;
+  const bool echo = sessions_.at(sender.session).traits.echo;
   for (User* member : room.members) {
     if (member != &sender || echo) send(member->session, line, out);
   }
@@ -484,7 +485,7 @@ void Hub::on_broadcast(User& sender, const protocol::Command& command, TimePoint
   const EventRef line =
       store_sent(++last_message_id_, sender, MessageKind::kBroadcast, {}, command.text, now, out);
   for (const auto& [id, session] : sessions_) {
-    if (session.user != nullptr && (session.user != &sender || session.echo)) send(id, line, out);
+    if (session.user != nullptr && (session.user != &sender || session.traits.echo)) send(id, line, out);
   }
 }
 

@@ -67,6 +67,17 @@ void Hub::fetch_history(SessionId id, bool of_room, const std::string& target, c
         out);
 }
 
+// A door that replays the last lines said to everyone at registration
+// (SessionTraits::lobby_history): after the offline queue, and silent when
+// there are none.
+void Hub::fetch_lobby(SessionId id, Session& session, const User& user, Effects& out) {
+  if (session.traits.lobby_history <= 0) return;
+  FetchHistory fetch{id, false, {}, user.name, session.traits.lobby_history, last_message_id_, /*for_join=*/true,
+                     reserve_slot(session)};
+  fetch.of_broadcast = true;
+  store(std::move(fetch), out);
+}
+
 void Hub::on_history(User& user, const protocol::Command& command, Effects& out) {
   const int limit = command.count > 0 ? command.count : kDefaultHistoryCount;
   if (command.history_of_room) {
@@ -95,6 +106,7 @@ void Hub::on_history_fetched(const HistoryFetched& fetched, Effects& out) {
     auto history = make_event(EventKind::kHistory);
     history->target = request.target;
     history->of_room = request.of_room;
+    if (request.of_broadcast) history->scope = MessageKind::kBroadcast;
     history->count = fetched.messages.size();
     lines.push_back(Line{std::move(history)});
   }

@@ -41,9 +41,13 @@ void NativeCodec::render_into(const chat::Event& event, std::string& lines) {
   switch (event.kind) {
     case EventKind::kChat:
       if (event.replayed) {
-        lines += event.scope == MessageKind::kRoom
-                     ? f.replayed_room(event.when, event.target, event.sender, event.text)
-                     : f.replayed_direct(event.when, event.sender, event.text);
+        if (event.scope == MessageKind::kRoom) {
+          lines += f.replayed_room(event.when, event.target, event.sender, event.text);
+        } else if (event.scope == MessageKind::kBroadcast) {
+          lines += f.replayed_broadcast(event.when, event.sender, event.text);
+        } else {
+          lines += f.replayed_direct(event.when, event.sender, event.text);
+        }
       } else if (event.scope == MessageKind::kDirect) {
         f.direct(lines, event.when, event.sender, event.text);
       } else if (event.scope == MessageKind::kRoom) {

@@ -328,14 +328,15 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
   } else if (auto* queued = std::get_if<chat::FetchQueued>(&request)) {
     fetch_queued(*queued, results);
   } else if (auto* history = std::get_if<chat::FetchHistory>(&request)) {
-    if (!history->of_room) {
+    if (!history->of_room && !history->of_broadcast) {
       held_.release_conversation(history->asker, history->target, to_write_);
       write_queued();
       write_delivered();
     }
-    auto stored = history->of_room ? store_->room_history(history->target, history->limit, history->up_to)
-                                   : store_->direct_history(history->asker, history->target, history->limit,
-                                                            history->up_to);
+    auto stored = history->of_broadcast ? store_->broadcast_history(history->limit, history->up_to)
+                  : history->of_room    ? store_->room_history(history->target, history->limit, history->up_to)
+                                        : store_->direct_history(history->asker, history->target, history->limit,
+                                                                 history->up_to);
     results.emplace_back(chat::HistoryFetched{*history, true, from_store(std::move(stored))});
   } else if (auto* retention = std::get_if<chat::DeleteDeliveredBefore>(&request)) {
     const std::int64_t deleted = store_->delete_delivered_before(to_millis(retention->cutoff));

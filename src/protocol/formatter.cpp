@@ -103,6 +103,10 @@ std::string Formatter::replayed_direct(TimePoint when, std::string_view from, st
   return chat(times_.date_and_time(when), Scope::kDirect, {}, from, text);
 }
 
+std::string Formatter::replayed_broadcast(TimePoint when, std::string_view from, std::string_view text) {
+  return chat(times_.date_and_time(when), Scope::kBroadcast, {}, from, text);
+}
+
 std::string Formatter::event(std::string_view event, std::initializer_list<std::string_view> args) {
   std::string line = "server:";
   line.append(event);

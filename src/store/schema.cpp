@@ -169,6 +169,11 @@ CREATE VIEW all_messages AS
          chunk.first_received + json_extract(dm.value, '$[1]') + json_extract(dm.value, '$[5]')
   FROM direct_chunks AS chunk, json_each(chunk.dms) AS dm;
 )sql",
+    // 5: the last lines said to everyone, which the classic door replays at
+    // registration, without scanning every DM and room line after them.
+    R"sql(
+CREATE INDEX messages_broadcast ON messages (id) WHERE kind = 'broadcast';
+)sql",
 };
 
 constexpr int kSchemaVersion = 1 + static_cast<int>(kMigrations.size());

@@ -119,6 +119,11 @@ struct Store::Statements {
         room_history(db,
                      "SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages"
                      " WHERE kind = 'room' AND target_key = ?1 AND id <= ?2 ORDER BY id DESC LIMIT ?3"),
+        // The primary key read backwards through the partial index.
+        broadcast_history(db,
+                          "SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages"
+                          " INDEXED BY messages_broadcast"
+                          " WHERE kind = 'broadcast' AND id <= ?1 ORDER BY id DESC LIMIT ?2"),
         // One arm per direction, each a range of messages_direct; SQLite
         // merges the two ordered arms and stops after LIMIT rows. The second
         // arm is off for DMs to oneself, which the first arm already has.
@@ -173,6 +178,7 @@ struct Store::Statements {
   Statement undelivered_directs;
   Statement count_undelivered;
   Statement room_history;
+  Statement broadcast_history;
   Statement direct_history;
   Statement direct_chunks_of;
   Statement chunk_messages;
@@ -378,6 +384,15 @@ std::vector<StoredMessage> Store::room_history(std::string_view room, int limit,
   if (limit <= 0) return {};  // SQLite reads a negative LIMIT as "no limit"
   Run run(db_, statements_->room_history, "read room history");
   run.bind(1, protocol::fold_case(room)).bind(2, up_to_id).bind(3, std::int64_t{limit});
+  std::vector<StoredMessage> messages = read_messages(run);
+  std::reverse(messages.begin(), messages.end());
+  return messages;
+}
+
+std::vector<StoredMessage> Store::broadcast_history(int limit, std::int64_t up_to_id) {
+  if (limit <= 0) return {};
+  Run run(db_, statements_->broadcast_history, "read the history of lines to everyone");
+  run.bind(1, up_to_id).bind(2, std::int64_t{limit});
   std::vector<StoredMessage> messages = read_messages(run);
   std::reverse(messages.begin(), messages.end());
   return messages;

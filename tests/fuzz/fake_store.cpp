@@ -112,6 +112,7 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::DeleteDeliveredBefor
 
 bool FakeStore::in_history(const Message& message, const chat::FetchHistory& fetch) const {
   const chat::MessageRecord& record = message.record;
+  if (fetch.of_broadcast) return record.kind == chat::MessageKind::kBroadcast;
   if (fetch.of_room) return record.kind == chat::MessageKind::kRoom && same_name(record.target, fetch.target);
   return (is_direct_to(message, fetch.target) && same_name(record.sender, fetch.asker)) ||
          (is_direct_to(message, fetch.asker) && same_name(record.sender, fetch.target));

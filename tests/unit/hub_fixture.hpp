@@ -149,6 +149,7 @@ class FakeStore {
 
   std::optional<chat::StoreResult> run(const chat::FetchHistory& fetch) {
     const auto in_history = [&](const Message& message) {
+      if (fetch.of_broadcast) return message.record.kind == chat::MessageKind::kBroadcast;
       if (fetch.of_room) {
         return message.record.kind == chat::MessageKind::kRoom &&
                same_name(message.record.target, fetch.target);

@@ -35,7 +35,7 @@ using store::QueuePage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
-constexpr std::int64_t kSchemaVersion = 4;  // 1 + the migrations in schema.cpp
+constexpr std::int64_t kSchemaVersion = 5;  // 1 + the migrations in schema.cpp
 
 // A folder under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -221,7 +221,7 @@ TEST_CASE("A new file gets uvchat's application_id, the latest schema version an
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 3);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'all_messages'") == 1);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") ==
-        4);
+        5);
 }
 
 TEST_CASE("A file store is in WAL mode while it is open, readable by another connection", "[store]") {
@@ -320,7 +320,7 @@ TEST_CASE("A version 1 file is upgraded with every row, and kind is still checke
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
   CHECK(raw.integer("SELECT count(*) FROM messages") == 4);
-  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") == 4);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") == 5);
   CHECK(raw.integer("SELECT count(*) FROM all_messages") == 4);
   CHECK(raw.text("PRAGMA integrity_check") == "ok");
   // The CHECK that made every insert build a temporary table is gone ...
@@ -715,6 +715,24 @@ TEST_CASE("mark_delivered sets delivered_at once and ignores repeats", "[store]"
 
 // ---------------------------------------------------------------------------
 // History
+
+TEST_CASE("broadcast_history: the last N lines to everyone up to an id, oldest first", "[store]") {
+  auto db = Store::open(":memory:");
+  for (std::int64_t id = 1; id <= 6; ++id) {
+    StoredMessage line = direct(id, "bob", "", "news " + std::to_string(id));
+    line.kind = MessageKind::kBroadcast;
+    db->insert_message(line);
+  }
+  db->insert_message(room(7, "bob", "team", "not to everyone"));
+  db->insert_message(direct(8, "bob", "alice", "nor this"));
+
+  CHECK(ids_of(db->broadcast_history(3, 100)) == std::vector<std::int64_t>{4, 5, 6});
+  CHECK(ids_of(db->broadcast_history(2, 4)) == std::vector<std::int64_t>{3, 4});
+  CHECK(ids_of(db->broadcast_history(100, 100)) == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6});
+  CHECK(db->broadcast_history(0, 100).empty());
+  CHECK(db->broadcast_history(-1, 100).empty());
+  CHECK(db->broadcast_history(5, 100).back().text == "news 6");
+}
 
 TEST_CASE("room_history: the last N up to an id, oldest first, case-insensitive", "[store]") {
   auto db = Store::open(":memory:");

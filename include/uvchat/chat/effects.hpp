@@ -104,7 +104,8 @@ struct FetchQueued {
   std::size_t max_bytes = 256 * 1024;
   bool count_total = false;  // the first page: count every DM up to up_to too
 };
-// A room's last messages, or the DMs between `asker` and `target`.
+// A room's last messages, the DMs between `asker` and `target`, or (with
+// of_broadcast) the last lines to everyone.
 struct FetchHistory {
   SessionId session = 0;
   bool of_room = false;
@@ -114,6 +115,7 @@ struct FetchHistory {
   MessageId up_to = 0;
   bool for_join = false;     // the replay after server:join: silent when empty
   std::uint64_t ticket = 0;  // the answer's place in the session's output
+  bool of_broadcast = false;
 };
 // Retention: delivered messages received before `cutoff` go.
 struct DeleteDeliveredBefore {

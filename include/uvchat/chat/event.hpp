@@ -34,7 +34,7 @@ enum class EventKind : std::uint8_t {
   kChat,            // a message: scope, when, sender, target, text, replayed
   kQueued,          // name: the DM the session sent to `name`, offline, is stored for later
   kQueuedMessages,  // count: the replay of the offline queue starts, with this many DMs
-  kHistory,         // target (a room if of_room, else a name), count: the history that follows
+  kHistory,         // target (a room if of_room, else a name; empty for scope kBroadcast), count: the history that follows
   kOnline,          // name came online
   kOffline,         // name went offline
   kJoined,          // name joined room target
@@ -105,6 +105,17 @@ struct Event {
 };
 
 using EventRef = std::shared_ptr<const Event>;
+
+// What a session's door asks of the hub beyond the events (Hub::set_traits).
+struct SessionTraits {
+  // The user's own room and broadcast lines come back to them, as everyone
+  // else's do (the classic dialect shows a user their own MESSAGE:).
+  bool echo = false;
+  // At registration, after the offline queue, the last this many lines
+  // said to everyone are replayed (kHistory with scope kBroadcast, then
+  // the lines); 0: none.
+  int lobby_history = 0;
+};
 
 // A new event. Its block comes from the thread's Recycler, and its text's
 // characters from the StringPool: a DM's event costs no malloc once the

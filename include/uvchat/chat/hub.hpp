@@ -83,9 +83,9 @@ class Hub {
   // The shell turns the connection away before it says anything (plain
   // text where --tls-only wants TLS): it is told `code` and closed.
   void refuse(SessionId session, protocol::ErrorCode code, std::string_view detail, Effects& out);
-  // The session's door shows a user the lines they send to a room or to
-  // everyone, as it shows everyone else's (the classic dialect does).
-  void set_echo(SessionId session, bool echo);
+  // What the session's door asks of the hub (chat::SessionTraits), once
+  // its first line has picked the door.
+  void set_traits(SessionId session, SessionTraits traits);
   // Bytes came from the session (the idle timeout starts again).
   void note_activity(SessionId session, Monotonic now);
   // Once a second or so: closes sessions past their timeouts.
@@ -199,7 +199,7 @@ class Hub {
     // (input_held) while answers it asked for wait.
     bool overflow = false;
     bool input_held = false;
-    bool echo = false;  // set_echo
+    SessionTraits traits;
     std::size_t missed = 0;
   };
   // What one address has open and has done lately.
@@ -235,6 +235,7 @@ class Hub {
   void on_join(User& user, std::string_view room_name, Effects& out);
   void fetch_history(SessionId id, bool of_room, const std::string& target, const User& asker, int limit,
                      bool for_join, Effects& out);
+  void fetch_lobby(SessionId id, Session& session, const User& user, Effects& out);
   void on_leave(User& user, std::string_view room_name, Effects& out);
   void on_rooms(SessionId id, Effects& out);
   void on_members(SessionId id, std::string_view room_name, Effects& out);

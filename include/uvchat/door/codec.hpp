@@ -65,8 +65,10 @@ class Codec {
   virtual void on_frame(const protocol::Frame& frame, CodecSink& sink) = 0;
   // The event in this door's lines; null when the door shows nothing of it.
   virtual chat::Payload render(const chat::EventRef& event) = 0;
-  // The door shows a user their own room and broadcast lines (Hub::set_echo).
-  virtual bool echoes() const { return false; }
+  // What the hub is to do differently for this door's sessions
+  // (Hub::set_traits): echo a user's own room and broadcast lines, replay
+  // the last lines said to everyone at registration.
+  virtual chat::SessionTraits traits() const { return {}; }
 };
 
 // A frame the framer refused, as a native command: kInvalid with the error.

@@ -1,13 +1,19 @@
 // Which door a connection came in by, told from its first bytes.
 //
-// One port serves every door: the first bytes a client sends say which it
+// One port serves every door: what a client sends first says which it
 // speaks. A TLS ClientHello starts with 0x16 (a handshake record), which no
-// line of any text door can start with; everything else is the native
-// protocol. Pure, so that it is fuzzed with the rest of the codecs.
+// line of any text door can start with (sniff_door). Inside, in plaintext,
+// the first line picks the text door (door_of_line): IRC clients begin with
+// NICK, USER, CAP or PASS; the classic dialect's clients with JOIN:,
+// MESSAGE:, PRIVATE:, JOIN_ROOM:, LIST_USERS or QUIT; everything else is the
+// native protocol. Pure, so that it is fuzzed with the rest of the codecs.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
+
+#include "uvchat/protocol/text.hpp"
 
 namespace uvchat::protocol {
 
@@ -15,6 +21,8 @@ enum class Door : std::uint8_t {
   kUnknown,  // nothing has arrived yet
   kTls,      // a TLS handshake: the door inside is sniffed again in plaintext
   kNative,
+  kIrc,
+  kClassic,
 };
 
 // The record type of a TLS handshake (RFC 8446 §5.1).
@@ -23,6 +31,24 @@ constexpr unsigned char kTlsHandshakeRecord = 0x16;
 constexpr Door sniff_door(std::string_view first_bytes) {
   if (first_bytes.empty()) return Door::kUnknown;
   return static_cast<unsigned char>(first_bytes.front()) == kTlsHandshakeRecord ? Door::kTls : Door::kNative;
+}
+
+// The text door a first line (without its line end) opens. IRC commands
+// are matched in any case, as IRC servers match them; the classic
+// dialect's words only as the exercise writes them, in capitals, so that
+// `join: hi` stays a native DM to a user called join.
+constexpr Door door_of_line(std::string_view line) {
+  const std::string_view word = line.substr(0, line.find(' '));
+  for (const std::string_view irc : {"NICK", "USER", "CAP", "PASS"}) {
+    if (equal_case_insensitive(word, irc)) return Door::kIrc;
+  }
+  for (const std::string_view classic : {"JOIN:", "MESSAGE:", "PRIVATE:", "JOIN_ROOM:"}) {
+    if (line.starts_with(classic)) return Door::kClassic;
+  }
+  std::string_view bare = line;
+  while (!bare.empty() && (bare.back() == ' ' || bare.back() == '\t')) bare.remove_suffix(1);
+  if (bare == "LIST_USERS" || bare == "QUIT") return Door::kClassic;
+  return Door::kNative;
 }
 
 }  // namespace uvchat::protocol

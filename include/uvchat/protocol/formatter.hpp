@@ -55,6 +55,8 @@ class Formatter {
   std::size_t broadcast(std::string& line, TimePoint when, std::string_view from, std::string_view text);
   // [YYYY-MM-DD HH:MM:SS] alice: TEXT
   std::string replayed_direct(TimePoint when, std::string_view from, std::string_view text);
+  // [YYYY-MM-DD HH:MM:SS] * alice: TEXT
+  std::string replayed_broadcast(TimePoint when, std::string_view from, std::string_view text);
   // [YYYY-MM-DD HH:MM:SS] #room alice: TEXT
   std::string replayed_room(TimePoint when, std::string_view room, std::string_view from, std::string_view text);
 

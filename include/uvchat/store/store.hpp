@@ -126,6 +126,8 @@ class Store {
   // The last `limit` messages of a room (or between two users, both
   // directions) with id <= up_to_id, oldest first.
   std::vector<StoredMessage> room_history(std::string_view room, int limit, std::int64_t up_to_id);
+  // The last `limit` lines to everyone with id <= up_to_id, oldest first.
+  std::vector<StoredMessage> broadcast_history(int limit, std::int64_t up_to_id);
   std::vector<StoredMessage> direct_history(std::string_view a, std::string_view b, int limit,
                                             std::int64_t up_to_id);
   // Retention: deletes room and broadcast messages received before `cutoff`

@@ -19,4 +19,7 @@ void fuzz_hub(std::span<const std::uint8_t> input);
 // with its flights corrupted, through a server TlsSession.
 void fuzz_tls(std::span<const std::uint8_t> input);
 
+// Client lines and hub events through one IRC door's codec (IrcCodec).
+void fuzz_irc(std::span<const std::uint8_t> input);
+
 }  // namespace uvchat::fuzz

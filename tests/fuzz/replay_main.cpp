@@ -68,3 +68,7 @@ TEST_CASE("fuzz_hub: every corpus and regression input passes the checks") {
 TEST_CASE("fuzz_tls: every corpus and regression input passes the checks") {
   replay_all("fuzz_tls", uvchat::fuzz::fuzz_tls);
 }
+
+TEST_CASE("fuzz_irc: every corpus and regression input passes the checks") {
+  replay_all("fuzz_irc", uvchat::fuzz::fuzz_irc);
+}

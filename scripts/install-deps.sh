@@ -21,6 +21,7 @@ packages=(
   libtomlplusplus-dev
   libssl-dev openssl
   netcat-openbsd
+  irssi tmux weechat-headless
   scdoc
 )
 for flag in "$@"; do

@@ -134,8 +134,9 @@ void IrcCodec::on_line(std::string_view text, CodecSink& sink) {
       reply_numeric(sink, "409", {}, "No origin specified");
       return;
     }
-    sink.reply(":" + settings_.server_name + " PONG " + settings_.server_name + " :" + std::string(line.param(0)) +
-               "\r\n");
+    constexpr std::size_t kLongestToken = 400;
+    sink.reply(":" + settings_.server_name + " PONG " + settings_.server_name + " :" +
+               std::string(irc::clip(line.param(0), kLongestToken)) + "\r\n");
   } else if (is("PONG")) {
     // The codec sends no PING of its own: the hub's idle timeout counts
     // any line, and a client's PONG to nothing is harmless.
@@ -252,7 +253,8 @@ void IrcCodec::on_cap(const Line& line, CodecSink& sink) {
       wants_time = !removing;
     }
     if (known) server_time_ = wants_time;
-    sink.reply(prefix + (known ? "ACK :" : "NAK :") + std::string(asked) + "\r\n");
+    constexpr std::size_t kLongestCaps = 400;
+    sink.reply(prefix + (known ? "ACK :" : "NAK :") + std::string(irc::clip(asked, kLongestCaps)) + "\r\n");
   } else if (is("END")) {
     cap_open_ = false;
     try_register(sink);

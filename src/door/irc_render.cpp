@@ -22,9 +22,11 @@ namespace {
 
 // A middle parameter cannot be empty, hold a space or start with ':'; a
 // subject that would (none should) is shown as `*` rather than break the line.
+// One echoed from a client is cut to 64 bytes, which no name or room passes.
 std::string_view middle(std::string_view param) {
   if (param.empty() || param.front() == ':' || param.find(' ') != std::string_view::npos) return "*";
-  return param;
+  constexpr std::size_t kLongestEcho = 64;
+  return irc::clip(param, kLongestEcho);
 }
 
 // What the framer leaves of CTCP's \x01 in the text of another door's
@@ -50,11 +52,7 @@ std::size_t piece_end(std::string_view text, std::size_t budget) {
 // `used` bytes are taken. The hub's details and help lines are short, but
 // no line may pass 512 bytes whatever they say.
 std::string_view fitting(std::string_view text, std::size_t used) {
-  const std::size_t room = used + 2 >= IrcCodec::kMaxLine ? 0 : IrcCodec::kMaxLine - 2 - used;
-  if (text.size() <= room) return text;
-  std::size_t cut = room;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
+  return irc::clip(text, used + 2 >= IrcCodec::kMaxLine ? 0 : IrcCodec::kMaxLine - 2 - used);
 }
 
 // `:server NOTICE target :text`, one line.
@@ -73,6 +71,13 @@ std::string user_prefix(std::string_view nick, std::string_view host) {
 }  // namespace
 
 namespace irc {
+
+std::string_view clip(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
 
 std::string time_tag(chat::TimePoint when) {
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();

@@ -167,7 +167,9 @@ std::shared_ptr<chat::Event> random_event(ByteReader& reader) {
   event->count = reader.below(4);
   event->name = reader.pick(kNames);
   event->sender = reader.pick(kNames);
-  event->target = event->scope == chat::MessageKind::kBroadcast ? std::string_view() : reader.pick(kNames);
+  // Only a broadcast has no target: a room or a name otherwise.
+  const bool broadcast = event->kind == EventKind::kChat && event->scope == chat::MessageKind::kBroadcast;
+  event->target = broadcast ? std::string_view() : reader.pick(kNames);
   event->text = reader.flag() ? std::string(reader.pick(kTexts)) : clean_text(reader, reader.below(4) * reader.byte() * 4 + 1);
   const std::size_t names = reader.below(4) == 0 ? reader.byte() : reader.below(4);
   for (std::size_t i = 0; i < names; ++i) {

@@ -22,4 +22,7 @@ void fuzz_tls(std::span<const std::uint8_t> input);
 // Client lines and hub events through one IRC door's codec (IrcCodec).
 void fuzz_irc(std::span<const std::uint8_t> input);
 
+// Lines through a Framer into a ClassicCodec, and events out of it.
+void fuzz_classic(std::span<const std::uint8_t> input);
+
 }  // namespace uvchat::fuzz

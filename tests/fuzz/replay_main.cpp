@@ -69,6 +69,10 @@ TEST_CASE("fuzz_tls: every corpus and regression input passes the checks") {
   replay_all("fuzz_tls", uvchat::fuzz::fuzz_tls);
 }
 
+TEST_CASE("fuzz_classic: every corpus and regression input passes the checks") {
+  replay_all("fuzz_classic", uvchat::fuzz::fuzz_classic);
+}
+
 TEST_CASE("fuzz_irc: every corpus and regression input passes the checks") {
   replay_all("fuzz_irc", uvchat::fuzz::fuzz_irc);
 }

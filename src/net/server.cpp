@@ -52,6 +52,9 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
       config_(with_pages(std::move(config))),
       hub_(config_.hub),
       native_(config_.line_ending, config_.utc),
+      door_settings_{.utc = config_.utc,
+                     .max_line = config_.max_line,
+                     .history_on_join = config_.hub.history_on_join},
       limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst},
               config_.hub.page_bytes} {
   uv_prepare_init(loop_, &flush_handle_);
@@ -477,6 +480,7 @@ void Server::reconfigure(const ServerConfig& config) {
   limits_.flood = FloodLimit{config_.rate, config_.burst};
   limits_.page_bytes = paged.hub.page_bytes;
   hub_.reconfigure(paged.hub);
+  door_settings_.history_on_join = config.hub.history_on_join;  // for doors picked from now on
   config_.tls_cert = config.tls_cert;
   config_.tls_key = config.tls_key;
   config_.tls_only = config.tls_only;

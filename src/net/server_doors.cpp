@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "uvchat/door/classic.hpp"
+#include "uvchat/door/irc.hpp"
 #include "uvchat/net/server.hpp"
 #include "uvchat/protocol/door.hpp"
 
@@ -35,10 +37,19 @@ void Server::take_frame(Connection& connection, const protocol::Frame& frame, pr
 }
 
 // A line that is no other open door's is the native protocol's, and so is
-// a first line the framer refused.
+// a first line the framer refused. The hub hears what the door asks of it
+// before the line that picked it.
 void Server::pick_door(Connection& connection, const protocol::Frame& frame) {
-  connection.pick_door(native_);
-  (void)frame;
+  const protocol::Door door =
+      frame.kind == protocol::FrameKind::kLine ? protocol::door_of_line(frame.line) : protocol::Door::kNative;
+  if (door == protocol::Door::kIrc && config_.irc_door) {
+    connection.pick_door(std::make_unique<door::IrcCodec>(door_settings_));
+  } else if (door == protocol::Door::kClassic && config_.classic_door) {
+    connection.pick_door(std::make_unique<door::ClassicCodec>(door_settings_));
+  } else {
+    connection.pick_door(native_);
+  }
+  hub_.set_traits(connection.id(), connection.codec().traits());
 }
 
 void Server::send_event(Connection& connection, chat::Effect& effect) {

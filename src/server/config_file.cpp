@@ -26,6 +26,14 @@ ConfigEntry entry(const std::string& path, const toml::key& key, const toml::nod
     entry.value = *number;
   } else if (const auto text = node.value_exact<std::string>()) {
     entry.value = *text;
+  } else if (const toml::array* list = node.as_array(); list != nullptr && list->is_homogeneous<std::string>()) {
+    // doors = ["native", "irc"]: the same as the option's "native,irc".
+    std::string joined;
+    for (const toml::node& item : *list) {
+      if (!joined.empty()) joined.push_back(',');
+      joined += *item.value_exact<std::string>();
+    }
+    entry.value = joined;
   } else {
     entry.other_type = true;
   }

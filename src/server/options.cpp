@@ -83,6 +83,7 @@ constexpr OptionSpec kOptions[] = {
   number("idle-timeout", kLive, 0, 30 * 86'400, "0", "SECONDS", "Seconds a connection may stay silent; 0: no limit"),
   flag("utc", kRestart, "Show times in UTC instead of local time"),
   flag("crlf", kRestart, "End the lines the server sends with CR LF"),
+  text("doors", kRestart, "native,irc,classic", "LIST", "Doors a first line may open: native (always), irc, classic"),
   text("tls-cert", kLive, "", "PATH", "TLS certificate (PEM, full chain) for TLS on the same port; SIGHUP reloads it"),
   text("tls-key", kLive, "", "PATH", "Its private key (PEM); default: in the --tls-cert file"),
   flag("tls-only", kLive, "Refuse plain text but from 127.0.0.1 and ::1 (needs --tls-cert)"),
@@ -241,6 +242,32 @@ std::size_t max_outbuf(const Values& values) {
   return static_cast<std::size_t>(bytes);
 }
 
+// "native,irc,classic": the doors open besides TLS. The native door is the
+// fallback for every other first line, so it cannot be closed.
+void set_doors(const Values& values, net::ServerConfig& server) {
+  server.irc_door = false;
+  server.classic_door = false;
+  const std::string doors = values.text("doors");
+  std::string_view list = doors;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view word = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    if (word == "irc") {
+      server.irc_door = true;
+    } else if (word == "classic") {
+      server.classic_door = true;
+    } else if (word != "native" && !word.empty()) {
+      const Setting* given = values.given("doors");
+      throw BadOption{subject("doors", given) + ": no door called '" + std::string(word) +
+                          "' (native, irc, classic)",
+                      given == nullptr || given->origin.empty()};
+    }
+  }
+}
+
 Options to_options(const Settings& settings) {
   const Values values(settings);
   Options options;
@@ -271,6 +298,7 @@ Options to_options(const Settings& settings) {
   server.utc = values.flag("utc");
   server.line_ending = values.flag("crlf") ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 
+  set_doors(values, server);
   server.tls_cert = values.text("tls-cert");
   server.tls_key = values.text("tls-key");
   server.tls_only = values.flag("tls-only");

@@ -40,9 +40,14 @@ struct ServerConfig {
   std::string tls_cert;  // PEM, the full chain
   std::string tls_key;   // PEM; empty: in tls_cert
   bool tls_only = false;  // plain text only from 127.0.0.1 and ::1
-  // The native door's lines: times in UTC or local, CR LF or LF.
+  // The native door's lines: times in UTC or local, CR LF or LF. Times
+  // other doors put into text follow `utc` too.
   bool utc = false;
   protocol::LineEnding line_ending = protocol::LineEnding::kLf;
+  // The doors a first line may open besides the native one, which is
+  // always open (docs/IRC.md, docs/CLASSIC.md).
+  bool irc_door = true;
+  bool classic_door = true;
   chat::HubConfig hub;
 };
 
@@ -158,6 +163,7 @@ class Server {
   chat::Hub hub_;
   chat::Effects effects_;
   door::NativeCodec native_;  // every native connection's
+  door::Settings door_settings_;
 
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<chat::SessionId, std::unique_ptr<Connection>> connections_;

@@ -76,6 +76,7 @@ HubWorld::HubWorld(const WorldConfig& config)
     : config_(config),
       hub_(hub_config(config)),
       native_(config.line_ending, /*utc=*/true),
+      door_settings_{.utc = true, .max_line = config.max_line},
       now_(kStartTime),
       monotonic_(std::chrono::seconds{1000}),
       queue_bound_(config.hub.max_queue),
@@ -350,6 +351,7 @@ void HubWorld::on_send(const chat::Effect& effect) {
   const chat::Payload rendered = native_.render(effect.event);
   check(rendered != nullptr, "an event the native door does not show");
   const std::string& payload = *rendered;
+  render_in_other_doors(effect.session, effect.event);
   check(!silenced_, "a send after shutdown", payload);
   check(!session.disconnected, "a send after disconnect", payload);
   check(!session.closed, "a send after close", payload);
@@ -362,6 +364,31 @@ void HubWorld::on_send(const chat::Effect& effect) {
   if (effect.message_id == 0) return;
   on_direct_sent(session, effect.message_id, payload);
   delivered_.push_back(effect.message_id);
+}
+
+namespace {
+
+// Whole lines, each ending with `ending`, with no other CR, LF or NUL.
+void check_lines(const chat::Payload& payload, std::string_view ending, std::string_view door) {
+  if (payload == nullptr) return;  // the door shows nothing of it
+  const std::string& bytes = *payload;
+  check(!bytes.empty() && bytes.ends_with(ending), "a rendering that is not whole lines", door);
+  for (std::size_t start = 0; start < bytes.size();) {
+    const std::size_t end = bytes.find(ending, start);
+    check(end != std::string::npos, "a rendering that is not whole lines", door);
+    const std::string_view line = std::string_view(bytes).substr(start, end - start);
+    check(line.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos,
+          "a rendered line with a CR, LF or NUL inside", door);
+    start = end + ending.size();
+  }
+}
+
+}  // namespace
+
+void HubWorld::render_in_other_doors(chat::SessionId id, const chat::EventRef& event) {
+  OtherDoors& doors = other_doors_.try_emplace(id, door_settings_).first->second;
+  check_lines(doors.irc.render(event), "\r\n", "irc");
+  check_lines(doors.classic.render(event), "\n", "classic");
 }
 
 void HubWorld::on_line(ClientSession& session, std::string_view line) {

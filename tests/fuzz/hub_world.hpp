@@ -20,6 +20,9 @@
 // - no more than --max-per-ip connections from one address, and no refusal
 //   under every limit;
 // - nothing logged holds a password;
+// - every event the hub sends renders in every door: each session's events
+//   go through the native codec (what the model reads) and through an IRC
+//   and a classic codec of its own, whose lines must be whole and clean;
 // - at the end, once every slow answer is in, nobody is left waiting, and
 //   when every client closes its side every session is closed.
 #pragma once
@@ -40,6 +43,8 @@
 #include "fake_store.hpp"
 #include "uvchat/chat/hub.hpp"
 #include "uvchat/chat/name_map.hpp"
+#include "uvchat/door/classic.hpp"
+#include "uvchat/door/irc.hpp"
 #include "uvchat/door/native.hpp"
 #include "uvchat/protocol/command.hpp"
 
@@ -148,6 +153,17 @@ class HubWorld {
   WorldConfig config_;
   chat::Hub hub_;
   door::NativeCodec native_;  // renders every event the hub sends, in UTC
+  // The other doors' renderings of the same events, one codec per session
+  // as the server has (their state follows the session's welcome, rooms,
+  // answers); the hub does not know which door a session came by.
+  struct OtherDoors {
+    explicit OtherDoors(const door::Settings& settings) : irc(settings), classic(settings) {}
+    door::IrcCodec irc;
+    door::ClassicCodec classic;
+  };
+  door::Settings door_settings_;
+  std::map<chat::SessionId, OtherDoors> other_doors_;
+  void render_in_other_doors(chat::SessionId id, const chat::EventRef& event);
   FakeStore store_;
   protocol::TimePoint now_;    // the wall clock
   chat::Monotonic monotonic_;  // the loop's clock

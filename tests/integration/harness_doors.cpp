@@ -26,7 +26,8 @@ std::string wait_with(const std::function<std::optional<std::string>(Duration)>&
     const auto left = std::chrono::duration_cast<Duration>(deadline - Clock::now());
     std::optional<std::string> line = left.count() > 0 ? read(left) : std::nullopt;
     if (!line) {
-      FAIL(label << ": waiting " << timeout.count() << " ms for " << what << ", nothing came (or the connection "
+      FAIL(label << ": waiting " << timeout.count() << " ms for " << what
+                 << ", nothing came (or the connection "
                  << "closed); lines skipped:\n"
                  << quoted(skipped));
     }
@@ -38,7 +39,8 @@ std::string wait_with(const std::function<std::optional<std::string>(Duration)>&
 }  // namespace
 
 std::string wait_for_line(LinePeer& peer, const LineTest& holds, std::string_view what, Duration timeout) {
-  return wait_with([&](Duration left) { return peer.try_read_line(left); }, holds, peer.label(), what, timeout);
+  return wait_with([&](Duration left) { return peer.try_read_line(left); }, holds, peer.label(), what,
+                   timeout);
 }
 
 std::string wait_for_prefix(LinePeer& peer, std::string_view prefix, Duration timeout) {
@@ -224,7 +226,8 @@ void IrcClient::quit() {
 
 // ------------------------------------------------------------- ClassicClient
 
-ClassicClient::ClassicClient(const TestServer& server, std::string label) : TestClient(server, std::move(label)) {}
+ClassicClient::ClassicClient(const TestServer& server, std::string label)
+    : TestClient(server, std::move(label)) {}
 
 void ClassicClient::join(std::string_view name) {
   send_line("JOIN:" + std::string(name));

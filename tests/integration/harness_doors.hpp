@@ -42,7 +42,7 @@ std::optional<std::chrono::system_clock::time_point> parse_server_time(std::stri
 
 // An IRC line taken apart: `@tags :prefix COMMAND params... :trailing`.
 struct IrcLine {
-  std::string time;  // the value of the `time` tag, or empty
+  std::string time;    // the value of the `time` tag, or empty
   std::string prefix;  // without its ':'
   std::string command;
   std::vector<std::string> params;  // the trailing one last, without ':'

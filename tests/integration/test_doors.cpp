@@ -21,11 +21,13 @@ ServerSetup quiet_utc() { return {.args = {"--utc", "--presence", "off"}}; }
 
 // A room line from `nick` to `#room` with `text`, as an IRC user gets it.
 bool is_privmsg(const IrcLine& line, std::string_view nick, std::string_view target, std::string_view text) {
-  return line.command == "PRIVMSG" && line.prefix == std::string(nick) + "!" + std::string(nick) + "@uvchat" &&
-         line.param(0) == target && line.params.size() == 2 && line.params.back() == text;
+  return line.command == "PRIVMSG" &&
+         line.prefix == std::string(nick) + "!" + std::string(nick) + "@uvchat" && line.param(0) == target &&
+         line.params.size() == 2 && line.params.back() == text;
 }
 
-IrcLine expect_privmsg(IrcClient& reader, std::string_view nick, std::string_view target, std::string_view text) {
+IrcLine expect_privmsg(IrcClient& reader, std::string_view nick, std::string_view target,
+                       std::string_view text) {
   return reader.wait_for([&](const IrcLine& line) { return is_privmsg(line, nick, target, text); },
                          ":" + std::string(nick) + "!" + std::string(nick) + "@uvchat PRIVMSG " +
                              std::string(target) + " :" + std::string(text));
@@ -44,7 +46,8 @@ void check_time_tag(const IrcLine& line, SystemClock::time_point before, SystemC
   CHECK(floor<seconds>(*when) <= floor<seconds>(after));
 }
 
-void check_time_of_day(const std::string& stamp, SystemClock::time_point before, SystemClock::time_point after) {
+void check_time_of_day(const std::string& stamp, SystemClock::time_point before,
+                       SystemClock::time_point after) {
   INFO("the time '" << stamp << "' should be the UTC time the line was sent");
   CHECK(time_of_day_between(stamp, before, after));
 }
@@ -165,7 +168,8 @@ TEST_CASE("doors: DMs in all six directions between a native, an IRC and a class
   carol.expect_quiet();
 }
 
-TEST_CASE("doors: the offline queue of a name registered from IRC is replayed with server-time tags", "[doors]") {
+TEST_CASE("doors: the offline queue of a name registered from IRC is replayed with server-time tags",
+          "[doors]") {
   TestServer server(quiet_utc());
   {
     IrcClient ircy(server, "ircy");
@@ -188,7 +192,8 @@ TEST_CASE("doors: the offline queue of a name registered from IRC is replayed wi
   // A replay stamped with the time it is replayed at would pass for the
   // original time within the same second: the reconnection waits for the
   // next whole second to tell them apart.
-  const auto next_second = std::chrono::ceil<std::chrono::seconds>(carol_after) + std::chrono::milliseconds(50);
+  const auto next_second =
+      std::chrono::ceil<std::chrono::seconds>(carol_after) + std::chrono::milliseconds(50);
   std::this_thread::sleep_until(next_second);
 
   IrcClient ircy(server, "ircy");
@@ -218,4 +223,52 @@ TEST_CASE("doors: the offline queue of a name registered from IRC is replayed wi
   IrcClient again(server, "ircy");
   again.register_irc();
   again.expect_quiet();
+}
+
+TEST_CASE("doors: presence and a DM to someone offline, in each door's words", "[doors]") {
+  TestServer server({.args = {"--utc"}});
+  RegisteredClient alice(server, "alice");
+  IrcClient bob(server, "bob");
+  bob.register_irc();
+  alice.expect("server:online bob");
+  ClassicClient carol(server);
+  carol.join("carol");
+  alice.expect("server:online carol");
+  bob.wait_for(
+      [](const IrcLine& line) { return line.command == "NOTICE" && line.params.back() == "carol is online"; },
+      ":uvchat NOTICE * :carol is online");
+
+  // docs/CLASSIC.md: QUIT, then USER_LEFT:name to everyone else.
+  carol.send_line("QUIT");
+  carol.expect_closed();
+  alice.expect("server:offline carol");
+  bob.wait_for(
+      [](const IrcLine& line) {
+        return line.command == "NOTICE" && line.params.back() == "carol went offline";
+      },
+      ":uvchat NOTICE * :carol went offline");
+
+  ClassicClient dave(server, "dave");
+  dave.join("dave");
+  alice.expect("server:online dave");
+  bob.quit();
+  alice.expect("server:offline bob");
+  dave.expect("USER_LEFT:bob");
+
+  // A DM to a known user who is offline: IRC's 301, classic's server line.
+  IrcClient erin(server, "erin");
+  erin.register_irc();
+  erin.privmsg("carol", "are you there");
+  const IrcLine away = erin.wait_for_command("301");
+  CHECK(away.param(1) == "carol");
+  CHECK(away.params.back() == "carol is offline; your message is kept for them");
+  dave.send_line("PRIVATE:bob:later then");
+  wait_for_line(
+      dave,
+      [](std::string_view line) {
+        return line == "PRIVATE:server:bob is offline and gets your message when they next join";
+      },
+      "PRIVATE:server:bob is offline...");
+  erin.privmsg("nobody", "hello?");
+  CHECK(erin.wait_for_command("401").param(1) == "nobody");
 }

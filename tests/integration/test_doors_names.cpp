@@ -98,7 +98,8 @@ TEST_CASE("doors: a name online in one door is taken for the others", "[doors]")
   }
 }
 
-TEST_CASE("doors: a name with a password from IRC (PASS) is refused to the other doors without it", "[doors]") {
+TEST_CASE("doors: a name with a password from IRC (PASS) is refused to the other doors without it",
+          "[doors]") {
   TestServer server(without_presence());
   {
     IrcClient eve(server, "eve");
@@ -165,7 +166,8 @@ TEST_CASE("doors: --doors native closes the IRC and classic doors", "[doors]") {
   classic_line.expect("server:error not-registered register first: server:register NAME");
 }
 
-TEST_CASE("doors: doors = [\"native\", \"classic\"] in the config file opens classic but not IRC", "[doors]") {
+TEST_CASE("doors: doors = [\"native\", \"classic\"] in the config file opens classic but not IRC",
+          "[doors]") {
   TempDir dir;
   const std::string path = dir.file("uvchatd.toml");
   write_file_bytes(path, "doors = [\"native\", \"classic\"]\npresence = \"off\"\n");

@@ -85,8 +85,8 @@ class TmuxSession {
  public:
   TmuxSession(std::string tmux, const TempDir& dir, const std::string& command)
       : tmux_(std::move(tmux)), socket_(dir.file("tmux.sock")) {
-    const RunResult run = run_command(
-        {tmux_, "-S", socket_, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "48", command});
+    const RunResult run = run_command({tmux_, "-S", socket_, "-f", "/dev/null", "new-session", "-d", "-s",
+                                       "t", "-x", "160", "-y", "48", command});
     INFO("tmux new-session: " << run.err);
     REQUIRE(run.status.describe() == "exited with 0");
   }
@@ -135,25 +135,35 @@ class TmuxSession {
   std::string socket_;
 };
 
+// `text` with every `{key}` replaced by its value.
+std::string filled(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    const std::string mark = "{" + key + "}";
+    for (std::size_t at = text.find(mark); at != std::string::npos; at = text.find(mark, at + value.size())) {
+      text.replace(at, mark.size(), value);
+    }
+  }
+  return text;
+}
+
 // An irssi home: a config with one server, autoconnect, the nick, and
-// autolog of every window into `logs/`.
+// autolog of every window into `logs/`. irssi holds back commands that
+// follow a burst (2.2 s each by default): the test would wait for it, so
+// the queue is made fast.
 void write_irssi_config(const TempDir& home, int port, const std::string& nick) {
+  constexpr std::string_view kConfig = R"(servers = (
+  { address = "127.0.0.1"; chatnet = "uvt"; port = "{port}"; use_tls = "no"; autoconnect = "yes"; }
+);
+chatnets = { uvt = { type = "IRC"; }; };
+settings = {
+  core = { real_name = "irssi tester"; user_name = "{nick}"; nick = "{nick}"; };
+  "irc/core" = { cmd_queue_speed = "1msec"; cmds_max_at_once = "100"; };
+  "fe-common/core" = { autolog = "yes"; autolog_path = "{logs}/$tag/$0.log"; };
+};
+)";
   write_file_bytes(home.file("config"),
-                   "servers = (\n"
-                   "  { address = \"127.0.0.1\"; chatnet = \"uvt\"; port = \"" + std::to_string(port) +
-                       "\"; use_tls = \"no\"; tls_verify = \"no\"; autoconnect = \"yes\"; }\n"
-                       ");\n"
-                       "chatnets = { uvt = { type = \"IRC\"; }; };\n"
-                       "settings = {\n"
-                       "  core = { real_name = \"irssi tester\"; user_name = \"" + nick +
-                       "\"; nick = \"" + nick +
-                       "\"; };\n"
-                       // irssi holds back commands that follow a burst
-                       // (2.2 s each by default): the test would wait for it.
-                       "  \"irc/core\" = { cmd_queue_speed = \"1msec\"; cmds_max_at_once = \"100\"; };\n"
-                       "  \"fe-common/core\" = { autolog = \"yes\"; autolog_path = \"" + home.file("logs") +
-                       "/$tag/$0.log\"; };\n"
-                       "};\n");
+                   filled(std::string(kConfig),
+                          {{"port", std::to_string(port)}, {"nick", nick}, {"logs", home.file("logs")}}));
 }
 
 }  // namespace
@@ -187,13 +197,16 @@ TEST_CASE("irssi: connects, joins a room, talks with an nc user both ways, gets 
       kClientTimeout);
   nc.send_line("server:who");
   wait_for_line(
-      nc, [](std::string_view line) { return line == "server:users irssi ncuser"; }, "server:users irssi ncuser");
+      nc, [](std::string_view line) { return line == "server:users irssi ncuser"; },
+      "server:users irssi ncuser");
   const std::optional<std::string> irssi_id = last_connection_id(server.log(), log_before);
   INFO("the server's log:\n" << server.log());
   REQUIRE(irssi_id);
 
   // Its offline queue reaches it, in the window of a query with ncuser.
-  if (!poll_until([&] { return files_under(home.file("logs")).find("kept while you were away") != std::string::npos; })) {
+  if (!poll_until([&] {
+        return files_under(home.file("logs")).find("kept while you were away") != std::string::npos;
+      })) {
     FAIL("the queued DM is not in irssi's logs; they hold:\n"
          << files_under(home.file("logs")) << "the screen:\n"
          << session.screen());
@@ -205,8 +218,8 @@ TEST_CASE("irssi: connects, joins a room, talks with an nc user both ways, gets 
   nc.expect("server:members #team ncuser");
   session.type_line("/join #team");
   wait_for_line(
-      nc, [](std::string_view line) { return line == "server:joined #team irssi"; }, "server:joined #team irssi",
-      kClientTimeout);
+      nc, [](std::string_view line) { return line == "server:joined #team irssi"; },
+      "server:joined #team irssi", kClientTimeout);
   nc.send_line("#team: hello irssi from nc");
   session.wait_for_screen("hello irssi from nc", "the nc user's room line");
   session.type_line("hello nc from irssi");
@@ -257,17 +270,19 @@ TEST_CASE("weechat: connects, joins a room and talks with an nc user both ways",
 
   TempDir dir;
   const std::string fifo = dir.file("wee.fifo");
-  const std::string commands = "/set logger.file.flush_delay 0; /set fifo.file.path " + fifo +
-                               "; /server add t 127.0.0.1/" + std::to_string(server.port()) +
-                               " -notls; /set irc.server.t.nicks wee; /set irc.server.t.autojoin #team; /connect t";
-  ChildProcess client({*weechat, "--dir", dir.path(), "--no-script", "-P", "irc,logger,fifo", "-r", commands}, {"TZ=UTC"},
-                      ChildProcess::Stdout::kDrain);
+  const std::string commands =
+      "/set logger.file.flush_delay 0; /set fifo.file.path " + fifo + "; /server add t 127.0.0.1/" +
+      std::to_string(server.port()) +
+      " -notls; /set irc.server.t.nicks wee; /set irc.server.t.autojoin #team; /connect t";
+  ChildProcess client({*weechat, "--dir", dir.path(), "--no-script", "-P", "irc,logger,fifo", "-r", commands},
+                      {"TZ=UTC"}, ChildProcess::Stdout::kDrain);
 
   wait_for_line(
       nc, [](std::string_view line) { return line == "server:joined #team wee"; }, "server:joined #team wee",
       kClientTimeout);
   nc.send_line("#team: hello weechat from nc");
-  if (!poll_until([&] { return files_under(dir.file("logs")).find("hello weechat from nc") != std::string::npos; })) {
+  if (!poll_until(
+          [&] { return files_under(dir.file("logs")).find("hello weechat from nc") != std::string::npos; })) {
     FAIL("the nc user's room line is not in WeeChat's logs; they hold:\n" << files_under(dir.file("logs")));
   }
   REQUIRE(write_to_fifo(fifo, "irc.t.#team *hello nc from weechat"));
@@ -275,6 +290,7 @@ TEST_CASE("weechat: connects, joins a room and talks with an nc user both ways",
 
   REQUIRE(write_to_fifo(fifo, "core.weechat */quit"));
   wait_for_line(
-      nc, [](std::string_view line) { return line == "server:offline wee"; }, "server:offline wee", kClientTimeout);
+      nc, [](std::string_view line) { return line == "server:offline wee"; }, "server:offline wee",
+      kClientTimeout);
   CHECK(client.try_wait_exit(kClientTimeout));
 }

@@ -27,7 +27,10 @@ std::string general_help() {
       "\n"
       "With --tls every connection speaks TLS (uvchatd --tls-cert), its handshake done before\n"
       "its first line. The server's certificate is not verified unless --tls-ca names what to\n"
-      "trust: a load generator needs the encryption's cost, not the server's identity.\n";
+      "trust: a load generator needs the encryption's cost, not the server's identity.\n"
+      "\n"
+      "With --door irc the dm and fanout scenarios' clients speak IRC (docs/IRC.md) instead\n"
+      "of uvchat's own lines: NICK and USER, PRIVMSG, JOIN, PING.\n";
   return help;
 }
 
@@ -42,6 +45,7 @@ cxxopts::Options make_parser(const Scenario& scenario) {
     ("timeout", "Fail when the server sends nothing for this long", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
     ("server-pid", "The server's process, for its CPU time and memory (/proc); 0: not measured", cxxopts::value<std::string>()->default_value("0"), "PID")
     ("tls", "Every connection speaks TLS; the server's certificate is not verified (see --tls-ca)")
+    ("door", "The door the clients speak: native, or irc (dm and fanout only)", cxxopts::value<std::string>()->default_value("native"), "DOOR")
     ("tls-ca", "TLS connections verify the server's certificate against FILE and --host, and fail if it does not verify", cxxopts::value<std::string>(), "FILE")
     ("h,help", "Print this help and exit");
   // clang-format on
@@ -100,6 +104,10 @@ CommandLine parse_scenario_options(const Scenario& scenario, int argc, const cha
     command.stall_limit = std::chrono::seconds(whole_number(options, "timeout", 1, 3600));
     command.server_pid = static_cast<pid_t>(whole_number(options, "server-pid", 0, 1 << 22));
     command.tls = tls_setup(options);
+    if (chosen_door(options) != Door::kNative && !scenario.any_door) {
+      throw BadOption{"--door " + options["door"].as<std::string>() +
+                      ": only the dm and fanout scenarios speak it"};
+    }
     command.scenario = scenario.configure(options);
     command.run = true;
     return command;

@@ -35,7 +35,7 @@ class DmRun {
 
 Report DmRun::run() {
   describe_parameters();
-  DmPairs pairs(driver_, report_, config_.pairs, config_.text_size);
+  DmPairs pairs(driver_, report_, config_.pairs, config_.text_size, Dialect(config_.door));
   if (!pairs.register_all()) return report_;
   pairs.finish(send_timed(pairs));
   return report_;
@@ -52,6 +52,8 @@ void DmRun::describe_parameters() {
   }
   parameters.push_back(count_field("window", config_.window));
   parameters.push_back(count_field("size", config_.text_size));
+  // Only when it is not the native door, whose JSON stays as it was.
+  if (config_.door != Door::kNative) parameters.push_back({"door", std::string(door_name(config_.door))});
 }
 
 bool DmRun::send_timed(DmPairs& pairs) {
@@ -93,7 +95,7 @@ void add_dm_options(cxxopts::Options& parser) {
     ("messages", "DMs each sender sends", number_option(defaults.messages), "M")
     ("seconds", "Send for T seconds instead (then drain); 0: send --messages", number_option(0), "T")
     ("window", "DMs a sender may have sent that its receiver has not read yet", number_option(defaults.window), "W")
-    ("size", "Bytes of text per DM", number_option(defaults.text_size), "BYTES");
+    ("size", "Bytes of text per DM (at most 4000; 400 with --door irc)", number_option(defaults.text_size), "BYTES");
   // clang-format on
 }
 
@@ -103,7 +105,9 @@ ScenarioRun configure_dm(const cxxopts::ParseResult& options) {
   config.messages = whole_number(options, "messages", 1, 1'000'000'000);
   config.seconds = real_number(options, "seconds", 0, 3600);
   config.window = static_cast<std::uint32_t>(whole_number(options, "window", 1, 1'000'000));
-  config.text_size = whole_number(options, "size", 1, kMaxTextSize);
+  config.door = chosen_door(options);
+  config.text_size =
+      whole_number(options, "size", 1, config.door == Door::kIrc ? kMaxIrcTextSize : kMaxTextSize);
   return [config](Driver& driver) { return run_dm(driver, config); };
 }
 

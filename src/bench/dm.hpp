@@ -7,6 +7,7 @@
 #include <cxxopts.hpp>
 
 #include "scenario.hpp"
+#include "wire.hpp"
 
 namespace uvchat::bench {
 
@@ -16,6 +17,7 @@ struct DmConfig {
   double seconds = 0;             // > 0: send for this long instead of a count
   std::uint32_t window = 32;      // DMs sent that the receiver has not read yet
   std::size_t text_size = 64;
+  Door door = Door::kNative;  // --door
 };
 
 void add_dm_options(cxxopts::Options& parser);

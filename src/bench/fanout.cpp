@@ -45,33 +45,6 @@ std::string describe_key(MessageKey key) {
   return "s" + std::to_string(key.sender) + " n" + std::to_string(key.sequence);
 }
 
-// A room line as the server shows it: `[HH:MM:SS] #room NAME: TEXT` live,
-// `[YYYY-MM-DD HH:MM:SS] #room NAME: TEXT` replayed from the history.
-struct RoomLine {
-  std::string_view room;
-  std::string_view sender;
-  std::string_view text;
-  bool replayed = false;
-};
-
-std::optional<RoomLine> parse_room_line(std::string_view line) {
-  if (!line.starts_with('[')) return std::nullopt;
-  const std::size_t stamp_end = line.find("] ");
-  if (stamp_end == std::string_view::npos) return std::nullopt;
-  RoomLine room_line;
-  room_line.replayed = line.substr(0, stamp_end).find(' ') != std::string_view::npos;
-  line.remove_prefix(stamp_end + 2);
-  const std::size_t room_end = line.find(' ');
-  if (!line.starts_with('#') || room_end == std::string_view::npos) return std::nullopt;
-  room_line.room = line.substr(0, room_end);
-  line.remove_prefix(room_end + 1);
-  const std::size_t colon = line.find(": ");
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  room_line.sender = line.substr(0, colon);
-  room_line.text = line.substr(colon + 2);
-  return room_line;
-}
-
 // What each receiver has read of each sender's messages. The server keeps
 // each sender's order in what it sends a member, so a receiver needs only
 // the number it expects next from each sender: an older one is a repeat,
@@ -166,52 +139,63 @@ std::uint64_t FanoutBook::lost() const {
   return never_read;
 }
 
-// A user who registers, joins the room, and hands on every chat line it
-// gets. The server's other lines (joined, members, history, presence) mean
-// nothing to this scenario, except errors.
+// A user who registers, joins the room once welcome (IRC refuses a JOIN
+// before), and hands on every chat line it gets. The server's other lines
+// (others' joins, members, history, presence) mean nothing to this
+// scenario, except errors.
 class RoomMember final : public LineHandler {
  public:
-  using ChatSink = std::function<void(std::string_view line)>;
+  using ChatSink = std::function<void(std::string_view line, const Heard& heard)>;
   using SettledCallback = std::function<void()>;
 
-  RoomMember(Driver& driver, Report& report, std::string name, ChatSink on_chat, SettledCallback on_settled)
+  RoomMember(Driver& driver, Report& report, const Dialect& dialect, std::string name, ChatSink on_chat,
+             SettledCallback on_settled)
       : report_(report),
+        dialect_(dialect),
         name_(std::move(name)),
-        joined_args_(std::string(kRoom) + " " + name_),
         on_chat_(std::move(on_chat)),
         on_settled_(std::move(on_settled)),
         client_(driver, *this) {}
 
   void join() { client_.connect(); }
   bool closed() const { return client_.closed(); }
-  // The server answers `server:ping` after everything it queued for the
-  // member before it.
-  void ping() { client_.send_line("server:ping"); }
+  // The server answers a ping after everything it queued for the member
+  // before it.
+  void ping() {
+    std::string line;
+    dialect_.append_ping(line);
+    client_.send_bytes(line);
+  }
   bool ponged() const { return ponged_; }
-  void send_line(std::string_view line) { client_.send_line(line); }
+  // Whole lines, line ends included (Dialect).
+  void send_bytes(std::string_view lines) { client_.send_bytes(lines); }
 
  private:
   void on_connected() override {
-    client_.send_line("server:register " + name_);
-    client_.send_line("server:join " + std::string(kRoom));
-  }
-
-  void on_line(std::string_view line) override {
-    if (const auto event = parse_server_event(line)) {
-      take_event(line, *event);
-    } else {
-      on_chat_(line);
-    }
+    std::string lines;
+    dialect_.append_register(lines, name_);
+    client_.send_bytes(lines);
   }
 
   // Others' joins come too: only the member's own says it is in the room.
-  void take_event(std::string_view line, const ServerEvent& event) {
-    if (event.event == "joined" && same_ignoring_case(event.args, joined_args_)) {
-      settle();
-    } else if (event.event == "pong") {
-      ponged_ = true;
-    } else if (event.event == "error") {
-      report_.add_error(name_ + ": " + std::string(line));
+  void on_line(std::string_view line) override {
+    const Heard heard = dialect_.hear(line);
+    switch (heard.kind) {
+      case Heard::Kind::kChat: on_chat_(line, heard); break;
+      case Heard::Kind::kWelcome: {
+        std::string join;
+        dialect_.append_join(join, kRoom);
+        client_.send_bytes(join);
+        break;
+      }
+      case Heard::Kind::kJoined:
+        if (same_ignoring_case(heard.name, name_) && same_ignoring_case(heard.room, kRoom)) settle();
+        break;
+      case Heard::Kind::kPong: ponged_ = true; break;
+      case Heard::Kind::kRefused: report_.add_error(name_ + ": " + std::string(line)); break;
+      case Heard::Kind::kQueueCount:
+      case Heard::Kind::kUndelivered:
+      case Heard::Kind::kOther: break;
     }
   }
 
@@ -232,8 +216,8 @@ class RoomMember final : public LineHandler {
   }
 
   Report& report_;
+  const Dialect& dialect_;
   std::string name_;
-  std::string joined_args_;  // of `server:joined #bench-fanout NAME`
   ChatSink on_chat_;
   SettledCallback on_settled_;
   bool settled_ = false;
@@ -253,14 +237,15 @@ class RoomSender {
     std::size_t text_size = 64;
   };
 
-  RoomSender(Driver& driver, Report& report, FanoutBook& book, const Plan& plan,
+  RoomSender(Driver& driver, Report& report, const Dialect& dialect, FanoutBook& book, const Plan& plan,
              RoomMember::SettledCallback on_settled)
       : driver_(driver),
+        dialect_(dialect),
         book_(book),
         plan_(plan),
         member_(
-            driver, report, indexed_name(kSenderPrefix, plan.index), [](std::string_view) {},
-            std::move(on_settled)) {}
+            driver, report, dialect, indexed_name(kSenderPrefix, plan.index),
+            [](std::string_view, const Heard&) {}, std::move(on_settled)) {}
 
   RoomMember& member() { return member_; }
 
@@ -287,13 +272,15 @@ class RoomSender {
   void send_next() {
     const MessageKey key{plan_.index, book_.record_sent(plan_.index)};
     ++sent_;
-    line_.assign(kRoom);
-    line_.push_back(':');
+    line_.clear();
+    dialect_.begin_say(line_, kRoom);
     append_message_text(line_, key, plan_.text_size);
-    member_.send_line(line_);
+    dialect_.end_line(line_);
+    member_.send_bytes(line_);
   }
 
   Driver& driver_;
+  const Dialect& dialect_;
   FanoutBook& book_;
   Plan plan_;
   std::optional<std::uint64_t> deadline_ms_;
@@ -306,7 +293,10 @@ class RoomSender {
 class FanoutRun {
  public:
   FanoutRun(Driver& driver, const FanoutConfig& config)
-      : driver_(driver), config_(config), book_(config.receivers, config.senders, config.window) {}
+      : driver_(driver),
+        config_(config),
+        dialect_(config.door),
+        book_(config.receivers, config.senders, config.window) {}
 
   Report run();
 
@@ -323,12 +313,13 @@ class FanoutRun {
   bool all_senders_finished() const;
   void measure(Clock::time_point started, std::optional<std::uint64_t> cpu_before,
                std::optional<std::uint64_t> own_cpu_before);
-  void take_delivery(std::uint32_t receiver, std::string_view line);
-  std::optional<MessageKey> key_of(const RoomLine& room_line) const;
+  void take_delivery(std::uint32_t receiver, std::string_view line, const Heard& heard);
+  std::optional<MessageKey> key_of(const Heard& heard) const;
   void count_arrival(std::uint32_t receiver, MessageKey key, std::string_view line);
 
   Driver& driver_;
   FanoutConfig config_;
+  Dialect dialect_;
   Report report_;
   FanoutBook book_;
   std::vector<std::unique_ptr<RoomMember>> receivers_;
@@ -365,18 +356,23 @@ void FanoutRun::describe_parameters() {
   }
   parameters.push_back(count_field("window", config_.window));
   parameters.push_back(count_field("size", config_.text_size));
+  // Only when it is not the native door, whose JSON stays as it was.
+  if (config_.door != Door::kNative) parameters.push_back({"door", std::string(door_name(config_.door))});
 }
 
 void FanoutRun::create_members() {
   const auto on_settled = [this] { on_member_settled(); };
   for (std::uint32_t index = 0; index < config_.receivers; ++index) {
-    auto on_chat = [this, index](std::string_view line) { take_delivery(index, line); };
-    receivers_.push_back(std::make_unique<RoomMember>(driver_, report_, indexed_name(kReceiverPrefix, index),
-                                                      std::move(on_chat), on_settled));
+    auto on_chat = [this, index](std::string_view line, const Heard& heard) {
+      take_delivery(index, line, heard);
+    };
+    receivers_.push_back(std::make_unique<RoomMember>(
+        driver_, report_, dialect_, indexed_name(kReceiverPrefix, index), std::move(on_chat), on_settled));
     to_join_.push_back(receivers_.back().get());
   }
   for (std::uint32_t index = 0; index < config_.senders; ++index) {
-    senders_.push_back(std::make_unique<RoomSender>(driver_, report_, book_, plan_for(index), on_settled));
+    senders_.push_back(
+        std::make_unique<RoomSender>(driver_, report_, dialect_, book_, plan_for(index), on_settled));
     to_join_.push_back(&senders_.back()->member());
   }
 }
@@ -462,11 +458,10 @@ void FanoutRun::measure(Clock::time_point started, std::optional<std::uint64_t> 
   }
 }
 
-void FanoutRun::take_delivery(std::uint32_t receiver, std::string_view line) {
-  const std::optional<RoomLine> room_line = parse_room_line(line);
+void FanoutRun::take_delivery(std::uint32_t receiver, std::string_view line, const Heard& heard) {
   // The history of the room (--history) replays earlier runs' messages.
-  if (room_line && room_line->replayed) return;
-  const std::optional<MessageKey> key = room_line ? key_of(*room_line) : std::nullopt;
+  if (heard.replayed) return;
+  const std::optional<MessageKey> key = key_of(heard);
   if (!key) {
     report_.add_corrupt(indexed_name(kReceiverPrefix, receiver) + " got '" + std::string(line) + "'");
     return;
@@ -476,10 +471,10 @@ void FanoutRun::take_delivery(std::uint32_t receiver, std::string_view line) {
 
 // The key of a room message if it is intact and from the sender its text
 // names.
-std::optional<MessageKey> FanoutRun::key_of(const RoomLine& room_line) const {
-  if (!same_ignoring_case(room_line.room, kRoom)) return std::nullopt;
-  const std::optional<MessageKey> key = parse_message_text(room_line.text, config_.text_size);
-  if (!key || name_index(kSenderPrefix, room_line.sender) != key->sender) return std::nullopt;
+std::optional<MessageKey> FanoutRun::key_of(const Heard& heard) const {
+  if (heard.name.empty() || !same_ignoring_case(heard.room, kRoom)) return std::nullopt;
+  const std::optional<MessageKey> key = parse_message_text(heard.text, config_.text_size);
+  if (!key || name_index(kSenderPrefix, heard.name) != key->sender) return std::nullopt;
   return key;
 }
 
@@ -511,7 +506,7 @@ void add_fanout_options(cxxopts::Options& parser) {
     ("messages", "Room messages per sender", number_option(defaults.messages), "M")
     ("seconds", "Send for T seconds instead (then drain); 0: send --messages", number_option(0), "T")
     ("window", "Per sender: messages not yet read by every receiver", number_option(defaults.window), "W")
-    ("size", "Bytes of text per message", number_option(defaults.text_size), "BYTES");
+    ("size", "Bytes of text per message (at most 4000; 400 with --door irc)", number_option(defaults.text_size), "BYTES");
   // clang-format on
 }
 
@@ -522,7 +517,9 @@ ScenarioRun configure_fanout(const cxxopts::ParseResult& options) {
   config.messages = whole_number(options, "messages", 1, 1'000'000'000);
   config.seconds = real_number(options, "seconds", 0, 3600);
   config.window = static_cast<std::uint32_t>(whole_number(options, "window", 1, 10'000));
-  config.text_size = whole_number(options, "size", 1, kMaxTextSize);
+  config.door = chosen_door(options);
+  config.text_size =
+      whole_number(options, "size", 1, config.door == Door::kIrc ? kMaxIrcTextSize : kMaxTextSize);
   if (std::uint64_t{config.receivers} * config.senders > kMaxReceiversTimesSenders) {
     throw BadOption{"--receivers times --senders must be at most " +
                     std::to_string(kMaxReceiversTimesSenders)};

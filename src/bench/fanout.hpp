@@ -6,6 +6,7 @@
 #include <cxxopts.hpp>
 
 #include "scenario.hpp"
+#include "wire.hpp"
 
 namespace uvchat::bench {
 
@@ -16,6 +17,7 @@ struct FanoutConfig {
   double seconds = 0;             // > 0: send for this long instead of a count
   std::uint32_t window = 8;       // per sender: messages not yet read by every receiver
   std::size_t text_size = 64;
+  Door door = Door::kNative;  // --door
 };
 
 void add_fanout_options(cxxopts::Options& parser);

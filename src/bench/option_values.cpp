@@ -26,6 +26,13 @@ std::uint64_t whole_number(const cxxopts::ParseResult& options, const std::strin
                 "a whole number from " + std::to_string(low) + " to " + std::to_string(high));
 }
 
+Door chosen_door(const cxxopts::ParseResult& options) {
+  const auto name = options["door"].as<std::string>();
+  const std::optional<Door> door = door_named(name);
+  if (!door) throw BadOption{"--door must be native or irc, not '" + name + "'"};
+  return *door;
+}
+
 double real_number(const cxxopts::ParseResult& options, const std::string& name, double low, double high) {
   char range[96];
   std::snprintf(range, sizeof range, "a number from %g to %g", low, high);

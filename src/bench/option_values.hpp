@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "wire.hpp"
+
 namespace uvchat::bench {
 
 // A command line that cannot run; the message is for the user.
@@ -18,6 +20,9 @@ struct BadOption {
 std::uint64_t whole_number(const cxxopts::ParseResult& options, const std::string& name, std::uint64_t low,
                            std::uint64_t high);
 double real_number(const cxxopts::ParseResult& options, const std::string& name, double low, double high);
+
+// The door --door names (the command line has checked it).
+Door chosen_door(const cxxopts::ParseResult& options);
 
 // A string option whose default is `value`, for whole_number and real_number.
 template <typename T>

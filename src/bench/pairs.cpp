@@ -37,36 +37,54 @@ void RepeatingTimer::start(std::uint64_t interval_ms) {
 
 void RepeatingTimer::stop() { uv_timer_stop(&timer_); }
 
-PairEnd::PairEnd(Driver& driver, Report& report, std::string name, ChatSink on_chat)
-    : report_(report), name_(std::move(name)), on_chat_(std::move(on_chat)), client_(driver, *this) {}
+PairEnd::PairEnd(Driver& driver, Report& report, const Dialect& dialect, std::string name, ChatSink on_chat)
+    : report_(report),
+      dialect_(dialect),
+      name_(std::move(name)),
+      on_chat_(std::move(on_chat)),
+      client_(driver, *this) {}
 
-void PairEnd::on_connected() { client_.send_line("server:register " + name_); }
+void PairEnd::on_connected() {
+  std::string lines;
+  dialect_.append_register(lines, name_);
+  client_.send_bytes(lines);
+}
+
+void PairEnd::ping() {
+  std::string line;
+  dialect_.append_ping(line);
+  client_.send_bytes(line);
+}
 
 void PairEnd::on_line(std::string_view line) {
-  if (const auto event = parse_server_event(line)) {
-    take_event(line, *event);
-  } else {
-    take_chat(line);
+  const Heard heard = dialect_.hear(line);
+  switch (heard.kind) {
+    case Heard::Kind::kChat: take_chat(line, heard); break;
+    case Heard::Kind::kWelcome:
+      if (!dialect_.announces_empty_queue()) {
+        queue_pong_due_ = true;
+        ping();
+      }
+      break;
+    case Heard::Kind::kQueueCount: announced_ = heard.count; break;
+    case Heard::Kind::kPong:
+      if (queue_pong_due_ && !announced_) announced_ = 0;
+      queue_pong_due_ = false;
+      break;
+    case Heard::Kind::kRefused:
+    case Heard::Kind::kUndelivered: fail(line); break;
+    case Heard::Kind::kJoined:
+    case Heard::Kind::kOther: break;  // presence and the like need nothing
   }
 }
 
-void PairEnd::take_event(std::string_view line, const ServerEvent& event) {
-  if (event.event == "queued-messages") {
-    announced_ = parse_count(event.args);
-    if (!announced_) fail(line);
-  } else if (event.event == "error" || event.event == "queued") {
-    fail(line);
-  }
-  // welcome and presence need nothing.
-}
-
-void PairEnd::take_chat(std::string_view line) {
+void PairEnd::take_chat(std::string_view line, const Heard& heard) {
   if (!announced_) {
     report_.add_error(name_ + ": a line before its queue was announced: " + std::string(line));
   } else if (stale_ < *announced_) {
     ++stale_;
   } else {
-    on_chat_(line);
+    on_chat_(line, heard);
   }
 }
 
@@ -86,12 +104,12 @@ void PairEnd::on_closed(CloseReason reason, std::string_view error) {
 DmPair::DmPair(PairContext& context, std::uint32_t index)
     : context_(context),
       index_(index),
-      sender_(context.driver, context.report, indexed_name(kPairSenderPrefix, index),
-              [this](std::string_view line) {
+      sender_(context.driver, context.report, context.dialect, indexed_name(kPairSenderPrefix, index),
+              [this](std::string_view line, const Heard&) {
                 context_.report.add_error(sender_.name() + ": a DM it did not expect: " + std::string(line));
               }),
-      receiver_(context.driver, context.report, indexed_name(kPairReceiverPrefix, index),
-                [this](std::string_view line) { take_receipt(line); }) {}
+      receiver_(context.driver, context.report, context.dialect, indexed_name(kPairReceiverPrefix, index),
+                [this](std::string_view line, const Heard& heard) { take_receipt(line, heard); }) {}
 
 void DmPair::connect() {
   sender_.connect();
@@ -100,24 +118,25 @@ void DmPair::connect() {
 
 void DmPair::send_next() {
   const MessageKey key{index_, sent_++};
-  line_.assign(receiver_.name());
-  line_.push_back(':');
+  line_.clear();
+  context_.dialect.begin_say(line_, receiver_.name());
   append_message_text(line_, key, context_.text_size);
+  context_.dialect.end_line(line_);
   context_.ledger.record_sent(key, 0);
   // The receiver is online, so every DM sent must arrive: there is no
   // answer from the server to wait for.
   context_.ledger.record_acknowledged(index_, 0);
   send_times_.push_back(SteadyClock::now());
-  sender_.send_line(line_);
+  sender_.send_bytes(line_);
 }
 
-void DmPair::ping() { sender_.send_line("server:ping"); }
+void DmPair::ping() { sender_.ping(); }
 
-void DmPair::take_receipt(std::string_view line) {
+void DmPair::take_receipt(std::string_view line, const Heard& heard) {
   const SteadyClock::time_point now = SteadyClock::now();
   ++received_;
   last_receipt_at_ = now;
-  const std::optional<MessageKey> key = key_of(line);
+  const std::optional<MessageKey> key = key_of(heard);
   if (!key || !context_.ledger.record_delivered(*key)) {
     context_.report.add_corrupt(receiver_.name() + " got '" + std::string(line) + "'");
   } else {
@@ -127,10 +146,9 @@ void DmPair::take_receipt(std::string_view line) {
 }
 
 // The key of a DM if it is intact and from this pair's sender.
-std::optional<MessageKey> DmPair::key_of(std::string_view line) const {
-  const auto dm = parse_direct_message(line);
-  if (!dm || dm->sender != sender_.name()) return std::nullopt;
-  const auto key = parse_message_text(dm->text, context_.text_size);
+std::optional<MessageKey> DmPair::key_of(const Heard& heard) const {
+  if (!heard.room.empty() || heard.name.empty() || heard.name != sender_.name()) return std::nullopt;
+  const auto key = parse_message_text(heard.text, context_.text_size);
   if (!key || key->sender != index_) return std::nullopt;
   return key;
 }
@@ -154,11 +172,10 @@ void DmPair::time_in_order(MessageKey key, SteadyClock::time_point now) {
   next_expected_ = key.sequence + 1;
 }
 
-DmPairs::DmPairs(Driver& driver, Report& report, std::uint32_t count, std::size_t text_size)
-    : driver_(driver),
-      report_(report),
-      ledger_(count, 1),
-      context_{driver, report, ledger_, latencies_, text_size} {
+DmPairs::DmPairs(Driver& driver, Report& report, std::uint32_t count, std::size_t text_size, Dialect dialect)
+    : driver_(driver), report_(report), ledger_(count, 1), dialect_(dialect), context_{driver,   report,
+                                                                                       ledger_,  latencies_,
+                                                                                       dialect_, text_size} {
   pairs_.reserve(count);
   for (std::uint32_t index = 0; index < count; ++index) {
     pairs_.push_back(std::make_unique<DmPair>(context_, index));
@@ -223,6 +240,9 @@ SteadyClock::time_point DmPairs::last_receipt_at() const {
 
 // Meanwhile the server may send nothing for longer than the stall limit, so
 // pings show that it is alive.
+//
+// The probe speaks the native door whatever the pairs speak: it asks the
+// store, which is the same behind every door.
 void DmPairs::wait_for_store(SteadyClock::time_point last_receipt) {
   store_probe_ =
       std::make_unique<QueueReader>(driver_, report_, std::string(kStoreProbeName), [](std::string_view) {});

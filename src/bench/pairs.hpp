@@ -51,18 +51,19 @@ class RepeatingTimer {
   bool closed_ = false;
 };
 
-// One connection of a pair. It registers as `name` and reads the queue the
-// server replays (DMs that a run which failed left behind: stale, not
-// checked), then hands every other chat line to `on_chat`.
+// One connection of a pair, speaking its dialect's door. It registers as
+// `name` and reads the queue the server replays (DMs that a run which
+// failed left behind: stale, not checked), then hands every other chat line
+// to `on_chat`.
 //
-// A `server:error`, or a `server:queued` (the DM's receiver went offline),
-// is an error and closes the connection, as the DMs in flight would never
-// arrive; other events (presence) are ignored.
+// An error, or a DM kept for later (`server:queued`, IRC's 301: the DM's
+// receiver went offline), closes the connection, as the DMs in flight would
+// never arrive; other lines (presence, numerics) are ignored.
 class PairEnd final : public LineHandler {
  public:
-  using ChatSink = std::function<void(std::string_view line)>;
+  using ChatSink = std::function<void(std::string_view line, const Heard& heard)>;
 
-  PairEnd(Driver& driver, Report& report, std::string name, ChatSink on_chat);
+  PairEnd(Driver& driver, Report& report, const Dialect& dialect, std::string name, ChatSink on_chat);
 
   void connect() { client_.connect(); }
   // Welcomed, and its queue read.
@@ -70,21 +71,24 @@ class PairEnd final : public LineHandler {
   bool closed() const { return client_.closed(); }
   const std::string& name() const { return name_; }
   std::uint64_t stale() const { return stale_; }
-  void send_line(std::string_view line) { client_.send_line(line); }
+  // Whole lines, line ends included (Dialect).
+  void send_bytes(std::string_view lines) { client_.send_bytes(lines); }
+  void ping();
 
  private:
   void on_connected() override;
   void on_line(std::string_view line) override;
   void on_closed(CloseReason reason, std::string_view error) override;
 
-  void take_event(std::string_view line, const ServerEvent& event);
-  void take_chat(std::string_view line);
+  void take_chat(std::string_view line, const Heard& heard);
   void fail(std::string_view line);
 
   Report& report_;
+  const Dialect& dialect_;
   std::string name_;
   ChatSink on_chat_;
   std::optional<std::uint64_t> announced_;  // N of `server:queued-messages N`
+  bool queue_pong_due_ = false;             // IRC: the pong after the welcome ends the replay
   std::uint64_t stale_ = 0;
   LineClient client_;
 };
@@ -95,6 +99,7 @@ struct PairContext {
   Report& report;
   Ledger& ledger;  // a sender per pair, one stream each
   LatencyHistogram& latencies;
+  const Dialect& dialect;
   std::size_t text_size = 64;
 };
 
@@ -124,8 +129,8 @@ class DmPair {
   void on_receipt(std::function<void()> listener) { on_receipt_ = std::move(listener); }
 
  private:
-  void take_receipt(std::string_view line);
-  std::optional<MessageKey> key_of(std::string_view line) const;
+  void take_receipt(std::string_view line, const Heard& heard);
+  std::optional<MessageKey> key_of(const Heard& heard) const;
   void time_in_order(MessageKey key, SteadyClock::time_point now);
 
   PairContext& context_;
@@ -155,7 +160,8 @@ class DmPair {
 // and `store_lag_seconds` says how long it took after the last DM arrived.
 class DmPairs {
  public:
-  DmPairs(Driver& driver, Report& report, std::uint32_t count, std::size_t text_size);
+  DmPairs(Driver& driver, Report& report, std::uint32_t count, std::size_t text_size,
+          Dialect dialect = Dialect{});
   // Closes every connection.
   ~DmPairs();
   DmPairs(const DmPairs&) = delete;
@@ -188,6 +194,7 @@ class DmPairs {
   Report& report_;
   Ledger ledger_;
   LatencyHistogram latencies_;
+  Dialect dialect_;
   PairContext context_;
   std::vector<std::unique_ptr<DmPair>> pairs_;
   std::unique_ptr<QueueReader> store_probe_;  // freed once closed, with the pairs

@@ -15,9 +15,9 @@ namespace {
 
 constexpr std::array kScenarios = {
     Scenario{"dm", "DMs between online pairs, a window in flight: messages/s, server CPU per DM, latency",
-             add_dm_options, configure_dm},
+             add_dm_options, configure_dm, true},
     Scenario{"fanout", "room messages to many members: deliveries/s, server CPU per delivery",
-             add_fanout_options, configure_fanout},
+             add_fanout_options, configure_fanout, true},
     Scenario{"handshake", "new connections (with --tls, handshakes), each registered and closed: per second",
              add_handshake_options, configure_handshake},
     Scenario{"idle", "many registered idle connections: server memory per connection, connect+register/s",

@@ -22,6 +22,8 @@ struct Scenario {
   void (*add_options)(cxxopts::Options& parser);
   // Checks the scenario's options (throws BadOption) and returns the run.
   ScenarioRun (*configure)(const cxxopts::ParseResult& options);
+  // Whether --door irc may be given; the others speak the native door only.
+  bool any_door = false;
 };
 
 std::span<const Scenario> all_scenarios();

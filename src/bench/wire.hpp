@@ -1,7 +1,9 @@
 // The client's side of the protocol (docs/PROTOCOL.md): the names the bench
-// uses, and the server lines it reads.
+// uses, and the server lines it reads; and the dialect seam that lets the
+// dm and fanout scenarios speak through another door (docs/IRC.md).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +34,68 @@ struct ChatLine {
 
 // Null for anything else, room and broadcast lines included.
 std::optional<ChatLine> parse_direct_message(std::string_view line);
+
+// The door a bench client speaks (--door): uvchat's own lines, or IRC's.
+enum class Door { kNative, kIrc };
+
+// Null for a name that is no door's.
+std::optional<Door> door_named(std::string_view name);
+std::string_view door_name(Door door);
+
+// A server line as the scenarios need it, whatever door it came through.
+// Its views point into the line.
+struct Heard {
+  enum class Kind {
+    kOther,        // nothing a scenario needs: numerics, presence, others' lines
+    kWelcome,      // registered (IRC: the end of the burst, 376 or 422)
+    kQueueCount,   // `count` replayed DMs follow (IRC says nothing when none)
+    kPong,         // the answer to a ping, after all queued for us before it
+    kJoined,       // `name` joined `room`
+    kChat,         // a DM (`room` empty) or a room line (`room` with its '#')
+    kUndelivered,  // the DM's receiver is offline: server:queued, IRC 301
+    kRefused,      // an error: server:error, an IRC 4xx/5xx or ERROR
+  };
+  Kind kind = Kind::kOther;
+  std::string_view name;  // the sender of a chat line; who joined
+  std::string_view room;
+  std::string_view text;
+  bool replayed = false;  // from the offline queue or the room's history
+  std::uint64_t count = 0;
+};
+
+// The seam between the dm and fanout scenarios and a door: what a client
+// sends to register, join, say and ping, and what the server's lines mean.
+// The scenarios keep one code path; only the words differ. Each append_*
+// adds whole lines, line ends included, for LineClient::send_bytes().
+//
+// A switch on the door rather than a virtual call: it is on the hot path of
+// every line read, and there are two doors.
+class Dialect {
+ public:
+  explicit Dialect(Door door = Door::kNative) : door_(door) {}
+  Door door() const { return door_; }
+
+  void append_register(std::string& out, std::string_view name) const;
+  void append_join(std::string& out, std::string_view room) const;
+  void append_ping(std::string& out) const;
+  // The start of a line to `target` (a name or a #room); the text follows,
+  // then end_line().
+  void begin_say(std::string& out, std::string_view target) const;
+  void end_line(std::string& out) const;
+
+  Heard hear(std::string_view line) const;
+  // The native door always says how many DMs it replays, `0` included; the
+  // IRC door says nothing when there are none, so a client pings after the
+  // welcome and takes the pong (which comes after any replay) as the end.
+  bool announces_empty_queue() const { return door_ == Door::kNative; }
+
+ private:
+  Door door_;
+};
+
+// With --door irc a line over IRC's 512 bytes is split by the server, so a
+// bench text must leave room for the prefix, command and target in front.
+inline constexpr std::size_t kMaxIrcTextSize = 400;
 
 // A bench user's name: a role prefix and a number, e.g. "bench-r-" and 3.
 std::string indexed_name(std::string_view prefix, std::uint32_t index);

@@ -175,3 +175,42 @@ TEST_CASE("bench handshake: with --resume every connection resumes the first one
   CHECK(has(run.out, "\"resumed\":20,"));
   CHECK(has(run.out, kExactlyOnce));
 }
+
+TEST_CASE("bench dm: through the IRC door, every DM arrives exactly once", "[bench][irc]") {
+  TestServer server(unthrottled_server());
+  const RunResult run = run_bench(server, "dm", {"--pairs", "5", "--messages", "200", "--door", "irc"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"door\":\"irc\""));
+  CHECK(has(run.out, "\"sent\":1000,\"delivered\":1000,\"stale\":0,"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench dm: through the IRC door, a queue replayed at registration is skipped as stale",
+          "[bench][irc]") {
+  TestServer server(unthrottled_server());
+  register_and_exit(server, "bench-dm-r-1");
+  {
+    RegisteredClient alice(server, "alice");
+    alice.send_line("bench-dm-r-1: s1 n0 left over");
+    alice.expect("server:queued bench-dm-r-1");
+    alice.send_line("bench-dm-r-1: s1 n1 left over");
+    alice.expect("server:queued bench-dm-r-1");
+  }
+  const RunResult run = run_bench(server, "dm", {"--pairs", "2", "--messages", "100", "--door", "irc"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"sent\":200,\"delivered\":200,\"stale\":2,"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench: only dm and fanout take --door irc", "[bench][irc]") {
+  const RunResult run =
+      run_command({uvchat_bench_path(), "offline", "--port", "1", "--door", "irc"}, Duration(5'000));
+  CHECK(run.status.describe() == "exited with 2");
+  CHECK(has(run.err, "only the dm and fanout scenarios speak it"));
+  const RunResult unknown =
+      run_command({uvchat_bench_path(), "dm", "--port", "1", "--door", "xmpp"}, Duration(5'000));
+  CHECK(unknown.status.describe() == "exited with 2");
+  CHECK(has(unknown.err, "--door must be native or irc"));
+}

@@ -106,3 +106,20 @@ TEST_CASE("bench: idle copes with presence, each client told of those after it",
   CHECK_FALSE(has(run.out, "rss_per_connection_bytes"));
   CHECK(has(run.out, kClean));
 }
+
+TEST_CASE("bench: fanout through the IRC door, with history and presence, twice on one server",
+          "[bench][irc]") {
+  // JOIN, 353/366, presence NOTICEs and, the second time, the first run's
+  // lines replayed on JOIN with their date in front: none of it counts.
+  TestServer server;
+  for (int round = 1; round <= 2; ++round) {
+    CAPTURE(round);
+    const RunResult run = run_bench(
+        server, "fanout", {"--receivers", "50", "--senders", "2", "--messages", "100", "--door", "irc"});
+    INFO("stdout: " << run.out << "\nstderr: " << run.err);
+    CHECK(run.status.describe() == "exited with 0");
+    CHECK(has(run.out, "\"door\":\"irc\""));
+    CHECK(has(run.out, "\"messages\":10000,"));
+    CHECK(has(run.out, kClean));
+  }
+}

@@ -54,8 +54,12 @@ class SparePool {
 
 // The chat lines: enough for every line a busy loop has in flight at once
 // (50 pairs with 32 DMs each in flight, and the store's current batch,
-// which holds its lines until it is done: see StoreWorker). At most 1 MiB
-// is kept, after a burst that used that much.
-using StringPool = SparePool<std::string, 4096, 256>;
+// which holds its messages until it is done: see StoreWorker), two strings
+// a message: its text, and its line as the native door renders it (more
+// doors, more lines). At most 2 MiB is kept, after a burst that used that
+// much. With half as many, the spent batches given back at once overflowed
+// it and the next turn's DMs found it empty: malloc and free were a fifth
+// of the loop.
+using StringPool = SparePool<std::string, 8192, 256>;
 
 }  // namespace uvchat

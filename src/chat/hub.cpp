@@ -140,10 +140,11 @@ EventRef Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std
                          std::string_view text, TimePoint now, Effects& out) {
   auto event = make_event(EventKind::kChat);
   event->scope = kind;
+  event->one_recipient = kind == MessageKind::kDirect;
   event->when = now;
   event->sender = sender.name;
   event->target = target;
-  event->text = StringPool::take();
+  event->text = pooled_string();
   event->text.assign(text);
   Effect effect;
   effect.kind = EffectKind::kStore;
@@ -154,8 +155,7 @@ EventRef Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std
   insert.message.sender = sender.name;
   insert.message.kind = kind;
   insert.message.target = target;
-  insert.line = Payload(event, &event->text);
-  insert.shared_text = event->text;
+  insert.message.text.assign(text);
   out.push_back(std::move(effect));
   return event;
 }

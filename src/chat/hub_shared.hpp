@@ -77,7 +77,7 @@ inline std::shared_ptr<Event> chat_event(const MessageRecord& message, bool repl
   event->when = message.received_at;
   event->sender = message.sender;
   event->target = message.target;
-  event->text = StringPool::take();
+  event->text = pooled_string();
   event->text.assign(message.text);
   return event;
 }

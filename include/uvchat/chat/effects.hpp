@@ -28,23 +28,6 @@ inline Payload make_payload(std::string bytes) {
   return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
 }
 
-// A string whose buffer comes from the thread's StringPool and goes back
-// to it with the last reference.
-struct PooledString {
-  std::string text = StringPool::take();
-  ~PooledString() { StringPool::give_back(std::move(text)); }
-};
-
-// For the lines made once a message (a DM, a room or broadcast line):
-// `write(std::string&)` fills the line, and neither the shared block nor
-// the characters come from malloc once the loop has warmed up.
-template <typename Write>
-Payload make_pooled_payload(Write&& write) {
-  auto block = std::allocate_shared<PooledString>(Recycler<PooledString>{});
-  std::forward<Write>(write)(block->text);
-  return Payload(block, &block->text);  // shares the block's count
-}
-
 using uvchat::LogLevel;
 
 // ---- Requests to the message store (run in order, on the store thread) ----
@@ -63,19 +46,9 @@ struct MessageRecord {
 struct InsertMessage {
   MessageRecord message;
   std::uint64_t ticket = 0;
-  // A message sent as it came (a live DM, a room or broadcast line) does not
-  // copy its text: message.text is empty and `shared_text` is the text
-  // inside `line`, which holds the event its recipients are sent.
-  Payload line{};
-  std::string_view shared_text{};
 
-  std::string_view text() const { return line ? shared_text : std::string_view(message.text); }
-  // The message with its text, whichever way it is held.
-  MessageRecord record() const {
-    MessageRecord copy = message;
-    if (line) copy.text = shared_text;
-    return copy;
-  }
+  std::string_view text() const { return message.text; }
+  const MessageRecord& record() const { return message; }
 };
 struct MarkDelivered {
   std::vector<MessageId> ids;

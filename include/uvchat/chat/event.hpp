@@ -64,6 +64,10 @@ struct Event {
   bool quit = false;
   // kHistory
   bool of_room = false;
+  // A live DM: sent to one session, so its lines are not cached in it but
+  // made for that session alone, and the event (its text) need not outlive
+  // the turn that sent it.
+  bool one_recipient = false;
   protocol::ErrorCode code = protocol::ErrorCode::kUnknownCommand;
   TimePoint when{};
   std::size_t count = 0;
@@ -80,7 +84,10 @@ struct Event {
   Event() = default;
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
+  // A chat line's strings came from the StringPool (make_event, render_once)
+  // and go back to it; the rest are the heap's.
   ~Event() {
+    if (kind != EventKind::kChat) return;
     StringPool::give_back(std::move(text));
     for (std::string& lines : rendered) StringPool::give_back(std::move(lines));
   }
@@ -117,11 +124,43 @@ struct SessionTraits {
   int lobby_history = 0;
 };
 
-// A new event. Its block comes from the thread's Recycler, and its text's
-// characters from the StringPool: a DM's event costs no malloc once the
-// loop has warmed up.
+// A string whose buffer comes from the thread's StringPool and goes back
+// to it with the last reference.
+struct PooledString {
+  std::string text = StringPool::take();
+  ~PooledString() { StringPool::give_back(std::move(text)); }
+};
+
+// For the lines made once a message (a DM, a room or broadcast line):
+// `write(std::string&)` fills the line, and neither the shared block nor
+// the characters come from malloc once the loop has warmed up.
+template <typename Write>
+Payload make_pooled_payload(Write&& write) {
+  auto block = std::allocate_shared<PooledString>(Recycler<PooledString>{});
+  std::forward<Write>(write)(block->text);
+  return Payload(block, &block->text);  // shares the block's count
+}
+
+// A string from the StringPool for a chat event's text or lines. The pool
+// holds both, so each is given room for either: a 64-byte text's line in
+// any door fits, and a text taken after a line (or a line after a text)
+// does not grow its string, which would cost a malloc and a free a message.
+inline constexpr std::size_t kPooledCapacity = 128;
+inline std::string pooled_string() {
+  std::string text = StringPool::take();
+  text.reserve(kPooledCapacity);
+  return text;
+}
+
+// A new event. A chat line's block comes from the thread's Recycler, and
+// its strings from the StringPool (the hub puts its text there; render_once
+// its lines): a DM costs no malloc once the loop has warmed up. Other
+// events come from the heap and go back to it: 10,000 arrivals make 20,000
+// welcomes and queue counts at once, and a pool that kept their blocks
+// would keep that burst's memory for good.
 inline std::shared_ptr<Event> make_event(EventKind kind) {
-  auto event = std::allocate_shared<Event>(Recycler<Event>{});
+  std::shared_ptr<Event> event =
+      kind == EventKind::kChat ? std::allocate_shared<Event>(Recycler<Event>{}) : std::make_shared<Event>();
   event->kind = kind;
   return event;
 }
@@ -131,10 +170,17 @@ inline std::shared_ptr<Event> make_event(EventKind kind) {
 // keeps the event alive). Null when the style has nothing to say for it.
 template <typename Render>
 Payload render_once(const EventRef& event, std::size_t style, Render&& render) {
+  if (event->one_recipient) {
+    Payload lines = make_pooled_payload([&](std::string& bytes) {
+      bytes.reserve(kPooledCapacity);
+      std::forward<Render>(render)(bytes);
+    });
+    return lines->empty() ? nullptr : lines;
+  }
   const auto bit = static_cast<std::uint8_t>(1U << style);
   std::string& lines = event->rendered[style];
   if ((event->rendered_styles & bit) == 0) {
-    lines = StringPool::take();
+    if (event->kind == EventKind::kChat) lines = pooled_string();
     std::forward<Render>(render)(lines);
     event->rendered_styles |= bit;
   }

@@ -427,6 +427,7 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   ++online_;
 
   auto welcome = make_event(EventKind::kWelcome);
+  welcome->one_recipient = true;
   welcome->name = user.name;
   welcome->count = online_;
   send(id, std::move(welcome), out);
@@ -497,6 +498,7 @@ void Hub::on_who(SessionId id, Effects& out) {
   }
   sort_names(names);
   auto users = make_event(EventKind::kUsers);
+  users->one_recipient = true;
   users->names.assign(names.begin(), names.end());
   send(id, std::move(users), out);
 }
@@ -507,6 +509,7 @@ bool Hub::ByName::operator()(const User* a, const User* b) const {
 
 void Hub::send_members(SessionId id, const Room& room, Effects& out) {
   auto members = make_event(EventKind::kMembers);
+  members->one_recipient = true;
   members->target = room.name;
   members->names.reserve(room.listed.size());
   for (const User* member : room.listed) members->names.push_back(member->name);
@@ -563,6 +566,7 @@ void Hub::on_rooms(SessionId id, Effects& out) {
   std::sort(sorted.begin(), sorted.end(),
             [](const Room* a, const Room* b) { return protocol::less_case_insensitive(a->name, b->name); });
   auto rooms = make_event(EventKind::kRooms);
+  rooms->one_recipient = true;
   rooms->names.reserve(sorted.size());
   rooms->counts.reserve(sorted.size());
   for (const Room* room : sorted) {

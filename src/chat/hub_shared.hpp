@@ -56,12 +56,14 @@ inline EventRef room_event(EventKind kind, std::string_view room, std::string_vi
 // kQueuedMessages, kMissed.
 inline EventRef count_event(EventKind kind, std::size_t count) {
   auto event = make_event(kind);
+  event->one_recipient = true;
   event->count = count;
   return event;
 }
 
 inline EventRef error_event(protocol::ErrorCode code, std::string_view subject, std::string_view detail) {
   auto event = make_event(EventKind::kError);
+  event->one_recipient = true;
   event->code = code;
   event->target = subject;
   event->text = detail;

@@ -58,14 +58,10 @@ Connection::Connection(Server& server, chat::SessionId id, const ConnectionLimit
   tcp_.data = this;
 }
 
-void Connection::pick_door(door::Codec& shared) {
-  codec_ = &shared;
-  door_picked_ = true;
-}
+door::Codec& Connection::codec() { return own_codec_ ? *own_codec_ : server_.native_codec(); }
 
 void Connection::pick_door(std::unique_ptr<door::Codec> own) {
   own_codec_ = std::move(own);
-  codec_ = own_codec_.get();
   door_picked_ = true;
 }
 

@@ -151,7 +151,6 @@ void Server::accept(uv_stream_t* listener) {
   const chat::SessionId id = next_id_++;
   auto owned = std::make_unique<Connection>(*this, id, limits_);
   Connection& connection = *owned;
-  connection.set_codec(native_);
   connections_.emplace(id, std::move(owned));
   uv_tcp_init(loop_, connection.tcp());
   if (const int status = uv_accept(listener, connection.stream()); status != 0) {

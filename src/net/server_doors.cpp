@@ -47,7 +47,7 @@ void Server::pick_door(Connection& connection, const protocol::Frame& frame) {
   } else if (door == protocol::Door::kClassic && config_.classic_door) {
     connection.pick_door(std::make_unique<door::ClassicCodec>(door_settings_));
   } else {
-    connection.pick_door(native_);
+    connection.pick_native_door();
   }
   hub_.set_traits(connection.id(), connection.codec().traits());
 }

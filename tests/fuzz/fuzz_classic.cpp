@@ -224,16 +224,16 @@ void welcome(Client& client, const chat::EventRef& event) {
 
 // Every other event reaches both codecs, as it would two classic room-mates.
 void render_to_both(Client& first, Client& second, const chat::EventRef& event) {
-  const bool cached_before = (event->rendered_styles & (1U << door::kClassicStyle)) != 0;
+  const bool cached_before = event->cached(door::kClassicStyle) != nullptr;
   const chat::Payload a = first.codec.render(event);
   const chat::Payload b = second.codec.render(event);
   for (const chat::Payload& payload : {a, b}) {
     if (payload) check_lines(*payload, "a rendered event");
   }
-  const std::string_view cached = event->rendered[door::kClassicStyle];
+  const std::string* cached = event->cached(door::kClassicStyle);
   switch (event->kind) {
     case EventKind::kJoined: {
-      check(!cached_before && (event->rendered_styles & (1U << door::kClassicStyle)) == 0,
+      check(!cached_before && event->cached(door::kClassicStyle) == nullptr,
             "JOINED_ROOM went into the shared cache");
       const bool first_joined =
           !first.codec.name().empty() && protocol::equal_case_insensitive(first.codec.name(), event->name);
@@ -247,10 +247,10 @@ void render_to_both(Client& first, Client& second, const chat::EventRef& event) 
   }
   check((a == nullptr) == (b == nullptr), "one codec rendered an event, the other nothing");
   if (a) {
-    check(a.get() == b.get() && a.get() == &event->rendered[door::kClassicStyle],
+    check(a.get() == b.get() && a.get() == cached,
           "an event's lines are not shared between codecs");
   } else {
-    check(cached.empty(), "an event rendered as nothing left lines in the cache");
+    check(cached == nullptr || cached->empty(), "an event rendered as nothing left lines in the cache");
   }
 }
 

@@ -64,9 +64,9 @@ struct Event {
   bool quit = false;
   // kHistory
   bool of_room = false;
-  // A live DM: sent to one session, so its lines are not cached in it but
-  // made for that session alone, and the event (its text) need not outlive
-  // the turn that sent it.
+  // Sent to one session (a live DM, a welcome, an answer): its lines are
+  // made for that session alone instead of cached in it, and the event
+  // need not outlive the turn that sent it.
   bool one_recipient = false;
   protocol::ErrorCode code = protocol::ErrorCode::kUnknownCommand;
   TimePoint when{};
@@ -84,12 +84,10 @@ struct Event {
   Event() = default;
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
-  // A chat line's strings came from the StringPool (make_event, render_once)
-  // and go back to it; the rest are the heap's.
+  // A chat line's text came from the StringPool and goes back to it; the
+  // rest is the heap's.
   ~Event() {
-    if (kind != EventKind::kChat) return;
-    StringPool::give_back(std::move(text));
-    for (std::string& lines : rendered) StringPool::give_back(std::move(lines));
+    if (kind == EventKind::kChat) StringPool::give_back(std::move(text));
   }
 
   // About how many bytes its lines take, whatever the door: what the hub
@@ -106,9 +104,27 @@ struct Event {
     return bytes;
   }
 
-  // The event's lines in each style, once rendered (see render_once).
-  mutable std::array<std::string, kRenderStyles> rendered;
-  mutable std::uint8_t rendered_styles = 0;
+  // The event's lines in each style, once rendered (see render_once): made
+  // with the first, so that an event for one session carries none.
+  struct Rendered {
+    std::array<std::string, kRenderStyles> lines;
+    std::uint8_t styles = 0;  // a bit for each style rendered
+    bool pooled = false;      // the lines are the StringPool's: a chat line's
+    Rendered() = default;
+    Rendered(const Rendered&) = delete;
+    Rendered& operator=(const Rendered&) = delete;
+    ~Rendered() {
+      if (!pooled) return;
+      for (std::string& each : lines) StringPool::give_back(std::move(each));
+    }
+  };
+  mutable std::unique_ptr<Rendered> rendered;
+
+  // The lines cached for `style`, or null when none were.
+  const std::string* cached(std::size_t style) const {
+    if (!rendered || (rendered->styles & (1U << style)) == 0) return nullptr;
+    return &rendered->lines[style];
+  }
 };
 
 using EventRef = std::shared_ptr<const Event>;
@@ -170,19 +186,30 @@ inline std::shared_ptr<Event> make_event(EventKind kind) {
 // keeps the event alive). Null when the style has nothing to say for it.
 template <typename Render>
 Payload render_once(const EventRef& event, std::size_t style, Render&& render) {
+  const bool chat = event->kind == EventKind::kChat;
   if (event->one_recipient) {
-    Payload lines = make_pooled_payload([&](std::string& bytes) {
+    Payload lines = chat ? make_pooled_payload([&](std::string& bytes) {
       bytes.reserve(kPooledCapacity);
       std::forward<Render>(render)(bytes);
-    });
+    })
+                         : [&] {
+                             auto bytes = std::make_shared<std::string>();
+                             std::forward<Render>(render)(*bytes);
+                             return Payload(std::move(bytes));
+                           }();
     return lines->empty() ? nullptr : lines;
   }
+  if (!event->rendered) {
+    event->rendered = std::make_unique<Event::Rendered>();
+    event->rendered->pooled = chat;
+  }
+  Event::Rendered& cache = *event->rendered;
   const auto bit = static_cast<std::uint8_t>(1U << style);
-  std::string& lines = event->rendered[style];
-  if ((event->rendered_styles & bit) == 0) {
-    if (event->kind == EventKind::kChat) lines = pooled_string();
+  std::string& lines = cache.lines[style];
+  if ((cache.styles & bit) == 0) {
+    if (chat) lines = pooled_string();
     std::forward<Render>(render)(lines);
-    event->rendered_styles |= bit;
+    cache.styles |= bit;
   }
   if (lines.empty()) return nullptr;
   return Payload(event, &lines);

@@ -182,17 +182,20 @@ class Hub {
     Address* address = nullptr;
     Monotonic connected_at{0};
     Monotonic last_activity{0};
-    bool expired = false;       // told idle-timeout; the close is under way
-    bool leaving = false;       // said server:exit; closes once answered
     User* user = nullptr;       // null until registered, and once leaving
     // The user it was, while leaving with answers owed: the name is not
     // free until they are out, so that its queued DMs go to one session.
     User* departing = nullptr;
     User* verifying = nullptr;  // a password check is under way for this user
     Fifo<Slot> outbox;          // empty while nothing is awaited
-    bool input_ended = false;   // close once the outbox is empty
     // Behind the outbox's front: bytes of lines waiting (Slot::behind).
     std::size_t waiting_bytes = 0;
+    std::size_t missed = 0;
+    // The flags together, so that they share a word: there may be tens of
+    // thousands of sessions.
+    bool expired = false;       // told idle-timeout; the close is under way
+    bool leaving = false;       // said server:exit; closes once answered
+    bool input_ended = false;   // close once the outbox is empty
     // Set once waiting_bytes reached max_waiting, until the outbox is
     // empty: DMs to the session spill to the store, lines not asked for
     // are dropped (and counted in `missed`), and its input is paused
@@ -200,7 +203,6 @@ class Hub {
     bool overflow = false;
     bool input_held = false;
     SessionTraits traits;
-    std::size_t missed = 0;
   };
   // What one address has open and has done lately.
   struct Address {

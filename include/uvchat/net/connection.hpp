@@ -73,10 +73,10 @@ class Connection {
   // The codec of the connection's door. Until its first line picks one
   // (Server::pick_door), the one the server gave it, which renders what the
   // hub may say first (server-full, a timeout) in the native door's words.
-  door::Codec& codec() { return *codec_; }
+  door::Codec& codec();
   bool door_picked() const { return door_picked_; }
-  void set_codec(door::Codec& shared) { codec_ = &shared; }
-  void pick_door(door::Codec& shared);
+  // The server's native codec, or one of its own.
+  void pick_native_door() { door_picked_ = true; }
   void pick_door(std::unique_ptr<door::Codec> own);
 
   // TLS (connection_tls.cpp). With a certificate configured, the server
@@ -265,8 +265,7 @@ class Connection {
   std::uint64_t deadline_ = 0;
   struct Tls;
   std::unique_ptr<Tls> tls_;  // null for plain text
-  door::Codec* codec_ = nullptr;            // never null once set_codec was called
-  std::unique_ptr<door::Codec> own_codec_;  // a door with state per connection
+  std::unique_ptr<door::Codec> own_codec_;  // null: the server's native codec
 };
 
 }  // namespace uvchat::net

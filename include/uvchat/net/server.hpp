@@ -94,6 +94,8 @@ class Server {
   void on_connection_lost(Connection& connection);
   void on_closed(Connection& connection);
   void schedule_flush(Connection& connection);
+  // What renders and reads every native connection's lines.
+  door::Codec& native_codec() { return native_; }
   void on_too_slow(Connection& connection) { too_slow_.push_back(connection.id()); }
   // A DM was delivered (Connection::send); the store hears of it once per turn.
   void on_delivered(chat::MessageId id) { delivered_.push_back(id); }

@@ -54,6 +54,7 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
       native_(config_.line_ending, config_.utc),
       door_settings_{.utc = config_.utc,
                      .max_line = config_.max_line,
+                     .version = config_.version,
                      .history_on_join = config_.hub.history_on_join},
       limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst},
               config_.hub.page_bytes} {

@@ -299,6 +299,7 @@ Options to_options(const Settings& settings) {
   server.line_ending = values.flag("crlf") ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 
   set_doors(values, server);
+  server.version = std::string("uvchatd-") + UVCHAT_VERSION;
   server.tls_cert = values.text("tls-cert");
   server.tls_key = values.text("tls-key");
   server.tls_only = values.flag("tls-only");

@@ -48,6 +48,7 @@ struct ServerConfig {
   // always open (docs/IRC.md, docs/CLASSIC.md).
   bool irc_door = true;
   bool classic_door = true;
+  std::string version = "uvchat";  // what the IRC door says it runs (002, 004)
   chat::HubConfig hub;
 };
 

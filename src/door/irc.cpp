@@ -339,20 +339,10 @@ std::optional<Command> IrcCodec::message_command(std::string_view target, std::s
 
 // ---- Rooms ----
 
-void IrcCodec::on_join(const Line& line, CodecSink& sink) {
-  const std::string_view rooms = line.param(0);
+template <typename Each>
+void IrcCodec::for_each_room(std::string_view command, std::string_view rooms, CodecSink& sink, Each&& each) {
   if (rooms.empty()) {
-    reply_numeric(sink, "461", {"JOIN"}, "Not enough parameters");
-    return;
-  }
-  if (rooms == "0") {
-    // Leave every room (RFC 2812 3.2.1). Copied: kLeft answers change rooms_
-    // only when rendered, but the copy keeps this loop simple to read.
-    const std::vector<std::string> joined = rooms_;
-    for (const std::string& room : joined) {
-      not_in_room_ = "442";
-      sink.command(with_target(CommandKind::kLeave, room));
-    }
+    reply_numeric(sink, "461", {command}, "Not enough parameters");
     return;
   }
   if (count_targets(rooms) > kMaxTargets) {
@@ -364,29 +354,33 @@ void IrcCodec::on_join(const Line& line, CodecSink& sink) {
       reply_numeric(sink, "403", {room}, "No such channel: a room is # and 1-32 of A-Z a-z 0-9 _ . -");
       return;
     }
+    each(room.substr(1));
+  });
+}
+
+void IrcCodec::on_join(const Line& line, CodecSink& sink) {
+  const std::string_view rooms = line.param(0);
+  if (rooms == "0") {
+    // Leave every room (RFC 2812 3.2.1). Copied: kLeft answers change rooms_
+    // only when rendered, but the copy keeps this loop simple to read.
+    const std::vector<std::string> joined = rooms_;
+    for (const std::string& room : joined) {
+      not_in_room_ = "442";
+      sink.command(with_target(CommandKind::kLeave, room));
+    }
+    return;
+  }
+  for_each_room("JOIN", rooms, sink, [&](std::string_view room) {
     // The hub answers a join with joined, then the members: shown as NAMES.
     members_forms_.push_back(MembersForm::kNames);
-    sink.command(with_target(CommandKind::kJoin, room.substr(1)));
+    sink.command(with_target(CommandKind::kJoin, room));
   });
 }
 
 void IrcCodec::on_part(const Line& line, CodecSink& sink) {
-  const std::string_view rooms = line.param(0);
-  if (rooms.empty()) {
-    reply_numeric(sink, "461", {"PART"}, "Not enough parameters");
-    return;
-  }
-  if (count_targets(rooms) > kMaxTargets) {
-    reply_numeric(sink, "407", {rooms}, "Too many targets");
-    return;
-  }
-  for_each_target(rooms, [&](std::string_view room) {
-    if (!protocol::is_valid_room(room)) {
-      reply_numeric(sink, "403", {room}, "No such channel");
-      return;
-    }
+  for_each_room("PART", line.param(0), sink, [&](std::string_view room) {
     not_in_room_ = "442";
-    sink.command(with_target(CommandKind::kLeave, room.substr(1)));
+    sink.command(with_target(CommandKind::kLeave, room));
   });
 }
 

@@ -74,6 +74,10 @@ class IrcCodec final : public Codec {
                                                    CodecSink& sink);
   void on_join(const Line& line, CodecSink& sink);
   void on_part(const Line& line, CodecSink& sink);
+  // The rooms a JOIN or PART names, each valid one handed to `each`; an
+  // empty list, one too long, or a bad room is answered here.
+  template <typename Each>
+  void for_each_room(std::string_view command, std::string_view rooms, CodecSink& sink, Each&& each);
   void on_names(const Line& line, CodecSink& sink);
   void on_who(const Line& line, bool whois, CodecSink& sink);
   void on_mode(const Line& line, CodecSink& sink);

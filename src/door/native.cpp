@@ -10,16 +10,15 @@ namespace uvchat::door {
 using chat::EventKind;
 using chat::MessageKind;
 
-protocol::Command refused_frame(const protocol::Frame& frame) {
+protocol::Command native_command(const protocol::Frame& frame) {
+  if (frame.kind == protocol::FrameKind::kLine) return protocol::parse_line(frame.line);
   protocol::Command command;  // kInvalid
   command.error = frame.kind == protocol::FrameKind::kTooLong ? protocol::ErrorCode::kLineTooLong
                                                               : protocol::ErrorCode::kBadUtf8;
   return command;
 }
 
-void NativeCodec::on_frame(const protocol::Frame& frame, CodecSink& sink) {
-  sink.command(frame.kind == protocol::FrameKind::kLine ? protocol::parse_line(frame.line) : refused_frame(frame));
-}
+void NativeCodec::on_frame(const protocol::Frame& frame, CodecSink& sink) { sink.command(native_command(frame)); }
 
 chat::Payload NativeCodec::render(const chat::EventRef& event) {
   return chat::render_once(event, kNativeStyle, [&](std::string& lines) { render_into(*event, lines); });

@@ -8,7 +8,6 @@
 
 #include "check.hpp"
 #include "uvchat/protocol/framer.hpp"
-#include "uvchat/protocol/parser.hpp"
 #include "uvchat/protocol/text.hpp"
 
 namespace uvchat::fuzz {
@@ -45,17 +44,6 @@ std::string fake_hash(std::string_view password) { return "fake-hash:" + std::st
 // peer address holds a '!'.
 bool is_recognisable_secret(std::string_view password) {
   return password.find('!') != std::string_view::npos;
-}
-
-// As src/net/server.cpp turns frames into commands.
-protocol::Command command_from_frame(const protocol::Frame& frame) {
-  protocol::Command command;
-  switch (frame.kind) {
-    case protocol::FrameKind::kLine: return protocol::parse_line(frame.line);
-    case protocol::FrameKind::kTooLong: command.error = protocol::ErrorCode::kLineTooLong; break;
-    case protocol::FrameKind::kBadUtf8: command.error = protocol::ErrorCode::kBadUtf8; break;
-  }
-  return command;
 }
 
 std::string peer_of(chat::SessionId id, std::string_view ip) {
@@ -273,7 +261,7 @@ void HubWorld::read_input(ClientSession& session) {
 void HubWorld::take_lines(ClientSession& session) {
   protocol::Frame frame;
   while (session.reading() && session.framer.next(session.input, frame)) {
-    hand_over(session, command_from_frame(frame));
+    hand_over(session, door::native_command(frame));
   }
 }
 
@@ -291,7 +279,7 @@ void HubWorld::fill_ring(ClientSession& session) {
 void HubWorld::report_end_of_input(ClientSession& session) {
   session.end_reported = true;
   protocol::Frame frame;
-  if (session.framer.finish(session.input, frame)) hand_over(session, command_from_frame(frame));
+  if (session.framer.finish(session.input, frame)) hand_over(session, door::native_command(frame));
   const chat::SessionId id = session.id;
   call_hub([&](chat::Effects& out) { hub_.end_of_input(id, out); });
 }

@@ -71,7 +71,4 @@ class Codec {
   virtual chat::SessionTraits traits() const { return {}; }
 };
 
-// A frame the framer refused, as a native command: kInvalid with the error.
-protocol::Command refused_frame(const protocol::Frame& frame);
-
 }  // namespace uvchat::door

@@ -7,6 +7,10 @@
 
 namespace uvchat::door {
 
+// The hub's command a frame is in the native door: the parsed line, or
+// kInvalid with the framer's error (too long, not UTF-8).
+protocol::Command native_command(const protocol::Frame& frame);
+
 // No state per connection: one serves them all (and keeps the formatter's
 // cache of the last second formatted).
 class NativeCodec final : public Codec {

@@ -70,8 +70,8 @@ inline EventRef error_event(protocol::ErrorCode code, std::string_view subject, 
   return event;
 }
 
-// A message from the store (the offline queue, a history), or one sent as
-// it came: `replayed` marks the first kind.
+// A message as its recipients are sent it: from the store (the offline
+// queue, a history: `replayed`), or as it came (Hub::store_sent).
 inline std::shared_ptr<Event> chat_event(const MessageRecord& message, bool replayed) {
   auto event = make_event(EventKind::kChat);
   event->scope = message.kind;

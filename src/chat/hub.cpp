@@ -503,12 +503,14 @@ bool Hub::ByName::operator()(const User* a, const User* b) const {
   return protocol::less_case_insensitive(a->name, b->name);
 }
 
-void Hub::send_members(SessionId id, const Room& room, Effects& out) {
+void Hub::send_members(SessionId id, std::string_view room_name, const Room* room, Effects& out) {
   auto members = make_event(EventKind::kMembers);
   members->one_recipient = true;
-  members->target = room.name;
-  members->names.reserve(room.listed.size());
-  for (const User* member : room.listed) members->names.push_back(member->name);
+  members->target = room != nullptr ? std::string_view(room->name) : room_name;
+  if (room != nullptr) {
+    members->names.reserve(room->listed.size());
+    for (const User* member : room->listed) members->names.push_back(member->name);
+  }
   send(id, std::move(members), out);
 }
 
@@ -519,14 +521,14 @@ void Hub::on_join(User& user, std::string_view room_name, Effects& out) {
   const EventRef joined = room_event(EventKind::kJoined, room.name, user.name);
   if (room.members.contains(&user)) {
     send(user.session, joined, out);
-    send_members(user.session, room, out);
+    send_members(user.session, room.name, &room, out);
     return;
   }
   room.members.insert(&user);
   room.listed.insert(&user);
   user.rooms.push_back(&room);
   for (User* member : room.members) send(member->session, joined, out);
-  send_members(user.session, room, out);
+  send_members(user.session, room.name, &room, out);
   if (config_.history_on_join > 0) {
     fetch_history(user.session, /*of_room=*/true, room.name, user, config_.history_on_join, /*for_join=*/true,
                   out);
@@ -574,13 +576,7 @@ void Hub::on_rooms(SessionId id, Effects& out) {
 
 void Hub::on_members(SessionId id, std::string_view room_name, Effects& out) {
   const auto found = rooms_.find(room_name);
-  if (found == rooms_.end()) {
-    auto members = make_event(EventKind::kMembers);
-    members->target = room_name;
-    send(id, std::move(members), out);
-    return;
-  }
-  send_members(id, found->second, out);
+  send_members(id, room_name, found == rooms_.end() ? nullptr : &found->second, out);
 }
 
 void Hub::on_help(SessionId id, Effects& out) {

@@ -265,7 +265,8 @@ class Hub {
   void retry_failed_pages(Effects& out);
   void finish_session(SessionId id, Effects& out);
   Session* find_session(SessionId id);
-  void send_members(SessionId id, const Room& room, Effects& out);
+  // The members of `room`; none when it is null (no room is called room_name).
+  void send_members(SessionId id, std::string_view room_name, const Room* room, Effects& out);
   void leave_room(User& user, Room& room, bool tell_leaver, Effects& out);
   void announce_presence(User& user, EventKind kind, Effects& out);
   void log(LogLevel level, std::string text, Effects& out);

@@ -70,9 +70,10 @@ class Connection {
   protocol::RingBuffer& input() { return input_; }
   protocol::Framer& framer() { return framer_; }
 
-  // The codec of the connection's door. Until its first line picks one
-  // (Server::pick_door), the one the server gave it, which renders what the
-  // hub may say first (server-full, a timeout) in the native door's words.
+  // The codec of the connection's door: one of its own, or the server's
+  // native codec. Until its first line picks (Server::pick_door) it is the
+  // native one, so what the hub may say first (server-full, a timeout) is
+  // in the native door's words.
   door::Codec& codec();
   bool door_picked() const { return door_picked_; }
   // The server's native codec, or one of its own.

@@ -9,7 +9,6 @@
 // native protocol. Pure, so that it is fuzzed with the rest of the codecs.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string_view>
 

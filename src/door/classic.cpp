@@ -33,13 +33,7 @@ std::string_view trim(std::string_view text) {
 // on a character's boundary, so that a 4 KB mistake is not sent back whole.
 constexpr std::size_t kMaxQuoted = 40;
 
-std::string_view quoted(std::string_view text) {
-  if (text.size() <= kMaxQuoted) return text;
-  std::size_t end = kMaxQuoted;
-  // UTF-8 continuation bytes are 10xxxxxx: back up to the start of the character.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) --end;
-  return text.substr(0, end);
-}
+std::string_view quoted(std::string_view text) { return protocol::utf8_prefix(text, kMaxQuoted); }
 
 // ERROR:WORDS[: SUBJECT][, DETAIL] and its LF.
 std::string error_line(std::string_view words, std::string_view subject = {}, std::string_view detail = {}) {

@@ -136,7 +136,7 @@ void IrcCodec::on_line(std::string_view text, CodecSink& sink) {
     }
     constexpr std::size_t kLongestToken = 400;
     sink.reply(":" + settings_.server_name + " PONG " + settings_.server_name + " :" +
-               std::string(irc::clip(line.param(0), kLongestToken)) + "\r\n");
+               std::string(protocol::utf8_prefix(line.param(0), kLongestToken)) + "\r\n");
   } else if (is("PONG")) {
     // The codec sends no PING of its own: the hub's idle timeout counts
     // any line, and a client's PONG to nothing is harmless.
@@ -254,7 +254,7 @@ void IrcCodec::on_cap(const Line& line, CodecSink& sink) {
     }
     if (known) server_time_ = wants_time;
     constexpr std::size_t kLongestCaps = 400;
-    sink.reply(prefix + (known ? "ACK :" : "NAK :") + std::string(irc::clip(asked, kLongestCaps)) + "\r\n");
+    sink.reply(prefix + (known ? "ACK :" : "NAK :") + std::string(protocol::utf8_prefix(asked, kLongestCaps)) + "\r\n");
   } else if (is("END")) {
     cap_open_ = false;
     try_register(sink);

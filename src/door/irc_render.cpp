@@ -26,7 +26,7 @@ namespace {
 std::string_view middle(std::string_view param) {
   if (param.empty() || param.front() == ':' || param.find(' ') != std::string_view::npos) return "*";
   constexpr std::size_t kLongestEcho = 64;
-  return irc::clip(param, kLongestEcho);
+  return protocol::utf8_prefix(param, kLongestEcho);
 }
 
 // What the framer leaves of CTCP's \x01 in the text of another door's
@@ -39,8 +39,7 @@ constexpr std::string_view kActionClose = "\x01";
 // that words are not cut in two.
 std::size_t piece_end(std::string_view text, std::size_t budget) {
   if (text.size() <= budget) return text.size();
-  std::size_t cut = budget;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  const std::size_t cut = protocol::utf8_prefix(text, budget).size();
   if (cut == 0) return budget;  // not UTF-8: cannot happen, the hub's text is
   constexpr std::size_t kWordReach = 64;
   const std::size_t space = text.rfind(' ', cut - 1);
@@ -52,7 +51,7 @@ std::size_t piece_end(std::string_view text, std::size_t budget) {
 // `used` bytes are taken. The hub's details and help lines are short, but
 // no line may pass 512 bytes whatever they say.
 std::string_view fitting(std::string_view text, std::size_t used) {
-  return irc::clip(text, used + 2 >= IrcCodec::kMaxLine ? 0 : IrcCodec::kMaxLine - 2 - used);
+  return protocol::utf8_prefix(text, used + 2 >= IrcCodec::kMaxLine ? 0 : IrcCodec::kMaxLine - 2 - used);
 }
 
 // `:server NOTICE target :text`, one line.
@@ -71,13 +70,6 @@ std::string user_prefix(std::string_view nick, std::string_view host) {
 }  // namespace
 
 namespace irc {
-
-std::string_view clip(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
-}
 
 std::string time_tag(chat::TimePoint when) {
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();

@@ -269,5 +269,18 @@ TEST_CASE("is_blank is true for nothing but spaces and tabs", "[text]") {
   CHECK_FALSE(is_blank(std::string_view(kReplacement)));
 }
 
+TEST_CASE("utf8_prefix cuts at most max bytes, never inside a character", "[text]") {
+  CHECK(utf8_prefix("hello", 10) == "hello");
+  CHECK(utf8_prefix("hello", 5) == "hello");
+  CHECK(utf8_prefix("hello", 3) == "hel");
+  CHECK(utf8_prefix("hello", 0).empty());
+  // "é" is two bytes, "€" three: a cut inside either backs up to its start.
+  CHECK(utf8_prefix("ab\xC3\xA9", 3) == "ab");
+  CHECK(utf8_prefix("ab\xC3\xA9", 4) == "ab\xC3\xA9");
+  CHECK(utf8_prefix("a\xE2\x82\xAC", 2) == "a");
+  CHECK(utf8_prefix("a\xE2\x82\xAC", 3) == "a");
+  CHECK(utf8_prefix("a\xE2\x82\xAC" "b", 4) == "a\xE2\x82\xAC");
+}
+
 }  // namespace
 }  // namespace uvchat::protocol

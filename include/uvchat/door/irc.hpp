@@ -129,11 +129,6 @@ namespace irc {
 inline constexpr std::string_view kQuietOn = "\x01quiet-on";
 inline constexpr std::string_view kQuietOff = "\x01quiet-off";
 
-// `text` cut to at most `max` bytes, on a UTF-8 boundary: what a client
-// sent is echoed back (an unknown command, a ping token) only so far that
-// the answer still fits in a line.
-std::string_view clip(std::string_view text, std::size_t max);
-
 // `@time=YYYY-MM-DDThh:mm:ss.sssZ ` (IRCv3 server-time), UTC.
 std::string time_tag(chat::TimePoint when);
 

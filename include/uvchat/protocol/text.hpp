@@ -68,4 +68,9 @@ bool less_case_insensitive(std::string_view a, std::string_view b);
 // True when `text` is empty or only spaces and tabs.
 bool is_blank(std::string_view text);
 
+// The longest start of `text` (valid UTF-8) of at most `max_bytes` bytes
+// that does not cut a character in two: what a line may quote of a long
+// text.
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 }  // namespace uvchat::protocol

@@ -96,8 +96,6 @@ void private_line(std::string& lines, std::string_view sender, std::string_view 
   lines.append("PRIVATE:").append(sender).append(":").append(text) += '\n';
 }
 
-chat::Payload own_payload(std::string lines) { return std::make_shared<const std::string>(std::move(lines)); }
-
 }  // namespace
 
 ClassicCodec::ClassicCodec(const Settings& settings) : settings_(settings), times_(settings.utc) {}
@@ -208,7 +206,7 @@ chat::Payload ClassicCodec::render(const chat::EventRef& event) {
       // JOINED_ROOM, the room's other members nothing. So it is never put
       // in the event's shared cache.
       if (!name_.empty() && protocol::equal_case_insensitive(event->name, name_)) {
-        return own_payload("JOINED_ROOM:" + event->target + "\n");
+        return chat::make_payload("JOINED_ROOM:" + event->target + "\n");
       }
       return nullptr;
     case EventKind::kReply:

@@ -124,7 +124,7 @@ chat::Payload IrcCodec::render(const chat::EventRef& ref) {
   const auto shared = [&](auto&& render_into) { return chat::render_once(ref, kIrcStyle, render_into); };
   const auto mine = [](std::string lines) -> chat::Payload {
     if (lines.empty()) return nullptr;
-    return std::make_shared<const std::string>(std::move(lines));
+    return chat::make_payload(std::move(lines));
   };
   const auto server_notice = [&](std::string_view text) {
     std::string lines;
@@ -281,7 +281,7 @@ chat::Payload IrcCodec::render_welcome(const chat::Event& event) {
   numeric(lines, "255", {}, "I have " + online + " clients and 0 servers");
   // HexChat and others join their channels once the MOTD is over.
   numeric(lines, "422", {}, "MOTD File is missing");
-  return std::make_shared<const std::string>(std::move(lines));
+  return chat::make_payload(std::move(lines));
 }
 
 chat::Payload IrcCodec::render_error(const chat::Event& event) {
@@ -289,7 +289,7 @@ chat::Payload IrcCodec::render_error(const chat::Event& event) {
   const std::string_view detail = event.text;
   const auto closing = [&](std::string_view fallback) {
     const std::string_view why = fitting(detail.empty() ? fallback : detail, 7);
-    return std::make_shared<const std::string>("ERROR :" + std::string(why) + "\r\n");
+    return chat::make_payload("ERROR :" + std::string(why) + "\r\n");
   };
   // The hub closes the session after these.
   switch (event.code) {
@@ -338,7 +338,7 @@ chat::Payload IrcCodec::render_error(const chat::Event& event) {
       break;
     }
   }
-  return std::make_shared<const std::string>(std::move(lines));
+  return chat::make_payload(std::move(lines));
 }
 
 chat::Payload IrcCodec::render_members(const chat::Event& event) {
@@ -353,7 +353,7 @@ chat::Payload IrcCodec::render_members(const chat::Event& event) {
   if (form == MembersForm::kWho) {
     for (const std::string& name : event.names) numeric(lines, "352", {room, name, server, server, name, "H"}, "0 " + name);
     numeric(lines, "315", {room}, "End of /WHO list");
-    return std::make_shared<const std::string>(std::move(lines));
+    return chat::make_payload(std::move(lines));
   }
   // 353 lines of as many names as fit in 512 bytes.
   std::string head;
@@ -369,7 +369,7 @@ chat::Payload IrcCodec::render_members(const chat::Event& event) {
     lines.append(line).append("\r\n");
   }
   numeric(lines, "366", {room}, "End of /NAMES list");
-  return std::make_shared<const std::string>(std::move(lines));
+  return chat::make_payload(std::move(lines));
 }
 
 chat::Payload IrcCodec::render_users(const chat::Event& event) {
@@ -394,13 +394,13 @@ chat::Payload IrcCodec::render_users(const chat::Event& event) {
     // Known or not, a user who is not online is nobody IRC can see.
     if (!online) numeric(lines, "401", {query.mask}, "No such nick/channel");
     numeric(lines, "318", {query.mask}, "End of /WHOIS list");
-    return std::make_shared<const std::string>(std::move(lines));
+    return chat::make_payload(std::move(lines));
   }
   for (const std::string& name : event.names) {
     if (matches(name)) numeric(lines, "352", {"*", name, server, server, name, "H"}, "0 " + name);
   }
   numeric(lines, "315", {query.mask.empty() ? std::string_view("*") : std::string_view(query.mask)}, "End of /WHO list");
-  return std::make_shared<const std::string>(std::move(lines));
+  return chat::make_payload(std::move(lines));
 }
 
 chat::Payload IrcCodec::render_rooms(const chat::Event& event) {
@@ -411,7 +411,7 @@ chat::Payload IrcCodec::render_rooms(const chat::Event& event) {
     numeric(lines, "322", {"#" + event.names[i], std::to_string(members)}, {});
   }
   numeric(lines, "323", {}, "End of /LIST");
-  return std::make_shared<const std::string>(std::move(lines));
+  return chat::make_payload(std::move(lines));
 }
 
 }  // namespace uvchat::door

@@ -21,12 +21,8 @@ namespace uvchat::chat {
 using SessionId = std::uint64_t;
 using MessageId = std::int64_t;  // 0: none
 
-// Payload (event.hpp): the bytes of one or more whole lines. A line sent to
-// many sessions is built once and shared by all of them.
-
-inline Payload make_payload(std::string bytes) {
-  return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
-}
+// Payload, make_payload (event.hpp): the bytes of one or more whole lines.
+// A line sent to many sessions is built once and shared by all of them.
 
 using uvchat::LogLevel;
 

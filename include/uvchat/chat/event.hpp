@@ -140,6 +140,11 @@ struct SessionTraits {
   int lobby_history = 0;
 };
 
+// Lines of their own, in a block from the thread's Recycler.
+inline Payload make_payload(std::string bytes) {
+  return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
+}
+
 // A string whose buffer comes from the thread's StringPool and goes back
 // to it with the last reference.
 struct PooledString {
@@ -193,9 +198,9 @@ Payload render_once(const EventRef& event, std::size_t style, Render&& render) {
       std::forward<Render>(render)(bytes);
     })
                          : [&] {
-                             auto bytes = std::make_shared<std::string>();
-                             std::forward<Render>(render)(*bytes);
-                             return Payload(std::move(bytes));
+                             std::string bytes;
+                             std::forward<Render>(render)(bytes);
+                             return make_payload(std::move(bytes));
                            }();
     return lines->empty() ? nullptr : lines;
   }

@@ -292,7 +292,7 @@ void Hub::handle(SessionId id, const protocol::Command& command, TimePoint now, 
     case CommandKind::kRooms: on_rooms(id, out); break;
     case CommandKind::kMembers: on_members(id, command.target, out); break;
     case CommandKind::kHistory: on_history(*session.user, command, out); break;
-    case CommandKind::kPing: send(id, plain_event(EventKind::kPong), out); break;
+    case CommandKind::kPing: send(id, make_event(EventKind::kPong), out); break;
     case CommandKind::kHelp: on_help(id, out); break;
     case CommandKind::kExit: on_exit(id, out); break;
     case CommandKind::kInvalid: break;
@@ -586,7 +586,7 @@ void Hub::on_help(SessionId id, Effects& out) {
 // Answers still owed (a queued DM's ack, history) go out before bye; the
 // session closes once they have.
 void Hub::on_exit(SessionId id, Effects& out) {
-  send(id, plain_event(EventKind::kBye), out);
+  send(id, make_event(EventKind::kBye), out);
   push_session_effect(EffectKind::kPauseInput, id, out);
   Session& session = sessions_.at(id);
   session.leaving = true;
@@ -652,7 +652,7 @@ void Hub::take_offline(SessionId id, Session& session, Effects& out) {
 void Hub::shutdown(Effects& out) {
   stopping_ = true;
   // Straight out, ahead of anything still awaited: no answer comes now.
-  const EventRef line = plain_event(EventKind::kShutdown);
+  const EventRef line = make_event(EventKind::kShutdown);
   for (const auto& [id, session] : sessions_) {
     if (session.expired) continue;  // told idle-timeout, and closing
     emit_send(id, line, out);

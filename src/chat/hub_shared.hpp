@@ -36,8 +36,6 @@ inline std::string room_label(std::string_view room) {
   return label;
 }
 
-inline EventRef plain_event(EventKind kind) { return make_event(kind); }
-
 // kWelcome, kQueued, kOnline, kOffline: about the user `name`.
 inline EventRef event_about(EventKind kind, std::string_view name) {
   auto event = make_event(kind);

@@ -22,6 +22,7 @@ packages=(
   libssl-dev openssl
   netcat-openbsd
   irssi tmux weechat-headless
+  chromium chromium-driver python3-selenium
   scdoc
 )
 for flag in "$@"; do

@@ -20,6 +20,7 @@ packages=(
   libsqlite3-dev libsodium-dev sqlite3
   libtomlplusplus-dev
   libssl-dev openssl
+  libwslay-dev
   netcat-openbsd
   irssi tmux weechat-headless
   chromium chromium-driver python3-selenium
@@ -37,7 +38,7 @@ for flag in "$@"; do
       foreign_arch=arm64
       packages+=(g++-aarch64-linux-gnu qemu-user file
         libuv1-dev:arm64 libsqlite3-dev:arm64 libsodium-dev:arm64 libtomlplusplus-dev:arm64
-        libssl-dev:arm64) ;;
+        libssl-dev:arm64 libwslay-dev:arm64) ;;
     *) echo "install-deps: unknown flag '$flag'" >&2; exit 2 ;;
   esac
 done

@@ -13,6 +13,7 @@
 #include "connection_tls.hpp"
 #include "uvchat/log.hpp"
 #include "uvchat/net/server.hpp"
+#include "uvchat/protocol/websocket.hpp"
 
 namespace uvchat::net {
 namespace {
@@ -157,6 +158,20 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   // nread == 0 is EAGAIN: nothing to do.
 }
 
+bool Connection::next_frame(protocol::Frame& frame) {
+  protocol::WebSocketReader* websocket = own_codec_ ? own_codec_->websocket() : nullptr;
+  if (websocket == nullptr) return framer_.next(input_, frame);
+  const bool got = websocket->next(input_, frame);
+  std::string control = websocket->take_output();
+  if (!control.empty()) send(chat::make_payload(std::move(control)));
+  return got;
+}
+
+bool Connection::websocket_ended() {
+  protocol::WebSocketReader* websocket = own_codec_ ? own_codec_->websocket() : nullptr;
+  return websocket != nullptr && websocket->ended();
+}
+
 void Connection::send(chat::Payload payload, chat::MessageId message) {
   if (state_ == State::kClosing || state_ == State::kCutting || too_slow_ || payload->empty()) return;
   pending_bytes_ += payload->size();
@@ -233,6 +248,12 @@ void Connection::abort() { reset(bytes_acknowledged()); }
 void Connection::say_last_words(std::string_view words) {
   if (state_ == State::kClosing || words.empty() || write_in_flight_ != nullptr || output_offset_ != 0)
     return;
+  // A WebSocket's words are a frame, or they would break its framing.
+  std::string framed;
+  if (own_codec_ && own_codec_->websocket()) {
+    protocol::append_lines_as_frames(words, framed);
+    words = framed;
+  }
   if (tls_) {
     say_last_words_tls(words);
     return;

@@ -55,7 +55,9 @@ Server::Server(uv_loop_t* loop, ServerConfig config)
       door_settings_{.utc = config_.utc,
                      .max_line = config_.max_line,
                      .version = config_.version,
-                     .history_on_join = config_.hub.history_on_join},
+                     .history_on_join = config_.hub.history_on_join,
+                     .web_origins = config_.web_origins,
+                     .web_irc = config_.irc_door},
       limits_{config_.max_line, config_.max_outbuf, hard_outbuf(config_), {config_.rate, config_.burst},
               config_.hub.page_bytes} {
   uv_prepare_init(loop_, &flush_handle_);
@@ -217,7 +219,10 @@ void Server::process_lines(Connection& connection) {
       throttle(connection);
       return;
     }
-    if (!connection.framer().next(connection.input(), frame)) return;
+    if (!connection.next_frame(frame)) {
+      if (connection.websocket_ended()) on_end_of_input(connection);
+      return;
+    }
     connection.take_line();
     take_frame(connection, frame, now);
     apply_effects();
@@ -227,9 +232,13 @@ void Server::process_lines(Connection& connection) {
 // The client closed its side; it may still read. The hub closes the session
 // once it has sent every answer it owes (it says so with a close effect).
 void Server::on_end_of_input(Connection& connection) {
+  const bool websocket = connection.codec().websocket() != nullptr;
   connection.note_end_of_input();
   protocol::Frame frame;
-  if (connection.framer().finish(connection.input(), frame)) take_frame(connection, frame, protocol::Clock::now());
+  // A WebSocket's last message came whole, or not at all.
+  if (!websocket && connection.framer().finish(connection.input(), frame)) {
+    take_frame(connection, frame, protocol::Clock::now());
+  }
   connection.input().release();
   hub_.end_of_input(connection.id(), effects_);
   apply_effects();

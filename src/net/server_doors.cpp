@@ -6,6 +6,7 @@
 
 #include "uvchat/door/classic.hpp"
 #include "uvchat/door/irc.hpp"
+#include "uvchat/door/web.hpp"
 #include "uvchat/net/server.hpp"
 #include "uvchat/protocol/door.hpp"
 
@@ -20,6 +21,9 @@ class HubSink final : public door::CodecSink {
 
   void command(const protocol::Command& command) override { hub_.handle(id_, command, now_, out_); }
   void reply(std::string lines) override { hub_.reply(id_, std::move(lines), out_); }
+  void upgrade() override { upgraded = true; }
+
+  bool upgraded = false;
 
  private:
   chat::Hub& hub_;
@@ -34,6 +38,10 @@ void Server::take_frame(Connection& connection, const protocol::Frame& frame, pr
   if (!connection.door_picked()) pick_door(connection, frame);
   HubSink sink(hub_, connection.id(), now, effects_);
   connection.codec().on_frame(frame, sink);
+  if (sink.upgraded) {
+    connection.start_websocket();
+    hub_.set_traits(connection.id(), connection.codec().traits());
+  }
 }
 
 // A line that is no other open door's is the native protocol's, and so is
@@ -46,6 +54,9 @@ void Server::pick_door(Connection& connection, const protocol::Frame& frame) {
     connection.pick_door(std::make_unique<door::IrcCodec>(door_settings_));
   } else if (door == protocol::Door::kClassic && config_.classic_door) {
     connection.pick_door(std::make_unique<door::ClassicCodec>(door_settings_));
+  } else if (door == protocol::Door::kWeb && config_.web_door) {
+    connection.pick_door(std::make_unique<door::WebCodec>(door_settings_, native_codec()));
+    connection.framer().keep_blank_lines();  // HTTP ends its headers with one
   } else {
     connection.pick_native_door();
   }

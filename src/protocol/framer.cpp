@@ -104,7 +104,7 @@ bool Framer::take_line(std::string_view raw, std::size_t max_line, Frame& frame)
   }
   // Most lines: one pass instead of the four below.
   if (const std::string_view plain = without_trailing_cr(raw); is_printable_ascii(plain)) {
-    if (is_blank(plain)) return false;
+    if (is_blank(plain) && !keep_blank_) return false;
     frame.set(FrameKind::kLine, plain);
     return true;
   }
@@ -115,7 +115,7 @@ bool Framer::take_line(std::string_view raw, std::size_t max_line, Frame& frame)
     line = cleaned;
   }
   line = without_trailing_cr(line);
-  if (is_blank(line)) return false;
+  if (is_blank(line) && !keep_blank_) return false;
   if (!is_valid_utf8(line)) {
     frame.set(FrameKind::kBadUtf8);
     return true;

@@ -83,7 +83,8 @@ constexpr OptionSpec kOptions[] = {
   number("idle-timeout", kLive, 0, 30 * 86'400, "0", "SECONDS", "Seconds a connection may stay silent; 0: no limit"),
   flag("utc", kRestart, "Show times in UTC instead of local time"),
   flag("crlf", kRestart, "End the lines the server sends with CR LF"),
-  text("doors", kRestart, "native,irc,classic", "LIST", "Doors a first line may open: native (always), irc, classic"),
+  text("doors", kRestart, "native,irc,classic,web", "LIST", "Doors a first line may open: native (always), irc, classic, web"),
+  text("web-origins", kRestart, "", "LIST", "Origins besides the server's own whose pages may open its WebSocket (https://chat.example.org,...)"),
   text("tls-cert", kLive, "", "PATH", "TLS certificate (PEM, full chain) for TLS on the same port; SIGHUP reloads it"),
   text("tls-key", kLive, "", "PATH", "Its private key (PEM); default: in the --tls-cert file"),
   flag("tls-only", kLive, "Refuse plain text but from 127.0.0.1 and ::1 (needs --tls-cert)"),
@@ -242,11 +243,12 @@ std::size_t max_outbuf(const Values& values) {
   return static_cast<std::size_t>(bytes);
 }
 
-// "native,irc,classic": the doors open besides TLS. The native door is the
+// "native,irc,classic,web": the doors open besides TLS. The native door is the
 // fallback for every other first line, so it cannot be closed.
 void set_doors(const Values& values, net::ServerConfig& server) {
   server.irc_door = false;
   server.classic_door = false;
+  server.web_door = false;
   const std::string doors = values.text("doors");
   std::string_view list = doors;
   while (!list.empty()) {
@@ -259,12 +261,40 @@ void set_doors(const Values& values, net::ServerConfig& server) {
       server.irc_door = true;
     } else if (word == "classic") {
       server.classic_door = true;
+    } else if (word == "web") {
+      server.web_door = true;
     } else if (word != "native" && !word.empty()) {
       const Setting* given = values.given("doors");
       throw BadOption{subject("doors", given) + ": no door called '" + std::string(word) +
-                          "' (native, irc, classic)",
+                          "' (native, irc, classic, web)",
                       given == nullptr || given->origin.empty()};
     }
+  }
+}
+
+// "https://chat.example.org,http://pi.local:8080": origins as a browser
+// sends them, a scheme and a host (and a port), nothing after.
+void set_web_origins(const Values& values, net::ServerConfig& server) {
+  const std::string origins = values.text("web-origins");
+  std::string_view list = origins;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view word = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    if (word.empty()) continue;
+    const std::size_t scheme_end = word.find("://");
+    const std::string_view scheme = word.substr(0, scheme_end);
+    const std::string_view host =
+        scheme_end == std::string_view::npos ? std::string_view{} : word.substr(scheme_end + 3);
+    if ((scheme != "http" && scheme != "https") || host.empty() || host.find('/') != std::string_view::npos) {
+      const Setting* given = values.given("web-origins");
+      throw BadOption{subject("web-origins", given) + ": '" + std::string(word) +
+                          "' is not an origin (http://HOST or https://HOST[:PORT], no path)",
+                      given == nullptr || given->origin.empty()};
+    }
+    server.web_origins.emplace_back(word);
   }
 }
 
@@ -299,6 +329,7 @@ Options to_options(const Settings& settings) {
   server.line_ending = values.flag("crlf") ? protocol::LineEnding::kCrLf : protocol::LineEnding::kLf;
 
   set_doors(values, server);
+  set_web_origins(values, server);
   server.version = std::string("uvchatd-") + UVCHAT_VERSION;
   server.tls_cert = values.text("tls-cert");
   server.tls_key = values.text("tls-key");

@@ -52,8 +52,9 @@ enum class EventKind : std::uint8_t {
 };
 
 // The number of ways to render an event that may be cached in it: one per
-// door, and one more for IRC with IRCv3 tags (door/codec.hpp numbers them).
-inline constexpr std::size_t kRenderStyles = 4;
+// door, one more for IRC with IRCv3 tags, and each of those framed for a
+// WebSocket (door/codec.hpp numbers them).
+inline constexpr std::size_t kRenderStyles = 8;
 
 struct Event {
   EventKind kind = EventKind::kPong;
@@ -109,6 +110,7 @@ struct Event {
   struct Rendered {
     std::array<std::string, kRenderStyles> lines;
     std::uint8_t styles = 0;  // a bit for each style rendered
+    static_assert(kRenderStyles <= 8, "a bit a style in `styles`");
     bool pooled = false;      // the lines are the StringPool's: a chat line's
     Rendered() = default;
     Rendered(const Rendered&) = delete;

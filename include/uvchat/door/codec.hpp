@@ -16,10 +16,15 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "uvchat/chat/event.hpp"
 #include "uvchat/protocol/command.hpp"
 #include "uvchat/protocol/framer.hpp"
+
+namespace uvchat::protocol {
+class WebSocketReader;
+}  // namespace uvchat::protocol
 
 namespace uvchat::door {
 
@@ -29,6 +34,9 @@ enum Style : std::size_t {
   kClassicStyle = 1,
   kIrcStyle = 2,
   kIrcTaggedStyle = 3,  // IRC with server-time
+  // The web door: a style above, framed for a WebSocket, at that style
+  // plus kWebStyles.
+  kWebStyles = 4,
 };
 
 // What the doors are told of the server, the same for every connection
@@ -42,6 +50,11 @@ struct Settings {
   std::string network = "uvchat";
   std::string version = "uvchat";
   int history_on_join = 10;  // the classic door's last N lines at JOIN:
+  // The web door: origins besides the server's own whose pages may open
+  // its WebSocket ("https://chat.example.org"), and whether web IRC
+  // clients may (the IRC door is open).
+  std::vector<std::string> web_origins{};
+  bool web_irc = true;
 };
 
 // Where a codec puts what a line meant.
@@ -52,6 +65,9 @@ class CodecSink {
   // Lines the codec answers by itself (an IRC PONG, the CAP LS list): they
   // go through the hub, so that they keep their place among its answers.
   virtual void reply(std::string lines) = 0;
+  // The connection's bytes are WebSocket frames from the next byte after
+  // this line on (the web door answered 101 Switching Protocols).
+  virtual void upgrade() {}
 
  protected:
   ~CodecSink() = default;
@@ -69,6 +85,9 @@ class Codec {
   // (Hub::set_traits): echo a user's own room and broadcast lines, replay
   // the last lines said to everyone at registration.
   virtual chat::SessionTraits traits() const { return {}; }
+  // Where the connection's next frames come from once its bytes are no
+  // longer lines (the web door's WebSocket); null while they are.
+  virtual protocol::WebSocketReader* websocket() { return nullptr; }
 };
 
 }  // namespace uvchat::door

@@ -69,6 +69,16 @@ class Connection {
 
   protocol::RingBuffer& input() { return input_; }
   protocol::Framer& framer() { return framer_; }
+  // The next frame from the client: a line out of the ring, or, once the
+  // door made the connection a WebSocket, a message out of its frames
+  // (control frames owed to the client, a pong or a close, are queued).
+  bool next_frame(protocol::Frame& frame);
+  // The door answered 101: the bytes after the line just taken are
+  // WebSocket frames.
+  void start_websocket() { framer_.drop_taken(input_); }
+  // The client ended its WebSocket (a close frame, or one that broke the
+  // protocol and was answered with a close): its input is over.
+  bool websocket_ended();
 
   // The codec of the connection's door: one of its own, or the server's
   // native codec. Until its first line picks (Server::pick_door) it is the

@@ -48,6 +48,9 @@ struct ServerConfig {
   // always open (docs/IRC.md, docs/CLASSIC.md).
   bool irc_door = true;
   bool classic_door = true;
+  bool web_door = true;  // docs/WEB.md
+  // Origins besides the server's own whose pages may open its WebSocket.
+  std::vector<std::string> web_origins;
   std::string version = "uvchat";  // what the IRC door says it runs (002, 004)
   chat::HubConfig hub;
 };

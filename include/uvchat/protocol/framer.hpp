@@ -57,6 +57,13 @@ class Framer {
   // At end of input: the bytes after the last LF, as one last line.
   bool finish(RingBuffer& input, Frame& frame);
 
+  // From now on blank lines are frames too, instead of ignored: HTTP ends
+  // a request's headers with one (the web door).
+  void keep_blank_lines() { keep_blank_ = true; }
+  // Consumes the frame last returned, now rather than at the next call:
+  // the bytes after it are no longer lines (a WebSocket's frames follow).
+  void drop_taken(RingBuffer& input) { consume_pending(input); }
+
  private:
   void consume_pending(RingBuffer& input);
   // Classifies a raw line (without its LF); false when it is to be ignored.
@@ -64,6 +71,7 @@ class Framer {
   std::string_view peek_line(RingBuffer& input, std::size_t length, Frame& frame);
 
   bool discarding_ = false;          // inside an over-long line: drop until LF
+  bool keep_blank_ = false;
   std::size_t pending_consume_ = 0;  // bytes of the frame last returned
 };
 

@@ -18,6 +18,7 @@ let password = '';           // in memory only, to register again after a reconn
 let logged_in = false;       // a welcome came on this page, once
 let registered = false;      // the current socket is registered
 let active = model.everyone;
+let refusal = '';            // why the server refused the last registration, while retrying
 const outbox = [];           // messages written while disconnected
 const in_flight = [];        // messages sent, not yet answered by a pong
 
@@ -135,6 +136,7 @@ const kEvents = {
     name = args[0] || name;
     model.me = name;
     registered = true;
+    refusal = '';
     connection.registered();
     const first = !logged_in;
     logged_in = true;
@@ -215,7 +217,7 @@ const kEvents = {
     notice(active, `${count} room or presence lines were missed while the connection was behind; room history has them.`);
   },
   shutdown() {
-    show_state('waiting', 0, 'The server is restarting');
+    refusal = 'The server is restarting.';
   },
   error(args, rest) {
     server_error(args[0] || '', rest.slice((args[0] || '').length + 1));
@@ -239,6 +241,11 @@ function server_error(code, detail) {
       return;
     }
   }
+  if (code === 'no-such-user' || code === 'not-in-room') {
+    // The answer to a history: no page of it will come.
+    const conv = model.find(detail.split(' ')[0]);
+    if (conv && conv.asks) conv.asks = [];
+  }
   if (code === 'bad-name') {
     $('open-error').textContent = words;
     return;
@@ -259,7 +266,7 @@ function register_error(code, detail) {
   }
   // name-taken after a reconnect: most likely this page's own socket of
   // before, which the server has not seen die yet. Try again later.
-  show_state('waiting', 0, words);
+  refusal = words;
   connection.break_now();
 }
 
@@ -428,7 +435,10 @@ composer.addEventListener('keydown', (event) => {
 
 $('composer').addEventListener('submit', (event) => {
   event.preventDefault();
-  const text = composer.value.replace(/[\r\n]+/g, ' ').trim();
+  // The server turns control characters into U+FFFD (PROTOCOL.md 1): the
+  // page shows what the others will see, and what history will replay.
+  const text = composer.value.replace(/[\r\n]+/g, ' ').trim()
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
   if (text === '') return;
   const conv = active;
   if (conv.kind === 'room' && !conv.joined) {
@@ -442,6 +452,7 @@ $('composer').addEventListener('submit', (event) => {
     return;
   }
   composer.value = '';
+  fit_composer();
   const message = model.add_echo(conv, text);
   message.target = target;
   message.line = line;
@@ -455,6 +466,15 @@ $('composer').addEventListener('submit', (event) => {
     outbox.push(message);
   }
 });
+
+// The box grows with its text up to five rows, through its rows attribute:
+// the page sets no inline style (the server's Content-Security-Policy).
+function fit_composer() {
+  composer.rows = 1;
+  while (composer.rows < 5 && composer.scrollHeight > composer.clientHeight) composer.rows++;
+}
+
+composer.addEventListener('input', fit_composer);
 
 function transmit(message) {
   message.state = 'sending';
@@ -495,7 +515,8 @@ function show_state(state, wait, why) {
   else if (state === 'open' || state === 'connecting') view.status('Connecting…', 'busy');
   else if (state === 'waiting') {
     const seconds = Math.max(1, Math.round((wait || 0) / 1000));
-    view.status(`${why ? why + '. ' : ''}Offline: trying again in ${seconds} s`, 'down');
+    const reason = why || refusal;
+    view.status(`${reason ? reason + ' ' : ''}Offline: trying again in ${seconds} s`, 'down');
   } else view.status('Disconnected', 'down');
 }
 
@@ -509,6 +530,8 @@ function show_app() {
 
 window.addEventListener('online', () => connection.hurry());
 document.addEventListener('visibilitychange', () => {
+  // A phone may have closed the socket while the page was in the background.
+  if (!document.hidden) connection.hurry();
   if (!document.hidden && active.unread > 0) {
     active.unread = 0;
     view.render_sidebar(model, active, online);

@@ -30,6 +30,15 @@ export function stamp_of(date) {
 // text from the same sender in the same conversation at the same second of
 // another day is taken for the same line (see counts below for two in one
 // second).
+// Live lines sort after replayed ones of the same second.
+const kLive = 1e9;
+
+function before(a, b) {
+  const left = `${a.date} ${a.time}`;
+  const right = `${b.date} ${b.time}`;
+  return left < right || (left === right && a.rank < b.rank);
+}
+
 function line_key(from, time, text) {
   return `${fold(from)}\u0000${time}\u0000${text}`;
 }
@@ -39,7 +48,7 @@ export class Conversation {
     this.id = id;                 // "alice", "#team" or "*"
     this.kind = kind;             // 'direct', 'room' or 'all'
     this.messages = [];           // sorted by date and time, then arrival
-    this.counts = new Map();      // line_key -> copies on screen
+    this.by_key = new Map();      // line_key -> the messages on screen with it, in order
     this.echoes = [];             // own messages the server has not replayed yet
     this.unread = 0;
     this.joined = false;          // rooms: a member now (or to be rejoined)
@@ -99,11 +108,12 @@ export class ChatModel {
   // `server:history TARGET N` or `server:queued-messages N`: N replayed
   // lines follow (TARGET null for the queue).
   begin_batch(target, count) {
-    this.batch = count > 0 ? {target, left: count, counts: new Map()} : null;
+    this.batch = count > 0 ? {target, left: count, index: 0, counts: new Map()} : null;
   }
 
-  // A chat line from the server (protocol.parse_line). Returns
-  // {conv, message, live} when something new is to be shown, else null.
+  // A chat line from the server (protocol.parse_line). Returns {conv,
+  // message, live}: message is the new one to show, or null when the line
+  // was on screen already (the conversation may have been reordered).
   add_chat(chat) {
     const replayed = chat.date !== null;
     const batch = replayed ? this.batch : null;
@@ -112,19 +122,35 @@ export class ChatModel {
     if (!replayed) this.learn_offset(chat.time);
     const stamp = replayed ? {date: chat.date, time: chat.time} : this.server_now_at(chat.time);
     const key = line_key(chat.from, chat.time, chat.text);
+    const copies = conv.by_key.get(key) || [];
+    conv.by_key.set(key, copies);
     if (!replayed) {
-      conv.counts.set(key, (conv.counts.get(key) || 0) + 1);
-      return {conv, message: this.insert(conv, chat.from, chat.text, stamp), live: true};
+      const message = this.insert(conv, chat.from, chat.text, stamp, {rank: kLive + this.seq});
+      copies.push(message);
+      return {conv, message, live: true};
     }
-    // A replay shows a line only past the copies already on screen, so a
-    // line replayed twice shows once and two equal lines in one second both.
+    // The n-th copy of a line in a replay is the n-th on screen, if there
+    // is one: a line replayed twice shows once, and two equal lines in one
+    // second both. A replay is in the server's order, which the lines it
+    // names take (lines of one second are otherwise in order of arrival).
+    const rank = batch ? batch.index++ : 0;
     const counts = batch ? batch.counts : new Map();
     const seen = (counts.get(key) || 0) + 1;
     counts.set(key, seen);
-    if (seen <= (conv.counts.get(key) || 0)) return null;
-    conv.counts.set(key, seen);
-    if (this.is_me(chat.from) && this.confirm_echo(conv, chat.text, stamp)) return {conv, message: null, live: false};
-    return {conv, message: this.insert(conv, chat.from, chat.text, stamp), live: false};
+    let known = seen <= copies.length ? copies[seen - 1] : null;
+    if (!known && this.is_me(chat.from)) {
+      known = this.confirm_echo(conv, chat.text, stamp);
+      if (known) copies.push(known);
+    }
+    if (known) Object.assign(known, {rank, date: stamp.date, time: stamp.time});
+    const message = known ? null : this.insert(conv, chat.from, chat.text, stamp, {rank});
+    if (message) copies.push(message);
+    // Ranks of an earlier replay may disagree with this one's until it
+    // has named all its lines: the whole list is sorted again (stable, and
+    // cheap on a list that is nearly in order).
+    conv.messages.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    if (message) message.last = conv.messages[conv.messages.length - 1] === message;
+    return {conv, message, live: false};
   }
 
   conversation_of(chat, batch) {
@@ -156,20 +182,22 @@ export class ChatModel {
       time: stamp.time,
       own: this.is_me(from),
       state: null,
+      rank: kLive + this.seq,
       ...extra,
     };
     this.place(conv, message);
     return message;
   }
 
-  // In order of date and time; among equals, in order of arrival.
+  // In order of date and time; within a second, replayed lines in the
+  // server's order, then live ones in order of arrival.
   place(conv, message) {
-    const sort = `${message.date} ${message.time}`;
     let at = conv.messages.length;
-    while (at > 0 && `${conv.messages[at - 1].date} ${conv.messages[at - 1].time}` > sort) at--;
+    while (at > 0 && before(message, conv.messages[at - 1])) at--;
     conv.messages.splice(at, 0, message);
     message.last = at === conv.messages.length - 1;
   }
+
 
   // What the user sent: the server sends no copy back (4.1), so the page
   // shows it at once, at the server's time as best known.
@@ -182,7 +210,7 @@ export class ChatModel {
   // A replayed line of ours is the echo already shown, when one has its
   // text and was sent about then (within 5 minutes of the server's time, if
   // the page knows the server's clock).
-  confirm_echo(conv, text, stamp) {
+  confirm_echo(conv, text, stamp) {  // the echo, or null
     const index = conv.echoes.findIndex((echo) => {
       if (echo.text !== text) return false;
       if (this.offset === null) return true;
@@ -190,7 +218,7 @@ export class ChatModel {
       delta = Math.min(delta, kDay - delta);
       return delta <= 300;
     });
-    if (index < 0) return false;
+    if (index < 0) return null;
     const [echo] = conv.echoes.splice(index, 1);
     // The server has it: whatever the page feared when a socket dropped.
     echo.date = stamp.date;
@@ -198,9 +226,7 @@ export class ChatModel {
     echo.state = null;
     echo.note = '';
     echo.confirmed = true;
-    conv.messages.splice(conv.messages.indexOf(echo), 1);
-    this.place(conv, echo);
-    return true;
+    return echo;
   }
 
   add_notice(conv, text) {

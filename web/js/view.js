@@ -65,6 +65,7 @@ export class View {
     const badge = $('total-unread');
     badge.hidden = total === 0;
     badge.textContent = String(total);
+    document.title = total > 0 ? `(${total}) uvchat` : 'uvchat';
   }
 
   fill(list, convs, model, active, online) {

@@ -147,7 +147,26 @@ std::string Server::start() {
     uv_timer_start(&retention_timer_, on_retention, kRetentionFirstRunMs, kRetentionIntervalMs);
   }
   for (const auto& listener : listeners_) log(LogLevel::kInfo, "listening on " + listener->address());
+  log_doors();
   return {};
+}
+
+// Which doors are open, and where a browser finds the page: the first
+// thing someone who typed `make run` wants to know.
+void Server::log_doors() const {
+  std::string doors = "doors open: native";
+  if (config_.irc_door) doors += ", irc";
+  if (config_.classic_door) doors += ", classic";
+  if (config_.web_door && !listeners_.empty()) {
+    std::string address = listeners_.front()->address();
+    for (const std::string_view any : {"0.0.0.0:", "[::]:"}) {
+      if (address.starts_with(any)) address = "localhost:" + address.substr(any.size());
+    }
+    doors += ", web (in a browser: http";
+    if (tls_) doors += "s";
+    doors += "://" + address + "/)";
+  }
+  log(LogLevel::kInfo, doors);
 }
 
 void Server::accept(uv_stream_t* listener) {
@@ -220,7 +239,7 @@ void Server::process_lines(Connection& connection) {
       return;
     }
     if (!connection.next_frame(frame)) {
-      if (connection.websocket_ended()) on_end_of_input(connection);
+      if (connection.websocket_ended() && !connection.input_ended()) on_end_of_input(connection);
       return;
     }
     connection.take_line();

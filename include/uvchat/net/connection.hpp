@@ -130,6 +130,7 @@ class Connection {
   // libuv stops reading by itself at end of input.
   // Over TLS the end is close_notify, and the socket is still read: it stops.
   void note_end_of_input();
+  bool input_ended() const { return input_ended_; }
   // Output the kernel would not take is bounded twice over, as in Redis: a
   // client with more than max_outbuf bytes waiting (or owing the hub a page,
   // watch_output) and none of it taken for kSoftLimitMs, or more than

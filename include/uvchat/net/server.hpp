@@ -108,6 +108,7 @@ class Server {
   void on_output_drained(Connection& connection) { drained_.push_back(connection.id()); }
 
  private:
+  void log_doors() const;
   static void on_prepare(uv_prepare_t* handle);
   static void on_sweep(uv_timer_t* handle);
   static void on_signal(uv_signal_t* handle, int signal);

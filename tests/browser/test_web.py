@@ -70,6 +70,15 @@ def test_browsers_and_nc_exchange_dms_and_room_lines():
         alice.wait_text('carol in the room')
         bob.wait_text('carol in the room')
 
+        # bob leaves: the others are told, and the room's lines stop reaching him.
+        bob.js("document.getElementById('conv-leave').click()")
+        bob.wait(lambda: bob.js("return !document.getElementById('conv-join').hidden"), 'the Join button')
+        alice.wait(lambda: 'bob left #team' in ' '.join(alice.visible_texts()), 'the notice that bob left')
+        carol.wait_line('server:left #team bob')
+        carol.send('#team: after bob left')
+        alice.wait_text('after bob left')
+        assert 'after bob left' not in bob.texts()
+
         # Everyone: a broadcast from nc reaches both pages.
         carol.send('*: hello everyone')
         for page in (alice, bob):
@@ -230,6 +239,45 @@ def test_keyboard_alone_logs_in_sends_and_switches_conversation():
         bob.send('alice: heard you')
         page.wait(lambda: page.js("return document.getElementById('announcer').textContent") == 'bob: heard you',
                   'the new message announced to screen readers')
+    finally:
+        page.quit()
+        if bob:
+            bob.close()
+        server.stop()
+
+
+def test_notifications_when_hidden_after_the_user_allows():
+    server = Server()
+    page = Page(server)
+    bob = None
+    try:
+        page.login('alice')
+        # The Notification API stands in for the browser's, which a headless
+        # one has no screen for; and the tab is told it is hidden.
+        page.js("""
+            window.test_notes = [];
+            window.test_asked = 0;
+            window.Notification = class {
+              constructor(title, options) { window.test_notes.push([title, options.body]); }
+              addEventListener() {}
+              close() {}
+              static requestPermission() { window.test_asked++; this.permission = 'granted';
+                                           return Promise.resolve('granted'); }
+            };
+            window.Notification.permission = 'default';""")
+        page.js("document.getElementById('notify').hidden = false; document.getElementById('notify').click()")
+        page.wait(lambda: page.js('return window.test_asked') == 1, 'permission asked on the click')
+        page.wait(lambda: page.js("return document.getElementById('notify').hidden"), 'the button to go once allowed')
+        bob = LineClient(server.port)
+        bob.register('bob')
+        bob.send('alice: while you look')
+        page.click_conversation('bob')
+        page.wait_text('while you look')
+        assert page.js('return window.test_notes') == [], 'a notification while the page is seen'
+        page.js("""Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});""")
+        bob.send(f'alice: {XSS_IMG} while you are away')
+        page.wait(lambda: page.js('return window.test_notes') == [['bob', f'{XSS_IMG} while you are away']],
+                  'one notification, its text as sent')
     finally:
         page.quit()
         if bob:

@@ -71,7 +71,9 @@ function refuse(text) {
 }
 
 $('logout').addEventListener('click', () => {
+  // The close comes after the exit line: WebSocket sends what it has first.
   connection.send('server:exit');
+  connection.stop();
   password = '';
   // A new page is the surest way to forget everything of this session.
   setTimeout(() => location.reload(), 200);
@@ -299,7 +301,11 @@ function connection_lost() {
   for (const message of in_flight.splice(0)) {
     if (message.state === 'sending') fail_unconfirmed(message);
   }
-  for (const conv of model.conversations.values()) conv.joins_pending = 0;
+  // Answers the old socket owed will not come.
+  for (const conv of model.conversations.values()) {
+    conv.joins_pending = 0;
+    conv.asks = [];
+  }
 }
 
 function fail_unconfirmed(message) {

@@ -325,6 +325,30 @@ def assert_no_alert(page):
     raise AssertionError(f'an alert came up: {text!r}')
 
 
+def test_page_scripts_have_no_html_sinks():
+    # Belt and braces beside the test above: the scripts, as served, never
+    # hand a string to the HTML parser or set inline styles (which the
+    # Content-Security-Policy would refuse).
+    import urllib.request
+    server = Server()
+    try:
+        sinks = ('innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function',
+                 '.style.', 'setAttribute(\'style')
+        with urllib.request.urlopen(server.origin + '/', timeout=harness.kWait) as answer:
+            page = answer.read().decode()
+        assert '<script>' not in page and 'style=' not in page, 'inline script or style in index.html'
+        scripts = ['/app.js'] + ['/js/' + name for name in ('connection.js', 'model.js', 'notify.js', 'protocol.js',
+                                                           'view.js')]
+        for path in scripts:
+            with urllib.request.urlopen(server.origin + path, timeout=harness.kWait) as answer:
+                assert answer.headers['Content-Type'] == 'text/javascript; charset=utf-8', path
+                source = answer.read().decode()
+            found = [sink for sink in sinks if sink in source]
+            assert not found, f'{path} uses {found}'
+    finally:
+        server.stop()
+
+
 def test_wrong_password_is_told_in_words():
     server = Server()
     first = Page(server)

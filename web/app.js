@@ -520,10 +520,25 @@ function show_state(state, wait, why) {
   if (state === 'open' && registered) view.status('Connected', 'ok');
   else if (state === 'open' || state === 'connecting') view.status('Connecting…', 'busy');
   else if (state === 'waiting') {
-    const seconds = Math.max(1, Math.round((wait || 0) / 1000));
-    const reason = why || refusal;
-    view.status(`${reason ? reason + ' ' : ''}Offline: trying again in ${seconds} s`, 'down');
+    countdown(Date.now() + (wait || 0), why || refusal);
+    return;
   } else view.status('Disconnected', 'down');
+  countdown(0);
+}
+
+// "Offline: trying again in N s", counting down to the next attempt.
+let countdown_timer = null;
+
+function countdown(until, reason) {
+  clearInterval(countdown_timer);
+  countdown_timer = null;
+  if (!until) return;
+  const tick = () => {
+    const seconds = Math.max(1, Math.round((until - Date.now()) / 1000));
+    view.status(`${reason ? reason + ' ' : ''}Offline: trying again in ${seconds} s`, 'down');
+  };
+  tick();
+  countdown_timer = setInterval(tick, 1000);
 }
 
 function show_app() {

@@ -30,7 +30,9 @@ std::string general_help() {
       "trust: a load generator needs the encryption's cost, not the server's identity.\n"
       "\n"
       "With --door irc the dm and fanout scenarios' clients speak IRC (docs/IRC.md) instead\n"
-      "of uvchat's own lines: NICK and USER, PRIVMSG, JOIN, PING.\n";
+      "of uvchat's own lines: NICK and USER, PRIVMSG, JOIN, PING. With --door ws they speak\n"
+      "uvchat's own lines through the web door (docs/WEB.md): a WebSocket at /ws, subprotocol\n"
+      "uvchat, one line per masked text message; with --tls too, a secure one (wss).\n";
   return help;
 }
 
@@ -45,7 +47,7 @@ cxxopts::Options make_parser(const Scenario& scenario) {
     ("timeout", "Fail when the server sends nothing for this long", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
     ("server-pid", "The server's process, for its CPU time and memory (/proc); 0: not measured", cxxopts::value<std::string>()->default_value("0"), "PID")
     ("tls", "Every connection speaks TLS; the server's certificate is not verified (see --tls-ca)")
-    ("door", "The door the clients speak: native, or irc (dm and fanout only)", cxxopts::value<std::string>()->default_value("native"), "DOOR")
+    ("door", "The door the clients speak: native, irc, or ws (a WebSocket; dm and fanout only)", cxxopts::value<std::string>()->default_value("native"), "DOOR")
     ("tls-ca", "TLS connections verify the server's certificate against FILE and --host, and fail if it does not verify", cxxopts::value<std::string>(), "FILE")
     ("h,help", "Print this help and exit");
   // clang-format on

@@ -155,7 +155,9 @@ class RoomMember final : public LineHandler {
         name_(std::move(name)),
         on_chat_(std::move(on_chat)),
         on_settled_(std::move(on_settled)),
-        client_(driver, *this) {}
+        client_(driver, *this) {
+    client_.use_websocket(dialect.over_websocket());
+  }
 
   void join() { client_.connect(); }
   bool closed() const { return client_.closed(); }

@@ -18,6 +18,25 @@ std::string describe(std::string_view what, int status) {
 // A look at what has arrived, and another if more came meanwhile.
 constexpr int kPeeks = 4;
 
+// The most of an upgrade's answer read before giving up on its blank line.
+constexpr std::size_t kMaxResponseHead = 16 * 1024;
+
+// The server's address as a Host header has it: `127.0.0.1:7777`, `[::1]:7777`.
+std::string host_header(const sockaddr* server) {
+  char name[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  if (server->sa_family == AF_INET6) {
+    const auto* address = reinterpret_cast<const sockaddr_in6*>(server);
+    uv_ip6_name(address, name, sizeof name);
+    port = ntohs(address->sin6_port);
+    return "[" + std::string(name) + "]:" + std::to_string(port);
+  }
+  const auto* address = reinterpret_cast<const sockaddr_in*>(server);
+  uv_ip4_name(address, name, sizeof name);
+  port = ntohs(address->sin_port);
+  return std::string(name) + ":" + std::to_string(port);
+}
+
 }  // namespace
 
 LineClient::LineClient(Driver& driver, LineHandler& handler)
@@ -34,6 +53,16 @@ LineClient::~LineClient() { assert(closed_ && "a LineClient must be closed befor
 void LineClient::use_tls(bool tls, std::shared_ptr<SSL_SESSION> resume) {
   tls_wanted_ = tls;
   resume_ = std::move(resume);
+}
+
+void LineClient::use_websocket(bool websocket) {
+  if (!websocket) {
+    websocket_.reset();
+    return;
+  }
+  // Any seed will do but zero; the address differs from client to client.
+  const auto seed = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(this) >> 4);
+  websocket_ = std::make_unique<WebSocket>(seed);
 }
 
 std::shared_ptr<SSL_SESSION> LineClient::tls_session() const { return tls_ ? tls_->session() : tls_session_; }
@@ -70,7 +99,7 @@ void LineClient::on_connect(uv_connect_t* request, int status) {
   self->resume_reading();
   if (self->closing_) return;
   if (!self->tls_) {
-    self->handler_.on_connected();
+    self->transport_ready();
     return;
   }
   // The ClientHello; on_connected() once the server's answer completes it.
@@ -132,7 +161,98 @@ void LineClient::take_input(std::string_view bytes) {
   if (tls_) {
     take_ciphertext(bytes);
   } else {
+    take_plaintext(bytes);
+  }
+}
+
+// TCP is connected and TLS, if any, has shaken hands: the handler may speak,
+// unless a WebSocket must be asked for first.
+void LineClient::transport_ready() {
+  if (!websocket_) {
+    handler_.on_connected();
+    return;
+  }
+  websocket_->key = ws::new_key();
+  outbox_.append(ws::upgrade_request(host_header(driver_.server()), websocket_->key));
+  driver_.schedule_flush(*this);
+}
+
+void LineClient::take_plaintext(std::string_view bytes) {
+  if (!websocket_) {
     take_lines(bytes);
+  } else if (websocket_->upgraded) {
+    take_frames(bytes);
+  } else {
+    take_upgrade_response(bytes);
+  }
+}
+
+// The answer to `GET /ws`, up to its blank line; frames may follow it in
+// the same read.
+void LineClient::take_upgrade_response(std::string_view bytes) {
+  std::string& response = websocket_->response;
+  response.append(bytes);
+  const std::size_t head_size = ws::response_head_size(response);
+  if (head_size == 0) {
+    if (response.size() > kMaxResponseHead) {
+      close_for(CloseReason::kError, "WebSocket: no end to the answer to the upgrade in 16 KiB");
+    }
+    return;
+  }
+  if (const std::string problem =
+          ws::check_upgrade_response(std::string_view(response).substr(0, head_size), websocket_->key);
+      !problem.empty()) {
+    close_for(CloseReason::kError, "WebSocket: " + problem);
+    return;
+  }
+  websocket_->upgraded = true;
+  const std::string rest = response.substr(head_size);
+  std::string().swap(response);
+  handler_.on_connected();
+  if (!closing_ && !rest.empty()) take_frames(rest);
+}
+
+// Each text message is a line, handed over from the read buffer in place
+// when its frame lies whole in it.
+void LineClient::take_frames(std::string_view bytes) {
+  ws::FrameReader::Message message;
+  while (!closing_) {
+    switch (websocket_->reader.next(bytes, message)) {
+      case ws::FrameReader::Status::kMore: return;
+      case ws::FrameReader::Status::kError:
+        close_for(CloseReason::kError, "WebSocket: " + websocket_->reader.error());
+        return;
+      case ws::FrameReader::Status::kMessage: break;
+    }
+    if (message.opcode != ws::Opcode::kText) {
+      take_control(message);
+      continue;
+    }
+    std::string_view line = message.payload;
+    if (line.ends_with('\n')) line.remove_suffix(1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    handler_.on_line(line);
+  }
+}
+
+void LineClient::take_control(const ws::FrameReader::Message& message) {
+  switch (message.opcode) {
+    case ws::Opcode::kPing:
+      ws::append_masked_frame(ws::Opcode::kPong, message.payload, websocket_->masker, outbox_);
+      driver_.schedule_flush(*this);
+      break;
+    case ws::Opcode::kClose: {
+      const ws::CloseReason why = ws::parse_close(message.payload);
+      if (why.code == 1000) {
+        close_for(CloseReason::kByServer, {});
+      } else {
+        close_for(CloseReason::kError, "WebSocket: the server closed it with code " +
+                                           std::to_string(why.code) + " (" + std::string(why.reason) + ")");
+      }
+      break;
+    }
+    case ws::Opcode::kBinary: close_for(CloseReason::kError, "WebSocket: a binary message"); break;
+    default: break;  // a pong
   }
 }
 
@@ -156,7 +276,7 @@ void LineClient::take_ciphertext(std::string_view bytes) {
     const net::TlsSession::ReadResult got = tls_->read(plaintext);
     if (!handshake_done_ && tls_->handshake_done()) finish_handshake();
     if (closing_) return;
-    if (got.bytes > 0) take_lines(std::string_view(plaintext.data(), got.bytes));
+    if (got.bytes > 0) take_plaintext(std::string_view(plaintext.data(), got.bytes));
     if (closing_) return;
     if (got.status == net::TlsSession::Status::kClosed) {
       end_of_input();
@@ -179,7 +299,7 @@ void LineClient::finish_handshake() {
     close_for(CloseReason::kError, "TLS: the server's certificate: " + tls_->verify_error());
     return;
   }
-  handler_.on_connected();
+  transport_ready();
 }
 
 // Complete lines are handed over straight from the read buffer; only a line
@@ -202,14 +322,37 @@ void LineClient::take_lines(std::string_view bytes) {
 }
 
 void LineClient::send_line(std::string_view line) {
+  if (websocket_ && websocket_->unframed.empty()) {
+    if (closing_ || !write_error_.empty()) return;
+    ws::append_masked_frame(ws::Opcode::kText, line, websocket_->masker, outbox_);
+    driver_.schedule_flush(*this);
+    return;
+  }
   send_bytes(line);
   send_bytes("\n");
 }
 
 void LineClient::send_bytes(std::string_view bytes) {
   if (closing_ || !write_error_.empty()) return;
-  outbox_.append(bytes);
+  if (websocket_) {
+    frame_lines(bytes);
+  } else {
+    outbox_.append(bytes);
+  }
   driver_.schedule_flush(*this);
+}
+
+// Over a WebSocket: a masked text frame for each whole line, straight into
+// the outbox; a partial line waits in `unframed` for its end.
+void LineClient::frame_lines(std::string_view bytes) {
+  std::string& unframed = websocket_->unframed;
+  if (unframed.empty()) {
+    const std::size_t framed = ws::append_lines_as_masked_frames(bytes, websocket_->masker, outbox_);
+    unframed.assign(bytes.substr(framed));
+    return;
+  }
+  unframed.append(bytes);
+  unframed.erase(0, ws::append_lines_as_masked_frames(unframed, websocket_->masker, outbox_));
 }
 
 void LineClient::flush() {

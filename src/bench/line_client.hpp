@@ -4,12 +4,14 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "uvchat/net/tls.hpp"
+#include "ws_framing.hpp"
 
 namespace uvchat::bench {
 
@@ -49,6 +51,16 @@ class LineHandler {
 // through the session into the driver's plaintext buffer, and on to the
 // lines. Without TLS none of that runs: `tls_` is null.
 //
+// Over a WebSocket (use_websocket(), for --door ws) the connection asks for
+// the upgrade (`GET /ws`, subprotocol uvchat) once connected (and, over TLS,
+// once the handshake is done), checks the 101, and only then does the
+// handler hear on_connected(). From then on each line sent leaves as one
+// masked text frame, framed as it is queued (send_bytes() takes whole
+// lines; a partial one waits for its end), and each text message the
+// server sends is handed over as a line. A ping is answered; a close frame
+// ends the connection: by the server when its code is 1000 (normal), else
+// with an error that gives the code and the reason.
+//
 // The client must outlive its close callback: free it only once closed()
 // holds (Driver::close_all_clients() waits for that).
 class LineClient {
@@ -70,6 +82,8 @@ class LineClient {
   // the server (TlsSession::resume).
   void use_tls(bool tls, std::shared_ptr<SSL_SESSION> resume = {});
   bool speaks_tls() const { return tls_wanted_; }
+  // Before connect(): whether this connection is a WebSocket (docs/WEB.md).
+  void use_websocket(bool websocket);
   // Once a TLS connection's handshake is done: whether the server took the
   // session offered.
   bool tls_resumed() const { return tls_resumed_; }
@@ -119,6 +133,12 @@ class LineClient {
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   void take_input(std::string_view bytes);
   void take_lines(std::string_view bytes);
+  void take_plaintext(std::string_view bytes);
+  void transport_ready();
+  void take_upgrade_response(std::string_view bytes);
+  void take_frames(std::string_view bytes);
+  void take_control(const ws::FrameReader::Message& message);
+  void frame_lines(std::string_view bytes);
   void end_of_input();
   bool start_tls();
   void take_ciphertext(std::string_view bytes);
@@ -148,6 +168,18 @@ class LineClient {
   bool handshake_done_ = false;  // and on_connected() said
   bool tls_resumed_ = false;
   std::shared_ptr<SSL_SESSION> tls_session_;  // kept when the connection closes
+
+  // The WebSocket's state; null for a connection that speaks lines bare.
+  struct WebSocket {
+    explicit WebSocket(std::uint32_t seed) : masker(seed) {}
+    std::string key;
+    std::string response;  // the 101's head, until its blank line
+    bool upgraded = false;
+    std::string unframed;  // a partial line sent, waiting for its end
+    ws::Masker masker;
+    ws::FrameReader reader;
+  };
+  std::unique_ptr<WebSocket> websocket_;
 
   bool closing_ = false;
   bool closed_ = false;

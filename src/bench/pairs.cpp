@@ -42,7 +42,9 @@ PairEnd::PairEnd(Driver& driver, Report& report, const Dialect& dialect, std::st
       dialect_(dialect),
       name_(std::move(name)),
       on_chat_(std::move(on_chat)),
-      client_(driver, *this) {}
+      client_(driver, *this) {
+  client_.use_websocket(dialect.over_websocket());
+}
 
 void PairEnd::on_connected() {
   std::string lines;

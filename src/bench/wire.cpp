@@ -140,13 +140,21 @@ Heard hear_irc(std::string_view line) {
 std::optional<Door> door_named(std::string_view name) {
   if (name == "native") return Door::kNative;
   if (name == "irc") return Door::kIrc;
+  if (name == "ws") return Door::kWs;
   return std::nullopt;
 }
 
-std::string_view door_name(Door door) { return door == Door::kIrc ? "irc" : "native"; }
+std::string_view door_name(Door door) {
+  switch (door) {
+    case Door::kIrc: return "irc";
+    case Door::kWs: return "ws";
+    case Door::kNative: break;
+  }
+  return "native";
+}
 
 void Dialect::append_register(std::string& out, std::string_view name) const {
-  if (door_ == Door::kNative) {
+  if (native_words()) {
     out.append("server:register ").append(name).append("\n");
     return;
   }
@@ -155,12 +163,12 @@ void Dialect::append_register(std::string& out, std::string_view name) const {
 }
 
 void Dialect::append_join(std::string& out, std::string_view room) const {
-  out.append(door_ == Door::kNative ? "server:join " : "JOIN ").append(room);
+  out.append(native_words() ? "server:join " : "JOIN ").append(room);
   end_line(out);
 }
 
 void Dialect::append_ping(std::string& out) const {
-  if (door_ == Door::kNative) {
+  if (native_words()) {
     out.append("server:ping\n");
   } else {
     out.append("PING ").append(kIrcPingToken).append("\r\n");
@@ -168,17 +176,17 @@ void Dialect::append_ping(std::string& out) const {
 }
 
 void Dialect::begin_say(std::string& out, std::string_view target) const {
-  if (door_ == Door::kNative) {
+  if (native_words()) {
     out.append(target).push_back(':');
   } else {
     out.append("PRIVMSG ").append(target).append(" :");
   }
 }
 
-void Dialect::end_line(std::string& out) const { out.append(door_ == Door::kNative ? "\n" : "\r\n"); }
+void Dialect::end_line(std::string& out) const { out.append(native_words() ? "\n" : "\r\n"); }
 
 Heard Dialect::hear(std::string_view line) const {
-  return door_ == Door::kNative ? hear_native(line) : hear_irc(line);
+  return native_words() ? hear_native(line) : hear_irc(line);
 }
 
 std::optional<ServerEvent> parse_server_event(std::string_view line) {

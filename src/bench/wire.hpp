@@ -35,8 +35,9 @@ struct ChatLine {
 // Null for anything else, room and broadcast lines included.
 std::optional<ChatLine> parse_direct_message(std::string_view line);
 
-// The door a bench client speaks (--door): uvchat's own lines, or IRC's.
-enum class Door { kNative, kIrc };
+// The door a bench client speaks (--door): uvchat's own lines, IRC's, or
+// uvchat's own lines through the web door, one per WebSocket message.
+enum class Door { kNative, kIrc, kWs };
 
 // Null for a name that is no door's.
 std::optional<Door> door_named(std::string_view name);
@@ -69,11 +70,14 @@ struct Heard {
 // adds whole lines, line ends included, for LineClient::send_bytes().
 //
 // A switch on the door rather than a virtual call: it is on the hot path of
-// every line read, and there are two doors.
+// every line read, and there are two dialects. The web door speaks the
+// native one; its WebSocket is the connection's business (LineClient).
 class Dialect {
  public:
   explicit Dialect(Door door = Door::kNative) : door_(door) {}
   Door door() const { return door_; }
+  // Whether the connection must be a WebSocket (LineClient::use_websocket).
+  bool over_websocket() const { return door_ == Door::kWs; }
 
   void append_register(std::string& out, std::string_view name) const;
   void append_join(std::string& out, std::string_view room) const;
@@ -87,9 +91,11 @@ class Dialect {
   // The native door always says how many DMs it replays, `0` included; the
   // IRC door says nothing when there are none, so a client pings after the
   // welcome and takes the pong (which comes after any replay) as the end.
-  bool announces_empty_queue() const { return door_ == Door::kNative; }
+  bool announces_empty_queue() const { return native_words(); }
 
  private:
+  bool native_words() const { return door_ != Door::kIrc; }
+
   Door door_;
 };
 

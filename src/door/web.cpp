@@ -140,7 +140,9 @@ void WebCodec::upgrade(const HttpRequest& request, CodecSink& sink) {
   }
   const std::string* version = request.header("sec-websocket-version");
   if (version == nullptr || *version != "13") {
-    answer_error(426, "WebSocket version 13 is spoken here", "Sec-WebSocket-Version: 13\r\n", true, sink);
+    // A 426 names the protocol to upgrade to (RFC 9110 §15.5.22).
+    answer_error(426, "WebSocket version 13 is spoken here",
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n", true, sink);
     return;
   }
   const std::string* key = request.header("sec-websocket-key");
@@ -204,7 +206,11 @@ void WebCodec::answer_error(int status, std::string_view why, std::string_view h
   body.append(" ").append(protocol::http_reason(status)).append(": ").append(why).append("\n");
   std::string all(headers);
   all.append("Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n");
-  answer(status, all, body, /*head_only=*/false, close, sink);
+  // The request being answered is still the reader's. A HEAD gets the
+  // headers alone, errors included: a body after them would be read as
+  // the next response on a connection kept alive.
+  const bool head = reader_.request().method == "HEAD";
+  answer(status, all, body, head, close, sink);
 }
 
 chat::Payload WebCodec::render(const chat::EventRef& event) {

@@ -194,7 +194,13 @@ void LineClient::take_upgrade_response(std::string_view bytes) {
   response.append(bytes);
   const std::size_t head_size = ws::response_head_size(response);
   if (head_size == 0) {
-    if (response.size() > kMaxResponseHead) {
+    // A server whose web door is closed takes `GET` for a native line and
+    // says so in a line of its own: fail now, not at the stall limit.
+    if (const std::size_t first_end = response.find('\n');
+        first_end != std::string::npos && !response.starts_with("HTTP/")) {
+      close_for(CloseReason::kError, "WebSocket: the server answered the upgrade with '" +
+                                         response.substr(0, first_end) + "', not HTTP");
+    } else if (response.size() > kMaxResponseHead) {
       close_for(CloseReason::kError, "WebSocket: no end to the answer to the upgrade in 16 KiB");
     }
     return;

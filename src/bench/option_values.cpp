@@ -29,7 +29,7 @@ std::uint64_t whole_number(const cxxopts::ParseResult& options, const std::strin
 Door chosen_door(const cxxopts::ParseResult& options) {
   const auto name = options["door"].as<std::string>();
   const std::optional<Door> door = door_named(name);
-  if (!door) throw BadOption{"--door must be native, irc or ws, not '" + name + "'"};
+  if (!door) throw BadOption{"--door must be native or irc, or ws for a WebSocket, not '" + name + "'"};
   return *door;
 }
 

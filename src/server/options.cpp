@@ -243,47 +243,47 @@ std::size_t max_outbuf(const Values& values) {
   return static_cast<std::size_t>(bytes);
 }
 
+// Each word of a comma-separated list (an option's, or a config file's
+// list joined with commas), without the spaces around it; empty words are
+// skipped.
+template <typename Take>
+void for_each_word(std::string_view list, Take&& take) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view word = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    if (!word.empty()) take(word);
+  }
+}
+
 // "native,irc,classic,web": the doors open besides TLS. The native door is the
 // fallback for every other first line, so it cannot be closed.
 void set_doors(const Values& values, net::ServerConfig& server) {
   server.irc_door = false;
   server.classic_door = false;
   server.web_door = false;
-  const std::string doors = values.text("doors");
-  std::string_view list = doors;
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    std::string_view word = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
-    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+  for_each_word(values.text("doors"), [&](std::string_view word) {
     if (word == "irc") {
       server.irc_door = true;
     } else if (word == "classic") {
       server.classic_door = true;
     } else if (word == "web") {
       server.web_door = true;
-    } else if (word != "native" && !word.empty()) {
+    } else if (word != "native") {
       const Setting* given = values.given("doors");
       throw BadOption{subject("doors", given) + ": no door called '" + std::string(word) +
                           "' (native, irc, classic, web)",
                       given == nullptr || given->origin.empty()};
     }
-  }
+  });
 }
 
 // "https://chat.example.org,http://pi.local:8080": origins as a browser
 // sends them, a scheme and a host (and a port), nothing after.
 void set_web_origins(const Values& values, net::ServerConfig& server) {
-  const std::string origins = values.text("web-origins");
-  std::string_view list = origins;
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    std::string_view word = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
-    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
-    if (word.empty()) continue;
+  for_each_word(values.text("web-origins"), [&](std::string_view word) {
     const std::size_t scheme_end = word.find("://");
     const std::string_view scheme = word.substr(0, scheme_end);
     const std::string_view host =
@@ -295,7 +295,7 @@ void set_web_origins(const Values& values, net::ServerConfig& server) {
                       given == nullptr || given->origin.empty()};
     }
     server.web_origins.emplace_back(word);
-  }
+  });
 }
 
 Options to_options(const Settings& settings) {

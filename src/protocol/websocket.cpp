@@ -1,5 +1,7 @@
 #include "uvchat/protocol/websocket.hpp"
 
+#include "uvchat/protocol/text.hpp"
+
 #include <openssl/evp.h>
 #include <wslay/wslay.h>
 
@@ -35,6 +37,40 @@ void append_header(unsigned char opcode, std::size_t length, std::string& out) {
 
 bool is_base64_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// wslay answers a client's close with the client's code and reason, and
+// checks the reason's UTF-8 as it reads it; but when the close frame comes
+// a byte or two a read, it checks none of it, and the answer would carry
+// bytes that are not UTF-8, which RFC 6455 §5.5.1 forbids. Such a reason
+// is dropped from the answer: the code says all that matters. `frames`
+// is whole frames (wslay's, written unmasked by the send callback).
+void drop_bad_close_reasons(std::string& frames) {
+  std::size_t at = 0;
+  while (frames.size() - at >= 2) {
+    const auto opcode = static_cast<unsigned char>(frames[at]) & 0x0f;
+    std::size_t length = static_cast<unsigned char>(frames[at + 1]) & 0x7f;
+    std::size_t header = 2;
+    if (length == 126) {
+      if (frames.size() - at < 4) return;
+      length = (std::size_t{static_cast<unsigned char>(frames[at + 2])} << 8) |
+               static_cast<unsigned char>(frames[at + 3]);
+      header = 4;
+    } else if (length == 127) {
+      if (frames.size() - at < 10) return;
+      length = 0;
+      for (std::size_t i = 2; i < 10; ++i) length = (length << 8) | static_cast<unsigned char>(frames[at + i]);
+      header = 10;
+    }
+    if (frames.size() - at - header < length) return;
+    if (opcode == kClose && header == 2 && length > 2 &&
+        !is_valid_utf8(std::string_view(frames).substr(at + header + 2, length - 2))) {
+      frames.erase(at + header + 2, length - 2);
+      frames[at + 1] = static_cast<char>((static_cast<unsigned char>(frames[at + 1]) & 0x80) | 2);
+      length = 2;
+    }
+    at += header + length;
+  }
 }
 
 }  // namespace
@@ -140,7 +176,10 @@ void WebSocketReader::decode(RingBuffer& raw) {
   raw_ = &raw;
   const int status = wslay_event_recv(context_);
   raw_ = nullptr;
-  if (wslay_event_want_write(context_)) wslay_event_send(context_);
+  if (wslay_event_want_write(context_)) {
+    wslay_event_send(context_);
+    drop_bad_close_reasons(output_);
+  }
   if (status != 0 || !wslay_event_want_read(context_)) {
     ended_ = true;
     // wslay says 1005 (no code) when it sent none of its own.

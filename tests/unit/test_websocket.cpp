@@ -397,6 +397,35 @@ TEST_CASE("websocket: bytes split at every offset give the same lines", "[web]")
   CHECK(c.reader.refused_with() == 1009);
 }
 
+TEST_CASE("websocket: a close whose reason is not UTF-8 is never echoed, however it arrives", "[web]") {
+  const std::string close = client_frame(kClose, close_payload(1000, "\xab"));
+  // Whole: wslay sees the reason and refuses it.
+  Client whole;
+  CHECK(whole.send(close).empty());
+  CHECK(whole.reader.ended());
+  CHECK(whole.reader.refused_with() == 1007);
+  auto frames = parse_server_frames(whole.reader.take_output());
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].payload == "\x03\xef");
+  // A byte a read: wslay checks none of it and echoes it; the reason that
+  // is not UTF-8 is dropped from the answer (it used to go back as it came).
+  Client bytewise;
+  for (const char byte : close) CHECK(bytewise.send(std::string_view(&byte, 1)).empty());
+  CHECK(bytewise.reader.ended());
+  frames = parse_server_frames(bytewise.reader.take_output());
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].opcode == kClose);
+  CHECK(frames[0].payload == "\x03\xe8");
+  // A reason that is UTF-8 is echoed either way.
+  Client fine;
+  for (const char byte : client_frame(kClose, close_payload(1001, "caf\xC3\xA9"))) {
+    CHECK(fine.send(std::string_view(&byte, 1)).empty());
+  }
+  frames = parse_server_frames(fine.reader.take_output());
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].payload == "\x03\xe9" "caf\xC3\xA9");
+}
+
 TEST_CASE("websocket: a ping and a close in one read: only the close is answered", "[web]") {
   // wslay drops the pong it owes once it queues the closing handshake's
   // answer; RFC 6455 lets an endpoint that is closing skip it.

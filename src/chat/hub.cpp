@@ -63,7 +63,7 @@ Hub::Hub(HubConfig config)
       line_too_long_detail_("the limit is " + std::to_string(config.max_line) + " bytes") {
   for (std::string_view line : kHelpLines) {
     auto help = make_event(EventKind::kHelp);
-    help->text = line;
+    help->set_text(std::string(line));
     help_.push_back(std::move(help));
   }
 }
@@ -134,23 +134,26 @@ void Hub::store(StoreRequest request, Effects& out) {
 }
 
 // A message sent as it came: stored, and one event for all its recipients
-// (a DM's only for its one). The store keeps a copy of the text of its own,
-// so that the event can go once its lines are written (docs/BENCHMARKS.md,
-// "The native door before and after the event boundary"). Returns the
-// event, to send. Built in place: this runs once a DM.
+// (a DM's only for its one). The event shares the text of the store's
+// request, and holds the request's block while it lives: one copy of the
+// text, and the store holds only its request, not the event, so that the
+// event can go once its lines are written (docs/BENCHMARKS.md, "The native
+// door before and after the event boundary"). Returns the event, to send.
+// Built in place: this runs once a DM.
 EventRef Hub::store_sent(MessageId id, const User& sender, MessageKind kind, std::string_view target,
                          std::string_view text, TimePoint now, Effects& out) {
   Effect effect;
   effect.kind = EffectKind::kStore;
   effect.store = std::allocate_shared<StoreRequest>(Recycler<StoreRequest>{}, std::in_place_type<InsertMessage>);
-  MessageRecord& message = std::get<InsertMessage>(*effect.store).message;
-  message.id = id;
-  message.received_at = now;
-  message.sender = sender.name;
-  message.kind = kind;
-  message.target = target;
-  message.text.assign(text);
-  auto event = chat_event(message, /*replayed=*/false);
+  auto& insert = std::get<InsertMessage>(*effect.store);
+  insert.message.id = id;
+  insert.message.received_at = now;
+  insert.message.sender = sender.name;
+  insert.message.kind = kind;
+  insert.message.target = target;
+  insert.set_text(text);
+  auto event = chat_event(kind, now, sender.name, target, SharedText::held_by(effect.store, insert.text()),
+                          /*replayed=*/false);
   event->one_recipient = kind == MessageKind::kDirect;
   out.push_back(std::move(effect));
   return event;
@@ -303,7 +306,7 @@ void Hub::reply(SessionId id, std::string lines, Effects& out) {
   if (find_session(id) == nullptr || stopping_ || lines.empty()) return;
   const Acting acting(acting_, id);
   auto event = make_event(EventKind::kReply);
-  event->text = std::move(lines);
+  event->set_text(std::move(lines));
   send(id, std::move(event), out);
 }
 

@@ -64,22 +64,28 @@ inline EventRef error_event(protocol::ErrorCode code, std::string_view subject, 
   event->one_recipient = true;
   event->code = code;
   event->target = subject;
-  event->text = detail;
+  event->set_text(std::string(detail));
   return event;
 }
 
 // A message as its recipients are sent it: from the store (the offline
-// queue, a history: `replayed`), or as it came (Hub::store_sent).
-inline std::shared_ptr<Event> chat_event(const MessageRecord& message, bool replayed) {
+// queue, a history: `replayed`), or as it came (Hub::store_sent, which
+// shares `text` with the store).
+inline std::shared_ptr<Event> chat_event(MessageKind scope, TimePoint when, std::string_view sender,
+                                         std::string_view target, SharedText text, bool replayed) {
   auto event = make_event(EventKind::kChat);
-  event->scope = message.kind;
+  event->scope = scope;
   event->replayed = replayed;
-  event->when = message.received_at;
-  event->sender = message.sender;
-  event->target = message.target;
-  event->text = pooled_string();
-  event->text.assign(message.text);
+  event->when = when;
+  event->sender = sender;
+  event->target = target;
+  event->set_text(std::move(text));
   return event;
+}
+
+inline std::shared_ptr<Event> chat_event(const MessageRecord& message, bool replayed) {
+  return chat_event(message.kind, message.received_at, message.sender, message.target, SharedText::copy_of(message.text),
+                    replayed);
 }
 
 }  // namespace uvchat::chat

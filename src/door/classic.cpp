@@ -211,7 +211,7 @@ chat::Payload ClassicCodec::render(const chat::EventRef& event) {
       return nullptr;
     case EventKind::kReply:
       // The codec's own lines, for this session only: no copy.
-      return event->text.empty() ? nullptr : chat::Payload(event, &event->text);
+      return event->text().empty() ? nullptr : event->text_payload();
     default: break;
   }
   return chat::render_once(event, kClassicStyle, [&](std::string& lines) { render_shared(*event, lines); });
@@ -224,17 +224,17 @@ void ClassicCodec::render_shared(const chat::Event& event, std::string& lines) {
       // that shows the line as it comes shows that too.
       if (event.scope == MessageKind::kDirect) {
         if (!event.replayed) {
-          private_line(lines, event.sender, event.text);
+          private_line(lines, event.sender, event.text());
           return;
         }
         std::string dated = "[";
-        dated.append(times_.date_and_time(event.when)).append("] ").append(event.text);
+        dated.append(times_.date_and_time(event.when)).append("] ").append(event.text());
         private_line(lines, event.sender, dated);
         return;
       }
       chat_line(lines, event.sender,
                 event.replayed ? times_.date_and_time(event.when) : times_.time_of_day(event.when),
-                event.text);
+                event.text());
       return;
     case EventKind::kWelcome: lines.append("JOINED:").append(event.name) += '\n'; return;
     case EventKind::kOnline: lines.append("USER_JOINED:").append(event.name) += '\n'; return;
@@ -260,7 +260,7 @@ void ClassicCodec::render_shared(const chat::Event& event, std::string& lines) {
     case EventKind::kShutdown: lines += error_line("server shutting down"); return;
     case EventKind::kError: {
       const ErrorWords words = words_of(event.code);
-      lines += error_line(words.words, event.target, words.keep_detail ? std::string_view(event.text) : "");
+      lines += error_line(words.words, event.target, words.keep_detail ? event.text() : std::string_view());
       return;
     }
     // Nothing the dialect asks for, or the lines themselves follow

@@ -189,7 +189,7 @@ chat::Payload IrcCodec::render(const chat::EventRef& ref) {
       return shared([&](std::string& lines) { lines.append(":").append(server).append(" PONG ").append(server).append("\r\n"); });
     case EventKind::kHelp:
       return shared([&](std::string& lines) {
-notice(lines, server, "*", event.text);
+notice(lines, server, "*", event.text());
       });
     case EventKind::kMissed:
       return server_notice(std::to_string(event.count) + " lines were not sent to you while you were not reading");
@@ -198,12 +198,12 @@ notice(lines, server, "*", event.text);
       return shared([](std::string& lines) { lines.append("ERROR :Server shutting down\r\n"); });
     case EventKind::kError: return render_error(event);
     case EventKind::kReply:
-      if (event.text == irc::kQuietOn || event.text == irc::kQuietOff) {
-        quiet_ = event.text == irc::kQuietOn;
+      if (event.text() == irc::kQuietOn || event.text() == irc::kQuietOff) {
+        quiet_ = event.text() == irc::kQuietOn;
         return nullptr;
       }
       // The codec's own lines, for this session only: as they are.
-      return chat::Payload(ref, &event.text);
+      return event.text_payload();
   }
   return nullptr;
 }
@@ -233,10 +233,10 @@ void IrcCodec::render_chat(const chat::Event& event, std::string& lines) {
   const std::string tag = server_time_ ? irc::time_tag(event.when) : std::string();
 
   std::string dated;
-  std::string_view text = event.text;
+  std::string_view text = event.text();
   if (event.replayed && !server_time_) {
     dated = "[";
-    dated.append(times_.date_and_time(event.when)).append("] ").append(event.text);
+    dated.append(times_.date_and_time(event.when)).append("] ").append(event.text());
     text = dated;
   }
   const std::string action_start = "* " + event.sender + " ";
@@ -286,7 +286,7 @@ chat::Payload IrcCodec::render_welcome(const chat::Event& event) {
 
 chat::Payload IrcCodec::render_error(const chat::Event& event) {
   const std::string_view subject = event.target;
-  const std::string_view detail = event.text;
+  const std::string_view detail = event.text();
   const auto closing = [&](std::string_view fallback) {
     const std::string_view why = fitting(detail.empty() ? fallback : detail, 7);
     return chat::make_payload("ERROR :" + std::string(why) + "\r\n");

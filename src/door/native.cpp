@@ -41,18 +41,18 @@ void NativeCodec::render_into(const chat::Event& event, std::string& lines) {
     case EventKind::kChat:
       if (event.replayed) {
         if (event.scope == MessageKind::kRoom) {
-          lines += f.replayed_room(event.when, event.target, event.sender, event.text);
+          lines += f.replayed_room(event.when, event.target, event.sender, event.text());
         } else if (event.scope == MessageKind::kBroadcast) {
-          lines += f.replayed_broadcast(event.when, event.sender, event.text);
+          lines += f.replayed_broadcast(event.when, event.sender, event.text());
         } else {
-          lines += f.replayed_direct(event.when, event.sender, event.text);
+          lines += f.replayed_direct(event.when, event.sender, event.text());
         }
       } else if (event.scope == MessageKind::kDirect) {
-        f.direct(lines, event.when, event.sender, event.text);
+        f.direct(lines, event.when, event.sender, event.text());
       } else if (event.scope == MessageKind::kRoom) {
-        f.room(lines, event.when, event.target, event.sender, event.text);
+        f.room(lines, event.when, event.target, event.sender, event.text());
       } else {
-        f.broadcast(lines, event.when, event.sender, event.text);
+        f.broadcast(lines, event.when, event.sender, event.text());
       }
       return;
     case EventKind::kWelcome: lines += f.event("welcome", {event.name}); return;
@@ -75,12 +75,12 @@ void NativeCodec::render_into(const chat::Event& event, std::string& lines) {
       return;
     }
     case EventKind::kPong: lines += f.event("pong", {}); return;
-    case EventKind::kHelp: lines += f.event("help", {event.text}); return;
+    case EventKind::kHelp: lines += f.event("help", {event.text()}); return;
     case EventKind::kMissed: lines += f.event("missed", {std::to_string(event.count)}); return;
     case EventKind::kBye: lines += f.event("bye", {}); return;
     case EventKind::kShutdown: lines += f.event("shutdown", {}); return;
-    case EventKind::kError: lines += f.error(event.code, event.target, event.text); return;
-    case EventKind::kReply: lines += event.text; return;
+    case EventKind::kError: lines += f.error(event.code, event.target, event.text()); return;
+    case EventKind::kReply: lines += event.text(); return;
   }
 }
 

@@ -166,7 +166,7 @@ class Client final : public door::CodecSink {
     check(lines.find('\n') == lines.size() - 1, "a reply is more than one line", lines);
     // As the hub does: the reply comes back through render, unchanged.
     auto event = chat::make_event(EventKind::kReply);
-    event->text = lines;
+    event->set_text(std::string(lines));
     const chat::Payload payload = codec.render(event);
     check(payload != nullptr && *payload == lines, "a reply does not come back unchanged", lines);
   }
@@ -208,10 +208,10 @@ std::shared_ptr<chat::Event> make_event(ByteReader& reader) {
   event->name = reader.pick(kNames);
   event->sender = reader.pick(kNames);
   event->target = reader.flag() ? reader.pick(kRooms) : reader.pick(kNames);
-  event->text = clean_text(reader.bytes(reader.byte() % 64));
+  event->set_text(clean_text(reader.bytes(reader.byte() % 64)));
   for (std::size_t i = reader.below(5); i > 0; --i) event->names.emplace_back(reader.pick(kNames));
   // What the codec itself sent, as the hub hands it back.
-  if (event->kind == EventKind::kReply) event->text = "ERROR:" + event->text + "\n";
+  if (event->kind == EventKind::kReply) event->set_text("ERROR:" + std::string(event->text()) + "\n");
   return event;
 }
 

@@ -170,7 +170,7 @@ std::shared_ptr<chat::Event> random_event(ByteReader& reader) {
   // Only a broadcast has no target: a room or a name otherwise.
   const bool broadcast = event->kind == EventKind::kChat && event->scope == chat::MessageKind::kBroadcast;
   event->target = broadcast ? std::string_view() : reader.pick(kNames);
-  event->text = reader.flag() ? std::string(reader.pick(kTexts)) : clean_text(reader, reader.below(4) * reader.byte() * 4 + 1);
+  event->set_text(reader.flag() ? std::string(reader.pick(kTexts)) : clean_text(reader, reader.below(4) * reader.byte() * 4 + 1));
   const std::size_t names = reader.below(4) == 0 ? reader.byte() : reader.below(4);
   for (std::size_t i = 0; i < names; ++i) {
     event->names.emplace_back(reader.pick(kNames));
@@ -257,7 +257,7 @@ void fuzz_irc(std::span<const std::uint8_t> input) {
         // The codec's own replies, back through the hub in order.
         for (std::string& lines : sink.replies) {
           auto event = chat::make_event(EventKind::kReply);
-          event->text = lines;
+          event->set_text(std::string(lines));
           const chat::Payload payload = render(event);
           if (lines == door::irc::kQuietOn || lines == door::irc::kQuietOff) {
             check(payload == nullptr, "a NOTICE marker was shown");

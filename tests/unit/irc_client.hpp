@@ -112,7 +112,7 @@ inline std::shared_ptr<uvchat::chat::Event> chat_line(MessageKind scope, std::st
   event->scope = scope;
   event->sender = sender;
   event->target = target;
-  event->text = text;
+  event->set_text(std::string(text));
   event->when = kWhen;
   event->replayed = replayed;
   return event;
@@ -129,7 +129,7 @@ inline std::shared_ptr<uvchat::chat::Event> error(ErrorCode code, std::string_vi
   auto event = uvchat::chat::make_event(EventKind::kError);
   event->code = code;
   event->target = subject;
-  event->text = detail;
+  event->set_text(std::string(detail));
   return event;
 }
 

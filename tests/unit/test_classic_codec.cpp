@@ -109,7 +109,7 @@ std::shared_ptr<chat::Event> chat_event(MessageKind scope, std::string_view send
   event->when = kWhen;
   event->sender = sender;
   event->target = target;
-  event->text = text;
+  event->set_text(std::string(text));
   event->replayed = replayed;
   return event;
 }
@@ -119,7 +119,7 @@ std::shared_ptr<chat::Event> error_event(ErrorCode code, std::string_view subjec
   auto event = chat::make_event(EventKind::kError);
   event->code = code;
   event->target = subject;
-  event->text = detail;
+  event->set_text(std::string(detail));
   return event;
 }
 
@@ -427,7 +427,7 @@ TEST_CASE("classic: the codec's own replies come back unchanged", "[classic]") {
   const Settings settings = utc_settings();
   ClassicCodec codec(settings);
   auto reply = chat::make_event(EventKind::kReply);
-  reply->text = "ERROR:empty message\n";
+  reply->set_text("ERROR:empty message\n");
   CHECK(rendered(codec, reply) == "ERROR:empty message\n");
 }
 

@@ -207,7 +207,7 @@ TEST_CASE("IRC: PRIVMSG errors come from the codec; NOTICE gets none", "[irc]") 
   // are not shown; after them, errors are shown again.
   auto marker = [](std::string_view text) {
     auto event = uvchat::chat::make_event(EventKind::kReply);
-    event->text = text;
+    event->set_text(std::string(text));
     return event;
   };
   CHECK(c.see(marker(c.sink.all[0].lines)).empty());

@@ -2,6 +2,7 @@
 // hub decides; the shell executes. All plain data: no libuv, no SQLite.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,9 +43,35 @@ struct MessageRecord {
 struct InsertMessage {
   MessageRecord message;
   std::uint64_t ticket = 0;
+  // A message sent as it came (a live DM, a room or broadcast line) and
+  // no longer than kInline: its text is here, not in message.text, and the
+  // event its recipients are sent shares it, holding this request's block
+  // (Hub::store_sent). One copy of the text, and no block more than the
+  // request: the store holds thousands of requests until a batch is freed
+  // (docs/BENCHMARKS.md, "The native door before and after the event
+  // boundary").
+  static constexpr std::size_t kInline = 128;
+  std::array<char, kInline> inline_text{};
+  std::uint8_t inline_size = 0;
 
-  std::string_view text() const { return message.text; }
-  const MessageRecord& record() const { return message; }
+  std::string_view text() const {
+    return inline_size != 0 ? std::string_view(inline_text.data(), inline_size) : std::string_view(message.text);
+  }
+  // Sets the text; it must not change once an event shares it.
+  void set_text(std::string_view text) {
+    if (text.size() > kInline || text.empty()) {
+      message.text.assign(text);
+      return;
+    }
+    text.copy(inline_text.data(), text.size());
+    inline_size = static_cast<std::uint8_t>(text.size());
+  }
+  // The message with its text, whichever way it is held.
+  MessageRecord record() const {
+    MessageRecord copy = message;
+    if (inline_size != 0) copy.text = text();
+    return copy;
+  }
 };
 struct MarkDelivered {
   std::vector<MessageId> ids;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "uvchat/protocol/command.hpp"
@@ -26,6 +27,67 @@ namespace uvchat::chat {
 
 using TimePoint = std::chrono::system_clock::time_point;
 using Payload = std::shared_ptr<const std::string>;
+
+// Lines of their own, in a block from the thread's Recycler.
+inline Payload make_payload(std::string bytes) {
+  return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
+}
+
+// An immutable text that whoever holds it shares: a chat line's text is
+// one copy held by its event and by the store's insert (Hub::store_sent).
+// A short text is copied into a block of its own from the thread's
+// Recycler (a type of its own, so that the store's batches, which hold
+// thousands of them, do not drain the StringPool the lines are rendered
+// into); a longer one, or a string given whole, is a Payload.
+class SharedText {
+ public:
+  SharedText() = default;
+
+  static SharedText copy_of(std::string_view text) {
+    if (text.size() > kInline) return of(std::string(text));
+    auto block = std::allocate_shared<Inline>(Recycler<Inline>{});
+    text.copy(block->bytes, text.size());
+    SharedText shared;
+    shared.view_ = std::string_view(block->bytes, text.size());
+    shared.owner_ = std::move(block);
+    return shared;
+  }
+  static SharedText of(std::string text) {
+    SharedText shared;
+    Payload lines = make_payload(std::move(text));
+    shared.view_ = *lines;
+    shared.owner_ = std::move(lines);
+    shared.whole_string_ = true;
+    return shared;
+  }
+
+  // `text`, which `owner` holds and keeps as it is for as long as it lives
+  // (Hub::store_sent: a message's text in its store request).
+  static SharedText held_by(std::shared_ptr<const void> owner, std::string_view text) {
+    SharedText shared;
+    shared.owner_ = std::move(owner);
+    shared.view_ = text;
+    return shared;
+  }
+
+  explicit operator bool() const { return owner_ != nullptr; }
+  std::string_view view() const { return view_; }
+  // The text as lines of their own: its own block when that is a string,
+  // else a copy.
+  Payload payload() const {
+    if (whole_string_) return std::static_pointer_cast<const std::string>(owner_);
+    return make_payload(std::string(view_));
+  }
+
+ private:
+  static constexpr std::size_t kInline = 128;
+  struct Inline {
+    char bytes[kInline];
+  };
+  std::shared_ptr<const void> owner_;
+  std::string_view view_;       // all of what owner_ holds
+  bool whole_string_ = false;  // owner_ is a const std::string
+};
 
 enum class MessageKind { kDirect, kRoom, kBroadcast };
 
@@ -78,18 +140,22 @@ struct Event {
   // broadcast; kJoined, kLeft, kMembers: the room; kHistory: room or name;
   // kError: the subject.
   std::string target;
-  std::string text;  // kChat, kHelp, kReply; kError: the detail
   std::vector<std::string> names;
   std::vector<std::size_t> counts;
 
   Event() = default;
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
-  // A chat line's text came from the StringPool and goes back to it; the
-  // rest is the heap's.
-  ~Event() {
-    if (kind == EventKind::kChat) StringPool::give_back(std::move(text));
-  }
+
+  // kChat, kHelp, kReply; kError: the detail. Immutable and shared: a
+  // message sent as it came has one copy of its text, which its event and
+  // the store's insert both hold (Hub::store_sent). Read through text(),
+  // set through set_text, so that a view of it cannot outlive it.
+  std::string_view text() const { return text_.view(); }
+  void set_text(SharedText text) { text_ = std::move(text); }
+  void set_text(std::string text) { text_ = SharedText::of(std::move(text)); }
+  // The text as lines of their own (kReply): not a copy.
+  Payload text_payload() const { return text_ ? text_.payload() : make_payload({}); }
 
   // About how many bytes its lines take, whatever the door: what the hub
   // counts against a session's pages and backlog. The parts that vary, and
@@ -98,9 +164,9 @@ struct Event {
   static constexpr std::size_t kFrame = 12;
   std::size_t weight() const {
     if (kind == EventKind::kChat) {
-      return kFrame + sender.size() + text.size() + (scope == MessageKind::kRoom ? target.size() : 0);
+      return kFrame + sender.size() + text().size() + (scope == MessageKind::kRoom ? target.size() : 0);
     }
-    std::size_t bytes = kFrame + name.size() + target.size() + text.size();
+    std::size_t bytes = kFrame + name.size() + target.size() + text().size();
     for (const std::string& each : names) bytes += each.size() + 1;
     return bytes;
   }
@@ -127,6 +193,9 @@ struct Event {
     if (!rendered || (rendered->styles & (1U << style)) == 0) return nullptr;
     return &rendered->lines[style];
   }
+
+ private:
+  SharedText text_;
 };
 
 using EventRef = std::shared_ptr<const Event>;
@@ -141,11 +210,6 @@ struct SessionTraits {
   // the lines); 0: none.
   int lobby_history = 0;
 };
-
-// Lines of their own, in a block from the thread's Recycler.
-inline Payload make_payload(std::string bytes) {
-  return std::allocate_shared<const std::string>(Recycler<std::string>{}, std::move(bytes));
-}
 
 // A string whose buffer comes from the thread's StringPool and goes back
 // to it with the last reference.
@@ -175,9 +239,9 @@ inline std::string pooled_string() {
   return text;
 }
 
-// A new event. A chat line's block comes from the thread's Recycler, and
-// its strings from the StringPool (the hub puts its text there; render_once
-// its lines): a DM costs no malloc once the loop has warmed up. Other
+// A new event. A chat line's block comes from the thread's Recycler, its
+// text is shared (SharedText) and its lines come from the StringPool
+// (render_once): a DM costs no malloc once the loop has warmed up. Other
 // events come from the heap and go back to it: 10,000 arrivals make 20,000
 // welcomes and queue counts at once, and a pool that kept their blocks
 // would keep that burst's memory for good.

@@ -196,6 +196,9 @@ void WebCodec::answer(int status, std::string_view headers, std::string_view bod
     closing_ = true;
     protocol::Command exit;
     exit.kind = protocol::CommandKind::kExit;
+    // The hub takes only these few from a connection that has not
+    // registered, and it reads what a line attempted to tell them.
+    exit.attempted = protocol::CommandKind::kExit;
     sink.command(exit);
   }
 }

@@ -8,6 +8,9 @@
 // Nothing here uses the server's own HTTP or WebSocket code: the frames are
 // made and read by the few lines below, so that a mistake in the server's
 // codec cannot hide behind the same mistake in the test's.
+//
+// harness_web.cpp: the transport, HTTP and curl; harness_web_socket.cpp:
+// the WebSocket client.
 #pragma once
 
 #include <cstddef>
@@ -288,5 +291,19 @@ struct CurlResult {
   std::vector<HttpResponse> responses;
 };
 std::optional<CurlResult> run_curl(const std::vector<std::string>& args, bool head_requests = false);
+
+// Shared by harness_web.cpp and harness_web_socket.cpp.
+namespace web_detail {
+
+inline constexpr Duration kHandshakeTimeout{5000};
+// More than any answer of the web door; a response or a frame that claims
+// more is a bug, not something to wait for.
+inline constexpr std::size_t kMostResponseBytes = 64 * 1024 * 1024;
+
+std::string lowercase(std::string_view text);
+// `bytes` with what is not printable ASCII as \xNN, cut after `most`.
+std::string printable(std::string_view bytes, std::size_t most = 200);
+
+}  // namespace web_detail
 
 }  // namespace uvchat::test

@@ -5,7 +5,7 @@
 #   make test     build and run every test; ends with "N passed, M failed"
 #   make asan     the same tests, built with AddressSanitizer + UBSan
 #   make bench    Release build of uvchatd and uvchat-bench in build-release/
-#   make fuzz     the libFuzzer targets, FUZZ_SECONDS (30) each, in build-fuzz/
+#   make fuzz     the libFuzzer targets, FUZZ_SECONDS (30) each, in FUZZ_BUILD (build-fuzz/)
 #   make install  meson install of $(BUILD) into PREFIX (/usr/local) under DESTDIR
 #   make deb      the Debian package, in build-deb/ (scripts/make-deb)
 #   make check-arm64  the arm64 cross build, every test under qemu-aarch64
@@ -55,9 +55,10 @@ bench: deps $(BENCH_BUILD)/build.ninja
 
 # Needs clang; tests/fuzz/README.md says how to keep what it finds.
 FUZZ_SECONDS ?= 30
+FUZZ_BUILD ?= build-fuzz
 .PHONY: fuzz
 fuzz:
-	scripts/fuzz --seconds $(FUZZ_SECONDS)
+	scripts/fuzz --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
 
 # The programs, their man pages, the example configuration and the systemd
 # unit. PREFIX=/usr puts the configuration in /etc/uvchat and the unit in

@@ -25,4 +25,11 @@ void fuzz_irc(std::span<const std::uint8_t> input);
 // Lines through a Framer into a ClassicCodec, and events out of it.
 void fuzz_classic(std::span<const std::uint8_t> input);
 
+// Bytes through a Framer into a WebCodec speaking HTTP, and on through its
+// WebSocket if a request upgrades.
+void fuzz_http(std::span<const std::uint8_t> input);
+
+// WebSocket frames through a WebSocketReader, or an upgraded WebCodec.
+void fuzz_websocket(std::span<const std::uint8_t> input);
+
 }  // namespace uvchat::fuzz

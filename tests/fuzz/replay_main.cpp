@@ -76,3 +76,11 @@ TEST_CASE("fuzz_classic: every corpus and regression input passes the checks") {
 TEST_CASE("fuzz_irc: every corpus and regression input passes the checks") {
   replay_all("fuzz_irc", uvchat::fuzz::fuzz_irc);
 }
+
+TEST_CASE("fuzz_http: every corpus and regression input passes the checks") {
+  replay_all("fuzz_http", uvchat::fuzz::fuzz_http);
+}
+
+TEST_CASE("fuzz_websocket: every corpus and regression input passes the checks") {
+  replay_all("fuzz_websocket", uvchat::fuzz::fuzz_websocket);
+}

@@ -93,7 +93,13 @@ void Connection::resume_input() {
   update_reading();
 }
 
-bool Connection::may_take_line(std::uint64_t now_ms) { return bucket_.has_token(now_ms, limits_.flood); }
+bool Connection::may_take_line(std::uint64_t now_ms) {
+  return (own_codec_ && !own_codec_->metered()) || bucket_.has_token(now_ms, limits_.flood);
+}
+
+void Connection::take_line() {
+  if (!own_codec_ || own_codec_->metered()) bucket_.take(limits_.flood);
+}
 
 std::uint64_t Connection::throttle(std::uint64_t now_ms) {
   throttled_ = true;

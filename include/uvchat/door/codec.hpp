@@ -88,6 +88,10 @@ class Codec {
   // Where the connection's next frames come from once its bytes are no
   // longer lines (the web door's WebSocket); null while they are.
   virtual protocol::WebSocketReader* websocket() { return nullptr; }
+  // Whether each line takes a token of the flood limit (--rate, --burst).
+  // Chat lines do; an HTTP request's header lines, bounded per request,
+  // would slow a browser fetching the page's files.
+  virtual bool metered() const { return true; }
 };
 
 }  // namespace uvchat::door

@@ -44,6 +44,7 @@ class WebCodec final : public Codec {
   chat::Payload render(const chat::EventRef& event) override;
   chat::SessionTraits traits() const override;
   protocol::WebSocketReader* websocket() override { return websocket_.get(); }
+  bool metered() const override { return upgraded(); }
 
   bool upgraded() const { return inner_ != nullptr; }
   // The subprotocol the WebSocket speaks, once upgraded.

@@ -119,7 +119,7 @@ class Connection {
   // Flood control: a line may be taken now, or the connection must wait
   // (throttle) until the time it is told, and is then let go (unthrottle).
   bool may_take_line(std::uint64_t now_ms);
-  void take_line() { bucket_.take(limits_.flood); }
+  void take_line();
   std::uint64_t throttle(std::uint64_t now_ms);
   void unthrottle();
   // Lines may be taken from the ring: open, not paused, not throttled.

@@ -252,6 +252,7 @@ void Server::process_lines(Connection& connection) {
   report_delivered();
   const auto now = protocol::Clock::now();
   protocol::Frame frame;
+  if (!connection.door_picked()) sniff_web(connection);
   while (connection.takes_input()) {
     if (store_behind()) {
       hold_for_store(connection);

@@ -44,6 +44,22 @@ void Server::take_frame(Connection& connection, const protocol::Frame& frame, pr
   }
 }
 
+// A browser's first line may be longer than --max-line (a long query), and
+// the framer drops such a line unseen: its first bytes pick the door before
+// it is framed, so that it is refused with 414 in HTTP's words.
+void Server::sniff_web(Connection& connection) {
+  if (!config_.web_door || connection.input().size() < 5) return;
+  std::string scratch;
+  const std::string_view head = connection.input().peek(5, scratch);
+  if (head.starts_with("GET ") || head == "HEAD ") pick_web_door(connection);
+}
+
+void Server::pick_web_door(Connection& connection) {
+  connection.pick_door(std::make_unique<door::WebCodec>(door_settings_, native_codec()));
+  connection.framer().keep_blank_lines();  // HTTP ends its headers with one
+  hub_.set_traits(connection.id(), connection.codec().traits());
+}
+
 // A line that is no other open door's is the native protocol's, and so is
 // a first line the framer refused. The hub hears what the door asks of it
 // before the line that picked it.
@@ -55,8 +71,8 @@ void Server::pick_door(Connection& connection, const protocol::Frame& frame) {
   } else if (door == protocol::Door::kClassic && config_.classic_door) {
     connection.pick_door(std::make_unique<door::ClassicCodec>(door_settings_));
   } else if (door == protocol::Door::kWeb && config_.web_door) {
-    connection.pick_door(std::make_unique<door::WebCodec>(door_settings_, native_codec()));
-    connection.framer().keep_blank_lines();  // HTTP ends its headers with one
+    pick_web_door(connection);
+    return;
   } else {
     connection.pick_native_door();
   }

@@ -333,6 +333,15 @@ TEST_CASE("web: a request line over --max-line on a kept connection gets 414", "
   CHECK(client.wait_closed());
 }
 
+TEST_CASE("web: a first request line over --max-line gets 414 too", "[web]") {
+  TestServer server;
+  HttpClient client(server);
+  client.send("GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  const HttpResponse response = client.read_response();
+  check_error(response, 414);
+  CHECK(client.wait_closed());
+}
+
 TEST_CASE("web: HEAD of an error has its headers and no body", "[web]") {
   TestServer server;
   HttpClient client(server);

@@ -103,12 +103,11 @@ TEST_CASE("web hostile: slowloris requests are closed by --register-timeout, oth
   CHECK(took >= Duration{1500});
   CHECK(took < Duration{5000});
   CHECK(served >= 4);
-  // The web door answers nothing to a request that never ended. A request
-  // line with no line end has opened no door yet: the native door's
-  // words for the timeout are all it gets.
+  // The web door answers nothing to a request that never ended, whether
+  // its headers or its request line are the slow part: `GET ` opens the
+  // web door before its line ends (Server::sniff_web).
   CHECK(headers.unread().empty());
-  CHECK(request_line.unread().starts_with("server:error idle-timeout "));
-  CHECK(count_of(request_line.unread(), "\n") == 1);
+  CHECK(request_line.unread().empty());
   RegisteredClient native(server, "native");
   native.expect_quiet();
 }

@@ -139,6 +139,8 @@ class Server {
   // through its codec to its output.
   void take_frame(Connection& connection, const protocol::Frame& frame, protocol::TimePoint now);
   void pick_door(Connection& connection, const protocol::Frame& frame);
+  void sniff_web(Connection& connection);
+  void pick_web_door(Connection& connection);
   void send_event(Connection& connection, chat::Effect& effect);
   void apply_effects();
   void flush_pending();

@@ -27,6 +27,8 @@ constexpr std::string_view kCommonHeaders =
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'\r\n";
 
+constexpr std::string_view kHttpVersion = "HTTP/1.1 ";
+
 bool is_get_or_head(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 // The subprotocol to speak, from the client's offer; empty when it offered
@@ -119,8 +121,9 @@ bool WebCodec::origin_allowed(const HttpRequest& request) const {
   const std::string* host = request.header("host");
   if (host == nullptr) return false;
   for (const std::string_view scheme : {"http://", "https://"}) {
-    if (std::string_view(*origin).starts_with(scheme) &&
-        protocol::equal_case_insensitive(std::string_view(*origin).substr(scheme.size()), *host)) {
+    const std::string_view given = *origin;
+    if (given.size() > scheme.size() && protocol::equal_case_insensitive(given.substr(0, scheme.size()), scheme) &&
+        protocol::equal_case_insensitive(given.substr(scheme.size()), *host)) {
       return true;
     }
   }
@@ -167,7 +170,6 @@ void WebCodec::upgrade(const HttpRequest& request, CodecSink& sink) {
     response.append("Sec-WebSocket-Protocol: ").append(chosen).append("\r\n");
   }
   response.append("\r\n");
-  ++raw_replies_;
   sink.reply(std::move(response));
   protocol_ = chosen;
   if (chosen == kIrcProtocol) {
@@ -190,7 +192,6 @@ void WebCodec::answer(int status, std::string_view headers, std::string_view bod
   response.append(kCommonHeaders);
   response.append(close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
   if (!head_only) response.append(body);
-  ++raw_replies_;
   sink.reply(std::move(response));
   if (close) {
     closing_ = true;
@@ -217,8 +218,12 @@ void WebCodec::answer_error(int status, std::string_view why, std::string_view h
 }
 
 chat::Payload WebCodec::render(const chat::EventRef& event) {
-  if (event->kind == EventKind::kReply && raw_replies_ > 0) {
-    --raw_replies_;
+  // The codec's own replies are HTTP, and go out as they are; once the
+  // WebSocket is open, replies are the inner door's lines (an IRC PONG), and
+  // are framed with the rest. The 101 is rendered after the upgrade (the
+  // hub renders a turn's events once the turn is done): it is told by its
+  // first bytes, which no line of another door starts with.
+  if (event->kind == EventKind::kReply && (!inner_ || event->text().starts_with(kHttpVersion))) {
     return event->text_payload();
   }
   // Before the WebSocket the hub has nothing to say to a browser's HTTP

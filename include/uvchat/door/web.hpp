@@ -68,11 +68,6 @@ class WebCodec final : public Codec {
   std::string_view protocol_;
   protocol::HttpRequestReader reader_;
   int requests_ = 0;
-  // Replies the codec sent as raw bytes (HTTP responses, the 101) and not
-  // rendered yet: the hub renders a session's replies in order, so these
-  // are the first ones it renders, and any later reply is the inner
-  // codec's, framed on its way out.
-  int raw_replies_ = 0;
   bool closing_ = false;  // a response said Connection: close
 };
 

@@ -5,34 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "bench_runs.hpp"
 #include "harness.hpp"
 
 using namespace uvchat::test;
-
-namespace {
-
-// A server that lets one address send and register as fast as it likes and
-// tells nobody of anybody's presence.
-ServerSetup unthrottled_server() {
-  return {.args = {"--presence", "off", "--rate", "0", "--max-per-ip", "0", "--max-registrations", "0"}};
-}
-
-RunResult run_bench(const TestServer& server, const std::string& scenario,
-                    const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {uvchat_bench_path(), scenario, "--host",
-                                   "127.0.0.1",         "--port", std::to_string(server.port()),
-                                   "--timeout",         "5"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return run_command(argv, Duration(20'000));
-}
-
-bool has(const std::string& json, const std::string& fragment) {
-  return json.find(fragment) != std::string::npos;
-}
-
-const std::string kExactlyOnce = "\"lost\":0,\"duplicated\":0,\"corrupt\":0,\"errors\":0,\"passed\":true";
-
-}  // namespace
 
 TEST_CASE("bench dm: every DM between online pairs arrives exactly once", "[bench]") {
   TestServer server(unthrottled_server());

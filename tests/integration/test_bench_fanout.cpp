@@ -5,35 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "bench_runs.hpp"
 #include "harness.hpp"
 
 using namespace uvchat::test;
 
 namespace {
 
-// Small runs take well under a second; a stall fails within --timeout.
-constexpr Duration kRunLimit{20'000};
-
 // No room history and no presence: a receiver reads only the messages.
 // (The harness turns the per-address limits off.)
 const std::vector<std::string> kQuietServer = {"--history", "0", "--presence", "off"};
 
-RunResult run_bench(const TestServer& server, const std::string& scenario,
-                    const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {uvchat_bench_path(), scenario, "--host",
-                                   "127.0.0.1",         "--port", std::to_string(server.port()),
-                                   "--timeout",         "10"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, kRunLimit);
-}
-
 RunResult run_fanout(const TestServer& server) {
   return run_bench(server, "fanout", {"--receivers", "50", "--senders", "2", "--messages", "100"});
 }
-
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-constexpr const char* kClean = "\"lost\":0,\"duplicated\":0,\"corrupt\":0,\"errors\":0,\"passed\":true";
 
 }  // namespace
 
@@ -45,7 +30,7 @@ TEST_CASE("bench: fanout delivers every room message to every receiver exactly o
   // 2 senders x 100 messages, each to 50 receivers.
   CHECK(has(run.out, "\"messages\":10000,"));
   CHECK(has(run.out, "\"unit\":\"deliveries/s\",\"sent\":200,"));
-  CHECK(has(run.out, kClean));
+  CHECK(has(run.out, kExactlyOnce));
 }
 
 TEST_CASE("bench: fanout reports the server's CPU per delivery when it knows the server", "[bench]") {
@@ -56,7 +41,7 @@ TEST_CASE("bench: fanout reports the server's CPU per delivery when it knows the
   INFO("stdout: " << run.out << "\nstderr: " << run.err);
   CHECK(run.status.describe() == "exited with 0");
   CHECK(has(run.out, "\"server_cpu_us_per_delivery\":"));
-  CHECK(has(run.out, kClean));
+  CHECK(has(run.out, kExactlyOnce));
 }
 
 TEST_CASE("bench: fanout ignores the room's history and presence", "[bench]") {
@@ -69,7 +54,7 @@ TEST_CASE("bench: fanout ignores the room's history and presence", "[bench]") {
     INFO("stdout: " << run.out << "\nstderr: " << run.err);
     CHECK(run.status.describe() == "exited with 0");
     CHECK(has(run.out, "\"messages\":10000,"));
-    CHECK(has(run.out, kClean));
+    CHECK(has(run.out, kExactlyOnce));
   }
 }
 
@@ -94,7 +79,7 @@ TEST_CASE("bench: idle registers every connection and reports the server's memor
   CHECK(has(run.out, "\"messages\":200,"));
   CHECK(has(run.out, "\"unit\":\"registrations/s\""));
   CHECK(has(run.out, "\"rss_per_connection_bytes\":"));
-  CHECK(has(run.out, kClean));
+  CHECK(has(run.out, kExactlyOnce));
 }
 
 TEST_CASE("bench: idle copes with presence, each client told of those after it", "[bench]") {
@@ -104,7 +89,7 @@ TEST_CASE("bench: idle copes with presence, each client told of those after it",
   CHECK(run.status.describe() == "exited with 0");
   CHECK(has(run.out, "\"messages\":200,"));
   CHECK_FALSE(has(run.out, "rss_per_connection_bytes"));
-  CHECK(has(run.out, kClean));
+  CHECK(has(run.out, kExactlyOnce));
 }
 
 TEST_CASE("bench: fanout through the IRC door, with history and presence, twice on one server",
@@ -120,6 +105,6 @@ TEST_CASE("bench: fanout through the IRC door, with history and presence, twice 
     CHECK(run.status.describe() == "exited with 0");
     CHECK(has(run.out, "\"door\":\"irc\""));
     CHECK(has(run.out, "\"messages\":10000,"));
-    CHECK(has(run.out, kClean));
+    CHECK(has(run.out, kExactlyOnce));
   }
 }

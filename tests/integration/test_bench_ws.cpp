@@ -5,35 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "bench_runs.hpp"
 #include "harness.hpp"
 
 using namespace uvchat::test;
-
-namespace {
-
-ServerSetup unthrottled_server(std::vector<std::string> extra = {}) {
-  ServerSetup setup{
-      .args = {"--presence", "off", "--rate", "0", "--max-per-ip", "0", "--max-registrations", "0"}};
-  setup.args.insert(setup.args.end(), extra.begin(), extra.end());
-  return setup;
-}
-
-RunResult run_bench(const TestServer& server, const std::string& scenario,
-                    const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {uvchat_bench_path(), scenario, "--host",
-                                   "127.0.0.1",         "--port", std::to_string(server.port()),
-                                   "--timeout",         "5"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return run_command(argv, Duration(20'000));
-}
-
-bool has(const std::string& text, const std::string& fragment) {
-  return text.find(fragment) != std::string::npos;
-}
-
-const std::string kExactlyOnce = "\"lost\":0,\"duplicated\":0,\"corrupt\":0,\"errors\":0,\"passed\":true";
-
-}  // namespace
 
 TEST_CASE("bench dm: through the web door's WebSocket, every DM arrives exactly once", "[bench][web]") {
   TestServer server(unthrottled_server());

@@ -43,7 +43,7 @@ $(ASAN_BUILD)/build.ninja: | deps
 asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		scripts/run-tests $(ASAN_BUILD)
+		UVCHAT_BROWSER=0 scripts/run-tests $(ASAN_BUILD)
 
 # Benchmarks need the optimised binaries; scripts/bench-offline runs them.
 .PHONY: bench

@@ -225,7 +225,9 @@ void fuzz_http(std::span<const std::uint8_t> input) {
     codec.on_frame(frame, sink);
     const std::size_t new_replies = sink.replies.size() - replies_before;
     if (closed) {
-      check(new_replies == 0, "a reply after Connection: close", sink.replies.back());
+      // back() only when there is a reply: the vector may be empty (its
+      // replies are cleared as they are rendered).
+      if (new_replies != 0) fail("a reply after Connection: close", sink.replies.back());
       check(sink.commands.size() == commands_before, "a command after Connection: close");
       return;
     }

@@ -16,18 +16,10 @@ using protocol::Command;
 using protocol::CommandKind;
 using protocol::ErrorCode;
 
-constexpr std::string_view kSpaces = " \t";
 
 constexpr std::string_view kCommands =
     "send JOIN:name, MESSAGE:text, PRIVATE:user:text, JOIN_ROOM:room, LIST_USERS or QUIT";
 constexpr std::string_view kRoomRule = "rooms are 1-32 of A-Z a-z 0-9 _ . - starting with a letter or digit";
-
-// Student clients pad with spaces where the exercise has none.
-std::string_view trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(kSpaces);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kSpaces) - first + 1);
-}
 
 // What an error quotes of the client's line: at most this many bytes, cut
 // on a character's boundary, so that a 4 KB mistake is not sent back whole.
@@ -120,7 +112,7 @@ void ClassicCodec::on_line(std::string_view line, CodecSink& sink) {
   if (colon == std::string_view::npos) {
     // The two commands without an argument. A trailing CR is the framer's
     // to drop; trailing spaces are ours.
-    const std::string_view word = trim(line);
+    const std::string_view word = protocol::trim(line);
     if (word == "LIST_USERS") {
       sink.command(command_of(CommandKind::kWho));
     } else if (word == "QUIT") {
@@ -130,11 +122,11 @@ void ClassicCodec::on_line(std::string_view line, CodecSink& sink) {
     }
     return;
   }
-  const std::string_view word = trim(line.substr(0, colon));
+  const std::string_view word = protocol::trim(line.substr(0, colon));
   const std::string_view argument = line.substr(colon + 1);
 
   if (word == "JOIN") {
-    const std::string_view name = trim(argument);
+    const std::string_view name = protocol::trim(argument);
     if (!protocol::is_valid_name(name)) {
       sink.reply(error_line("bad name", quoted(name), protocol::kNameRule));
     } else if (protocol::is_reserved_name(name)) {
@@ -158,7 +150,7 @@ void ClassicCodec::on_line(std::string_view line, CodecSink& sink) {
       sink.reply(error_line("usage: PRIVATE:user:text"));
       return;
     }
-    const std::string_view user = trim(argument.substr(0, second));
+    const std::string_view user = protocol::trim(argument.substr(0, second));
     const std::string_view text = argument.substr(second + 1);
     // A name that cannot be registered is nobody's.
     if (!protocol::is_valid_name(user) || protocol::is_reserved_name(user)) {
@@ -180,7 +172,7 @@ void ClassicCodec::on_line(std::string_view line, CodecSink& sink) {
 // JOINED_ROOM comes back: that can wait behind the offline queue's replay,
 // and a MESSAGE: sent meanwhile belongs in the new room.
 void ClassicCodec::on_join_room(std::string_view argument, CodecSink& sink) {
-  std::string_view room = trim(argument);
+  std::string_view room = protocol::trim(argument);
   if (!room.empty() && room.front() == '#') room.remove_prefix(1);
   if (!protocol::is_valid_name(room)) {
     sink.reply(error_line("bad room name", quoted(room), kRoomRule));

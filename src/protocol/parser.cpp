@@ -12,13 +12,6 @@ namespace {
 constexpr std::string_view kSpaces = " \t";
 constexpr std::string_view kReservedHint = "server and all are reserved";
 
-std::string_view trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(kSpaces);
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = text.find_last_not_of(kSpaces);
-  return text.substr(first, last - first + 1);
-}
-
 // Splits off the first word of `text`; `text` keeps the rest, untrimmed.
 std::string_view next_word(std::string_view& text) {
   const std::size_t start = text.find_first_not_of(kSpaces);

@@ -67,6 +67,8 @@ bool less_case_insensitive(std::string_view a, std::string_view b);
 
 // True when `text` is empty or only spaces and tabs.
 bool is_blank(std::string_view text);
+// `text` without the spaces and tabs around it.
+std::string_view trim(std::string_view text);
 
 // The longest start of `text` (valid UTF-8) of at most `max_bytes` bytes
 // that does not cut a character in two: what a line may quote of a long

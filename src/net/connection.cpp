@@ -165,17 +165,17 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 bool Connection::next_frame(protocol::Frame& frame) {
-  protocol::WebSocketReader* websocket = own_codec_ ? own_codec_->websocket() : nullptr;
-  if (websocket == nullptr) return framer_.next(input_, frame);
-  const bool got = websocket->next(input_, frame);
-  std::string control = websocket->take_output();
+  protocol::WebSocketReader* reader = websocket();
+  if (reader == nullptr) return framer_.next(input_, frame);
+  const bool got = reader->next(input_, frame);
+  std::string control = reader->take_output();
   if (!control.empty()) send(chat::make_payload(std::move(control)));
   return got;
 }
 
 bool Connection::websocket_ended() {
-  protocol::WebSocketReader* websocket = own_codec_ ? own_codec_->websocket() : nullptr;
-  return websocket != nullptr && websocket->ended();
+  protocol::WebSocketReader* reader = websocket();
+  return reader != nullptr && reader->ended();
 }
 
 void Connection::send(chat::Payload payload, chat::MessageId message) {
@@ -256,7 +256,7 @@ void Connection::say_last_words(std::string_view words) {
     return;
   // A WebSocket's words are a frame, or they would break its framing.
   std::string framed;
-  if (own_codec_ && own_codec_->websocket()) {
+  if (websocket() != nullptr) {
     protocol::append_lines_as_frames(words, framed);
     words = framed;
   }

@@ -275,7 +275,7 @@ void Server::process_lines(Connection& connection) {
 // The client closed its side; it may still read. The hub closes the session
 // once it has sent every answer it owes (it says so with a close effect).
 void Server::on_end_of_input(Connection& connection) {
-  const bool websocket = connection.codec().websocket() != nullptr;
+  const bool websocket = connection.websocket() != nullptr;
   connection.note_end_of_input();
   protocol::Frame frame;
   // A WebSocket's last message came whole, or not at all.

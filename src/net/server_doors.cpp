@@ -35,7 +35,10 @@ class HubSink final : public door::CodecSink {
 }  // namespace
 
 void Server::take_frame(Connection& connection, const protocol::Frame& frame, protocol::TimePoint now) {
-  if (!connection.door_picked()) pick_door(connection, frame);
+  if (!connection.door_picked()) {
+    pick_door(connection, frame.kind == protocol::FrameKind::kLine ? protocol::door_of_line(frame.line)
+                                                                   : protocol::Door::kNative);
+  }
   HubSink sink(hub_, connection.id(), now, effects_);
   connection.codec().on_frame(frame, sink);
   if (sink.upgraded) {
@@ -50,29 +53,20 @@ void Server::take_frame(Connection& connection, const protocol::Frame& frame, pr
 void Server::sniff_web(Connection& connection) {
   if (!config_.web_door || connection.input().size() < 5) return;
   std::string scratch;
-  const std::string_view head = connection.input().peek(5, scratch);
-  if (head.starts_with("GET ") || head == "HEAD ") pick_web_door(connection);
-}
-
-void Server::pick_web_door(Connection& connection) {
-  connection.pick_door(std::make_unique<door::WebCodec>(door_settings_, native_codec()));
-  connection.framer().keep_blank_lines();  // HTTP ends its headers with one
-  hub_.set_traits(connection.id(), connection.codec().traits());
+  if (protocol::starts_web_request(connection.input().peek(5, scratch))) pick_door(connection, protocol::Door::kWeb);
 }
 
 // A line that is no other open door's is the native protocol's, and so is
 // a first line the framer refused. The hub hears what the door asks of it
 // before the line that picked it.
-void Server::pick_door(Connection& connection, const protocol::Frame& frame) {
-  const protocol::Door door =
-      frame.kind == protocol::FrameKind::kLine ? protocol::door_of_line(frame.line) : protocol::Door::kNative;
+void Server::pick_door(Connection& connection, protocol::Door door) {
   if (door == protocol::Door::kIrc && config_.irc_door) {
     connection.pick_door(std::make_unique<door::IrcCodec>(door_settings_));
   } else if (door == protocol::Door::kClassic && config_.classic_door) {
     connection.pick_door(std::make_unique<door::ClassicCodec>(door_settings_));
   } else if (door == protocol::Door::kWeb && config_.web_door) {
-    pick_web_door(connection);
-    return;
+    connection.pick_door(std::make_unique<door::WebCodec>(door_settings_, native_codec()));
+    connection.framer().keep_blank_lines();  // HTTP ends its headers with one
   } else {
     connection.pick_native_door();
   }

@@ -76,6 +76,9 @@ class Connection {
   // The door answered 101: the bytes after the line just taken are
   // WebSocket frames.
   void start_websocket() { framer_.drop_taken(input_); }
+  // The door's WebSocket reader, once the door made the connection one;
+  // null before, and for every other door.
+  protocol::WebSocketReader* websocket() { return own_codec_ ? own_codec_->websocket() : nullptr; }
   // The client ended its WebSocket (a close frame, or one that broke the
   // protocol and was answered with a close): its input is over.
   bool websocket_ended();

@@ -16,6 +16,7 @@
 #include "uvchat/net/connection.hpp"
 #include "uvchat/net/listener.hpp"
 #include "uvchat/net/store_worker.hpp"
+#include "uvchat/protocol/door.hpp"
 
 namespace uvchat::net {
 
@@ -138,9 +139,8 @@ class Server {
   // codec (picked by its first line) to the hub; an event from the hub,
   // through its codec to its output.
   void take_frame(Connection& connection, const protocol::Frame& frame, protocol::TimePoint now);
-  void pick_door(Connection& connection, const protocol::Frame& frame);
+  void pick_door(Connection& connection, protocol::Door door);
   void sniff_web(Connection& connection);
-  void pick_web_door(Connection& connection);
   void send_event(Connection& connection, chat::Effect& effect);
   void apply_effects();
   void flush_pending();

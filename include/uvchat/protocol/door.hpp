@@ -37,8 +37,14 @@ constexpr Door sniff_door(std::string_view first_bytes) {
 // An HTTP request line: `GET ` or `HEAD ` first, or an upper-case method,
 // a target and an HTTP version (`POST / HTTP/1.1`), which the web door
 // refuses in HTTP's words rather than the native door in its own.
+// `GET ` or `HEAD `: the start of a browser's request, enough to pick the
+// web door before the line ends (it may be longer than --max-line).
+constexpr bool starts_web_request(std::string_view bytes) {
+  return bytes.starts_with("GET ") || bytes.starts_with("HEAD ");
+}
+
 constexpr bool is_http_request_line(std::string_view line) {
-  if (line.starts_with("GET ") || line.starts_with("HEAD ")) return true;
+  if (starts_web_request(line)) return true;
   const std::size_t space = line.find(' ');
   if (space == 0 || space == std::string_view::npos || space > 16) return false;
   for (const char c : line.substr(0, space)) {

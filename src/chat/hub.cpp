@@ -386,13 +386,19 @@ void Hub::on_password_hashed(SessionId id, std::string_view name, std::string ha
   // A session that timed out while the hash was made is closing: no welcome.
   if (session == nullptr || session->expired || stopping_ || found == users_.end()) return;
   User& user = found->second;
-  complete_register(*session, id, user.name, now, out);
   if (hash.empty()) {
+    complete_register(*session, id, user.name, now, out);
     log(LogLevel::kError, "could not hash the password for " + user.name + "; registered without one", out);
   } else {
+    // The welcome and all that follows wait in the slot's shadow until the
+    // password is on disk (on_ack): a name welcomed as protected stays
+    // protected after a crash or a power cut.
+    const std::uint64_t ticket = reserve_slot(*session);
+    pending_acks_.emplace(ticket, PendingAck{id, user.name, true});
+    complete_register(*session, id, user.name, now, out);
     // After the user row (complete_register's TouchUser) in the store's order.
     user.password_hash = hash;
-    store(SetPasswordHash{user.name, std::move(hash)}, out);
+    store(SetPasswordHash{user.name, std::move(hash), ticket}, out);
   }
   release_ready(id, *session, out);
 }

@@ -40,6 +40,10 @@ void Hub::on_ack(const StoreAck& ack, Effects& out) {
   auto pending = pending_acks_.extract(ack.ticket);
   if (pending.empty()) return;
   const PendingAck& queued = pending.mapped();
+  if (queued.password) {
+    on_password_stored(queued, ack, out);
+    return;
+  }
   if (ack.committed) {
     fill_slot(queued.sender, ack.ticket, {Line{event_about(EventKind::kQueued, queued.recipient)}}, out);
     return;
@@ -49,6 +53,22 @@ void Hub::on_ack(const StoreAck& ack, Effects& out) {
   if (recipient != users_.end() && recipient->second.queued > 0) --recipient->second.queued;
   fill_slot(queued.sender, ack.ticket, {Line{error_event(ErrorCode::kQueueFull, queued.recipient, "could not store it")}},
             out);
+}
+
+// The password is on disk: the welcome goes out. It is not: the name keeps
+// no password (the hub forgets it too), and the session, which was told
+// nothing yet, is closed with the reason rather than welcomed unprotected.
+void Hub::on_password_stored(const PendingAck& pending, const StoreAck& ack, Effects& out) {
+  if (ack.committed) {
+    fill_slot(pending.sender, ack.ticket, {}, out);
+    return;
+  }
+  const auto user = users_.find(pending.recipient);
+  if (user != users_.end()) user->second.password_hash.clear();
+  Session* session = find_session(pending.sender);
+  if (session == nullptr || session->expired) return;
+  log(LogLevel::kError, "could not store the password for " + pending.recipient, out);
+  expire(pending.sender, *session, "could not store your password; try again later", out, ErrorCode::kUnavailable);
 }
 
 void Hub::on_delivered(std::span<const MessageId> ids, TimePoint now, Effects& out) {

@@ -71,6 +71,8 @@ void mark_failed(std::vector<chat::StoreResult>& results,
     const chat::StoreRequest& request = *pointer;
     if (const auto* insert = std::get_if<chat::InsertMessage>(&request); insert && insert->ticket != 0) {
       results.emplace_back(chat::StoreAck{insert->ticket, false});
+    } else if (const auto* password = std::get_if<chat::SetPasswordHash>(&request); password && password->ticket) {
+      results.emplace_back(chat::StoreAck{password->ticket, false});
     } else if (const auto* queued = std::get_if<chat::FetchQueued>(&request)) {
       results.emplace_back(chat::QueuedFetched{*queued, false, {}});
     } else if (const auto* history = std::get_if<chat::FetchHistory>(&request)) {
@@ -93,6 +95,11 @@ constexpr std::chrono::milliseconds kHoldDirects{2000};
 // reach the first at about 1.7 MB; long ones reach the second.
 constexpr std::size_t kHoldSpan = 16384;
 constexpr std::size_t kHoldBytes = 4 * 1024 * 1024;
+// How long a commit that promised nothing may stay off the disk: it is
+// synced at the next commit that promises something, or by then
+// (docs/STORAGE.md, "When a commit reaches the disk"). One fsync a second
+// at most for all the history, instead of one a commit.
+constexpr std::chrono::milliseconds kSyncWithin{1000};
 
 StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
                          bool group_commit)
@@ -198,6 +205,7 @@ void StoreWorker::run() {
     }
     read_pages_first(batch);
     std::vector<chat::StoreResult> results = run_batch(batch);
+    make_durable(results);
     batch.insert(batch.end(), std::make_move_iterator(read_first_.begin()),
                  std::make_move_iterator(read_first_.end()));
     read_first_.clear();
@@ -213,6 +221,7 @@ void StoreWorker::run() {
     uv_async_send(&async_);
   }
   finish_holding();
+  make_durable_now();
 }
 
 // Under mutex_. Leaves `batch` empty, with spent_'s capacity when it had
@@ -226,11 +235,14 @@ void StoreWorker::give_back(Batch& batch) {
   }
 }
 
-// Until there are requests, or the oldest held DM is due to be written.
+// Until there are requests, the oldest held DM is due to be written, or
+// commits made without a sync are due to be synced.
 void StoreWorker::wait_for_work(std::unique_lock<std::mutex>& lock) {
   const auto has_work = [this] { return !incoming_.empty() || stopping_; };
-  if (const auto expiry = held_.next_expiry()) {
-    wake_.wait_until(lock, *expiry, has_work);
+  std::optional<Clock::time_point> until = held_.next_expiry();
+  if (unsynced_since_ && (!until || *unsynced_since_ + kSyncWithin < *until)) until = *unsynced_since_ + kSyncWithin;
+  if (until) {
+    wake_.wait_until(lock, *until, has_work);
   } else {
     wake_.wait(lock, has_work);
   }
@@ -294,6 +306,54 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(Batch& batch) {
   return results;
 }
 
+// After each batch. Its acknowledgments (a queued DM, a password) go out
+// only once everything it wrote is on disk: the WAL is synced now. Any
+// other commit is only noted, and synced with the next acknowledged one or
+// kSyncWithin after the first of them, whichever comes first: the loop's
+// answers to people do not share their core with an fsync per commit.
+void StoreWorker::make_durable(std::vector<chat::StoreResult>& results) {
+  const bool promised = std::any_of(results.begin(), results.end(), [](const chat::StoreResult& result) {
+    const auto* ack = std::get_if<chat::StoreAck>(&result);
+    return ack != nullptr && ack->committed;
+  });
+  if (store_->changes() != synced_changes_ && !unsynced_since_) unsynced_since_ = now_;
+  if (!unsynced_since_ || sync_broken_) return;
+  if (!promised && Clock::now() - *unsynced_since_ < kSyncWithin) return;
+  if (sync()) return;
+  // The commit happened, but it may never reach the disk: nobody is told
+  // it is kept.
+  for (chat::StoreResult& result : results) {
+    if (auto* ack = std::get_if<chat::StoreAck>(&result)) ack->committed = false;
+  }
+}
+
+// At the end, whatever is left: the close's checkpoint would sync it too,
+// but not when the checkpoint cannot run (a reader holds the WAL).
+void StoreWorker::make_durable_now() {
+  if (store_->changes() == synced_changes_ || sync_broken_) return;
+  sync();
+}
+
+// True once every commit so far is on disk. A failed sync is not tried
+// again: after a failed fsync Linux may drop the pages it could not write
+// and report the next fsync as a success, so no later sync can vouch for
+// them (PostgreSQL's "fsyncgate", 2018). From then on the store refuses
+// every request that would be acknowledged, until the server restarts.
+bool StoreWorker::sync() {
+  try {
+    store_->sync();
+    synced_changes_ = store_->changes();
+    unsynced_since_.reset();
+    return true;
+  } catch (const store::StoreError& error) {
+    sync_broken_ = true;
+    log(LogLevel::kError, std::string("store: ") + error.what() +
+                              "; from now on no message is acknowledged as queued and no password is set,"
+                              " until the server is restarted (check the disk; the latest messages may be lost)");
+    return false;
+  }
+}
+
 // At the end: what is still held is written queued (its recipient never
 // acknowledged it), and delivered again at its next registration.
 void StoreWorker::finish_holding() {
@@ -324,7 +384,12 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
   } else if (auto* touch = std::get_if<chat::TouchUser>(&request)) {
     store_->touch_user(touch->name, to_millis(touch->when));
   } else if (auto* password = std::get_if<chat::SetPasswordHash>(&request)) {
+    if (sync_broken_ && password->ticket != 0) {
+      results.emplace_back(chat::StoreAck{password->ticket, false});
+      return;
+    }
     store_->set_password_hash(password->name, password->hash);
+    if (password->ticket != 0) results.emplace_back(chat::StoreAck{password->ticket, true});
   } else if (auto* queued = std::get_if<chat::FetchQueued>(&request)) {
     fetch_queued(*queued, results);
   } else if (auto* history = std::get_if<chat::FetchHistory>(&request)) {
@@ -348,6 +413,10 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
 // is known; every other message is written at once. Without group commit
 // (a mode for measuring it) nothing is held either.
 void StoreWorker::insert(chat::InsertMessage& insert, std::vector<chat::StoreResult>& results) {
+  if (insert.ticket != 0 && sync_broken_) {
+    results.emplace_back(chat::StoreAck{insert.ticket, false});  // not written: "could not store it" is true
+    return;
+  }
   const store::MessageRef stored = to_store(insert);
   if (group_commit_ && insert.ticket == 0 && stored.kind == store::MessageKind::kDirect) {
     held_.hold(stored, now_, to_write_);

@@ -278,13 +278,21 @@ Connection open_connection(const std::string& path) {
 // Settings of this connection alone (nothing is written to the file). Set
 // before the schema is created, so that its commit is as durable as any.
 void configure_durability(sqlite3* db) {
-  // FULL: a commit has reached the disk when COMMIT returns, so a queued DM
-  // survives a power cut once `server:queued` is sent. Group commit shares
-  // the fsync among every write of a batch.
+  // FULL while the schema is created or upgraded: that commit is on disk
+  // when the server starts serving. leave_commits_to_sync() relaxes it after.
   execute(db, "PRAGMA synchronous = FULL", "set synchronous");
   // The schema has no foreign keys; off says so and costs nothing.
   execute(db, "PRAGMA foreign_keys = OFF", "set foreign_keys");
 }
+
+// From here on a COMMIT does not wait for the disk: in WAL mode NORMAL
+// appends the commit to the WAL without syncing it (and still syncs before
+// a checkpoint, so the file stays consistent through a power cut). The store
+// worker syncs the WAL itself (Store::sync) before an answer that promises
+// durability and within a second of any other commit: most commits (live
+// DMs already delivered, room lines) then share one fsync a second instead
+// of paying one each (docs/STORAGE.md, "When a commit reaches the disk").
+void leave_commits_to_sync(sqlite3* db) { execute(db, "PRAGMA synchronous = NORMAL", "set synchronous"); }
 
 std::int64_t query_integer(sqlite3* db, const char* sql) {
   // Not persistent: run once at start-up. No operation name in errors, so
@@ -414,6 +422,7 @@ sqlite3* open_database(const std::string& path) {
   configure_durability(db.get());
   carry_out(db.get(), plan, identity);
   enable_wal(db.get());
+  leave_commits_to_sync(db.get());
   return db.release();
 }
 

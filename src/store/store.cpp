@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -201,6 +203,7 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
 
 Store::Store(sqlite3* db)
     : db_(db),
+      on_disk_(sqlite3_db_filename(db, "main") != nullptr && *sqlite3_db_filename(db, "main") != '\0'),
       statements_(std::make_unique<Statements>(db)),
       conversations_(std::make_unique<Conversations>()),
       chunk_writer_(std::make_unique<DirectChunkWriter>()) {}
@@ -234,6 +237,29 @@ std::int64_t Store::max_message_id() {
 void Store::begin() { Run(db_, statements_->begin, "begin a transaction").finish(); }
 
 void Store::commit() { Run(db_, statements_->commit, "commit").finish(); }
+
+void Store::sync() {
+  if (!on_disk_) return;
+  // The WAL, as SQLite holds it open (SQLITE_FCNTL_JOURNAL_POINTER gives the
+  // WAL in WAL mode). Syncing it is what a COMMIT under synchronous = FULL
+  // would have done, once for every commit since the last sync: the frames
+  // are appended in order, and recovery replays them up to the last commit.
+  // The file is opened at the first write; before it there is nothing to sync.
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || wal == nullptr ||
+      wal->pMethods == nullptr) {
+    return;
+  }
+  errno = 0;
+  const int status = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+  const int error = errno;
+  if (status != SQLITE_OK) {
+    throw StoreError(std::string("sync the database to disk: ") + sqlite3_errstr(status) +
+                     (error != 0 ? std::string(" (") + std::strerror(error) + ")" : std::string()));
+  }
+}
+
+std::int64_t Store::changes() const { return sqlite3_total_changes64(db_); }
 
 void Store::rollback() {
   // Nothing to undo, and SQLite may already have rolled back by itself after

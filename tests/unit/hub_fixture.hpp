@@ -114,10 +114,13 @@ class FakeStore {
   }
 
   // Like the real UPDATE: a user the store does not know gets no hash.
+  // With a ticket, acknowledged like a queued DM (the welcome waits for it).
   std::optional<chat::StoreResult> run(const chat::SetPasswordHash& password) {
     const auto found = users_.find(password.name);
     if (found != users_.end()) found->second = password.hash;
-    return std::nullopt;
+    if (password.ticket == 0) return std::nullopt;
+    password_tickets_[password.ticket] = password.name;
+    return chat::StoreAck{password.ticket, true};
   }
 
   // A page, as Store::undelivered_directs(recipient, page) reads it.
@@ -188,6 +191,10 @@ class FakeStore {
 
   void spoil(chat::StoreAck& ack) {
     ack.committed = false;
+    if (const auto password = password_tickets_.find(ack.ticket); password != password_tickets_.end()) {
+      if (const auto user = users_.find(password->second); user != users_.end()) user->second.clear();
+      return;
+    }
     messages_.erase(tickets_.at(ack.ticket));
   }
   void spoil(chat::QueuedFetched& fetched) {
@@ -202,6 +209,7 @@ class FakeStore {
   std::map<MessageId, Message> messages_;  // by id: oldest first
   chat::NameMap<std::string> users_;       // every known name, and its password hash
   std::map<std::uint64_t, MessageId> tickets_;
+  std::map<std::uint64_t, std::string> password_tickets_;  // a password ack: whose
 };
 
 class HubFixture {

@@ -673,6 +673,47 @@ TEST_CASE("A password on a name without one is hashed off the loop before welcom
   CHECK(server.store().password_hash("alice") == fake_hash("s3cret words"));
 }
 
+// The welcome says the name is protected: a crash must not undo that, so it
+// waits until the hash is on disk (the store's ack), like `queued`.
+TEST_CASE("A new password is on disk before the welcome", "[hub][password][durability]") {
+  HubFixture server;
+  const SessionId bob = server.sign_in("bob");
+  server.hold_store_results();
+  const SessionId alice = server.new_session();
+  server.send(alice, "server:register alice s3cret");
+  CHECK(server.lines(alice).empty());
+  CHECK(server.lines(bob) == Lines{"server:online alice"});  // others hear at once
+  const auto stored = server.store_requests<chat::SetPasswordHash>();
+  REQUIRE(stored.size() == 1);
+  CHECK(stored.front().ticket != 0);
+
+  SECTION("on disk: welcome, then the rest in order") {
+    server.release_all_store_results();
+    CHECK(server.lines(alice) == kWelcomeAlice);
+    server.send(alice, "server:register alice s3cret");
+    CHECK(server.lines(alice) == Lines{"server:error already-registered alice"});
+  }
+  SECTION("not on disk: no welcome, the reason, the connection closed, and no password") {
+    while (server.held_store_results() > 0) {
+      // The ack is the last of the registration's results (after the page).
+      if (server.held_store_results() == 1) {
+        server.fail_store_result();
+      } else {
+        server.release_store_result();
+      }
+    }
+    CHECK(server.lines(alice) ==
+          Lines{"server:error unavailable could not store your password; try again later", kClosed});
+    CHECK(logged(server, LogLevel::kError, "could not store the password for alice"));
+    CHECK(server.store().password_hash("alice").empty());
+    server.disconnect(alice);
+    const SessionId again = server.new_session();
+    server.send(again, "server:register alice");
+    server.release_all_store_results();
+    CHECK(server.lines(again) == kWelcomeAlice);  // the name was never protected
+  }
+}
+
 TEST_CASE("Once a name has a password, registering needs it", "[hub][password]") {
   HubFixture server;
   server.disconnect(server.sign_in("alice", "s3cret"));

@@ -39,7 +39,7 @@ struct MessageRecord {
 };
 
 // Stores a message. With a ticket, the hub hears (StoreAck) once the
-// transaction holding it has committed, or failed.
+// transaction holding it has committed and is on disk, or failed.
 struct InsertMessage {
   MessageRecord message;
   std::uint64_t ticket = 0;
@@ -81,9 +81,12 @@ struct TouchUser {
   std::string name;
   TimePoint when;
 };
+// With a ticket, the hub hears (StoreAck) once the hash is on disk, or
+// could not be put there.
 struct SetPasswordHash {
   std::string name;
   std::string hash;
+  std::uint64_t ticket = 0;
 };
 // One page of the undelivered DMs to `user`, for the session registered as
 // it: those with after < id <= up_to, oldest first, at most max_count of

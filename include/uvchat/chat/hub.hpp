@@ -210,10 +210,13 @@ class Hub {
     Monotonic window_start{0};  // of the current minute of registrations
     std::size_t registrations = 0;
   };
-  // A DM to an offline user, acknowledged once its store commit is.
+  // A DM to an offline user, acknowledged once its store commit is on
+  // disk; or (password) a password set at registration, whose welcome waits
+  // for the disk in the same way.
   struct PendingAck {
     SessionId sender = 0;
-    std::string recipient;
+    std::string recipient;  // or the name whose password it is
+    bool password = false;
   };
 
   void on_register(Session& session, SessionId id, const protocol::Command& command, TimePoint now,
@@ -223,6 +226,7 @@ class Hub {
   void release_name(SessionId id, std::string_view name, Effects& out);
   void on_history(User& user, const protocol::Command& command, Effects& out);
   void on_ack(const StoreAck& ack, Effects& out);
+  void on_password_stored(const PendingAck& pending, const StoreAck& ack, Effects& out);
   void on_queued_fetched(QueuedFetched& fetched, Effects& out);
   void on_history_fetched(const HistoryFetched& fetched, Effects& out);
   MessageRecord new_message(const User& sender, MessageKind kind, std::string_view target,

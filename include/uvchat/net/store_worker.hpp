@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -71,6 +72,9 @@ class StoreWorker {
   void write_queued();
   void write_delivered();
   void roll_back();
+  void make_durable(std::vector<chat::StoreResult>& results);
+  void make_durable_now();
+  bool sync();
 
   uv_async_t async_{};
   std::unique_ptr<store::Store> store_;  // used by the thread only
@@ -110,7 +114,13 @@ class StoreWorker {
   Batch read_first_;  // the batch's pages read ahead of it (read_pages_first)
   std::vector<store::MessageRef> delivered_;
   std::vector<store::MessageRef> to_write_;
-  store::HeldDirects::Clock::time_point now_;
+  using Clock = store::HeldDirects::Clock;
+  Clock::time_point now_;
+  // Durability (make_durable): the store's change count at the last sync,
+  // the first commit since it, and whether a sync has ever failed.
+  std::int64_t synced_changes_ = 0;
+  std::optional<Clock::time_point> unsynced_since_;
+  bool sync_broken_ = false;
 
   Batch submitted_;  // loop thread only
 

@@ -98,6 +98,17 @@ class Store {
   void begin();
   void commit();
   void rollback();
+  // A commit is written but need not be on disk when commit() returns
+  // (synchronous = NORMAL in WAL mode). sync() puts every commit so far on
+  // disk: it syncs the WAL file. The worker calls it before an answer that
+  // promises durability, and within a bounded time of any other commit
+  // (docs/STORAGE.md, "When a commit reaches the disk"). A no-op in memory.
+  // Throws StoreError when the file system reports a failure: the commits
+  // since the last good sync may then never reach the disk.
+  void sync();
+  // Rows changed by every statement so far: a commit that changed nothing
+  // needs no sync.
+  std::int64_t changes() const;
 
   void insert_message(const MessageRef& message);
   // DMs that were delivered before they were stored (delivered_at set), in
@@ -142,6 +153,7 @@ class Store {
   std::vector<StoredMessage> chunked_history(const std::string& conversation, int limit, std::int64_t up_to_id);
 
   sqlite3* db_;
+  bool on_disk_;  // not ":memory:"
   std::unique_ptr<Statements> statements_;
   // Kept from commit to commit with their capacity (direct_chunk.hpp).
   std::unique_ptr<Conversations> conversations_;

@@ -93,6 +93,20 @@ class WorkerRig {
     run({delivered, history}, 1);
   }
 
+  // Hands `requests` over as the server does once a loop turn, and turns
+  // the loop until the store has taken them all (at most `bound`): true if
+  // it did.
+  bool settle(std::vector<chat::StoreRequest> requests, std::chrono::milliseconds bound) {
+    for (chat::StoreRequest& request : requests) worker_->submit(std::move(request));
+    worker_->hand_over();
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (worker_->backlog() > 0 && std::chrono::steady_clock::now() < deadline) {
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return worker_->backlog() == 0;
+  }
+
  private:
   uv_loop_t loop_{};
   std::unique_ptr<net::StoreWorker> worker_;
@@ -144,6 +158,33 @@ TEST_CASE("Store worker: a DM a replay promised and another connection delivers 
   const auto next = rig.page(0, 6, true, 10);
   CHECK(next.total == 3);
   CHECK(ids_of(next) == std::vector<MessageId>{2, 4, 5});
+}
+
+// Requests nobody waits for are not handed over at once (store_worker.cpp,
+// kLazyDelayMs), but they must get there by themselves, with no other
+// request to take them along: history that never reaches the store would
+// never reach the disk either.
+TEST_CASE("Store worker: requests nobody waits for reach the store by themselves", "[store][durability]") {
+  WorkerRig rig;
+  CHECK(rig.settle({chat::TouchUser{"carol", chat::TimePoint(std::chrono::seconds(1700000000))}},
+                   std::chrono::seconds(2)));
+}
+
+// One somebody waits for takes those before it along, in order: a DM
+// queued for a user the store learnt of in the same hand-over is counted.
+TEST_CASE("Store worker: a request somebody waits for takes the lazy ones before it along", "[store][durability]") {
+  WorkerRig rig;
+  rig.queue_for_bob(1);
+  chat::MarkDelivered delivered{{1}, chat::TimePoint(std::chrono::seconds(1700000100))};
+  chat::FetchQueued count;
+  count.session = 1;
+  count.user = "bob";
+  count.ticket = 7;
+  count.up_to = 1;
+  count.count_total = true;
+  const auto results = rig.run({delivered, count}, 1);
+  REQUIRE(std::holds_alternative<chat::QueuedFetched>(results.front()));
+  CHECK(std::get<chat::QueuedFetched>(results.front()).total == 0);  // the delivery came first
 }
 
 }  // namespace

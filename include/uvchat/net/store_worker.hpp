@@ -42,7 +42,8 @@ class StoreWorker {
   void submit(chat::StoreRequest request);
   // Hands everything submitted since the last call to the store's thread.
   // Once per loop turn (Server::flush_pending): a turn's requests then cost
-  // one lock and at most one wake-up, not one each.
+  // one lock and at most one wake-up, not one each. Requests nobody waits
+  // for wait for company, or at most kLazyDelayMs (store_worker.cpp).
   void hand_over();
   // Requests submitted and not yet committed: how far behind the store is.
   std::size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
@@ -55,6 +56,8 @@ class StoreWorker {
 
  private:
   static void on_async(uv_async_t* handle);
+  static void on_lazy_timer(uv_timer_t* timer);
+  void hand_over_now();
   void run();
   void wait_for_work(std::unique_lock<std::mutex>& lock);
   using Batch = std::vector<std::shared_ptr<chat::StoreRequest>>;
@@ -123,6 +126,8 @@ class StoreWorker {
   bool sync_broken_ = false;
 
   Batch submitted_;  // loop thread only
+  bool urgent_ = false;  // loop thread only: submitted_ holds a request somebody waits for
+  uv_timer_t lazy_timer_{};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -88,6 +88,7 @@ void Hub::load_user(std::string_view name, std::string password_hash, std::size_
   if (is_new) user.name = std::string(name);
   user.password_hash = std::move(password_hash);
   user.queued = queued;
+  user.registered_before = true;
 }
 
 std::string_view Hub::peer(SessionId id) const {
@@ -430,6 +431,8 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   user.session = id;
   session.user = &user;
   ++online_;
+  const bool first_time = !user.registered_before && user.queued == 0;
+  user.registered_before = true;
 
   auto welcome = make_event(EventKind::kWelcome);
   welcome->one_recipient = true;
@@ -437,10 +440,19 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   welcome->count = online_;
   send(id, std::move(welcome), out);
   store(TouchUser{user.name, now}, out);
-  // The store is asked even when the hub counts no queued DM: a DM sent
-  // live to an earlier session that never reached its socket is still
-  // undelivered there, and is delivered now.
-  start_replay(id, session, user, out);
+  if (first_time) {
+    // A name registering for the first time, with no DM queued for it
+    // while it was being claimed, has nothing queued anywhere, so its
+    // welcome needs no store round trip: a crowd of newcomers costs the
+    // store's thread one lazy batch of TouchUser, not a transaction and an
+    // answer each.
+    send(id, count_event(EventKind::kQueuedMessages, 0), out);
+  } else {
+    // The store is asked even when the hub counts no queued DM: a DM sent
+    // live to an earlier session that never reached its socket is still
+    // undelivered there, and is delivered now.
+    start_replay(id, session, user, out);
+  }
   fetch_lobby(id, session, user, out);
   announce_presence(user, EventKind::kOnline, out);
   log(LogLevel::kInfo,

@@ -839,5 +839,35 @@ TEST_CASE("No password shows in a log line or in anything sent", "[hub][password
   }
 }
 
+// ---------------------------------------------------------------------------
+// Arrivals (issue 20): a name never registered has nothing queued anywhere.
+
+TEST_CASE("A name registering for the first time is welcomed without a store round trip", "[hub][arrivals]") {
+  HubFixture server;
+  server.hold_store_results();
+  const SessionId alice = server.new_session();
+  server.send(alice, "server:register alice");
+  CHECK(server.lines(alice) == kWelcomeAlice);
+  CHECK(server.store_requests<chat::FetchQueued>().empty());
+  CHECK(server.store_requests<chat::TouchUser>().size() == 1);  // still remembered
+}
+
+TEST_CASE("A name registered before asks the store for its queue, even with none counted", "[hub][arrivals]") {
+  HubFixture server;
+  SECTION("known from an earlier run") { server.load_user("alice"); }
+  SECTION("registered earlier in this run") {
+    server.disconnect(server.sign_in("alice"));
+    server.forget();
+    static_cast<void>(server.store_requests<chat::FetchQueued>());
+  }
+  server.hold_store_results();
+  const SessionId alice = server.new_session();
+  server.send(alice, "server:register alice");
+  CHECK(server.lines(alice) == Lines{"server:welcome alice"});
+  CHECK(server.store_requests<chat::FetchQueued>().size() == 1);
+  server.release_all_store_results();
+  CHECK(server.lines(alice) == Lines{"server:queued-messages 0"});
+}
+
 }  // namespace
 }  // namespace uvchat::test

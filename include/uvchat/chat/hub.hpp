@@ -132,6 +132,8 @@ class Hub {
     SessionId departing = 0;  // a session that said exit and awaits answers
     std::vector<Room*> rooms;
     std::size_t queued = 0;  // undelivered DMs in the store, as far as the hub knows
+    // Registered before: in this run, or in an earlier one (load_user).
+    bool registered_before = false;
   };
   // server:members order; names are unique in any case, so this is strict.
   struct ByName {

@@ -1,6 +1,9 @@
 #include "uvchat/net/listener.hpp"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <cstring>
@@ -8,6 +11,33 @@
 #include "uvchat/log.hpp"
 
 namespace uvchat::net {
+namespace {
+
+// A peer that vanished without a word (a phone off its network, a laptop
+// shut) keeps its name taken until the server notices. Idle, it is probed
+// after kKeepAliveDelaySeconds, every kKeepAliveIntervalSeconds, and given
+// up after kKeepAliveProbes unanswered probes; with lines unacknowledged,
+// it is given up after kUserTimeoutMs (TCP_USER_TIMEOUT; without it, the
+// kernel retransmits for about 15 minutes). Either way about 90 s.
+constexpr unsigned int kKeepAliveDelaySeconds = 30;
+constexpr int kKeepAliveIntervalSeconds = 10;
+constexpr int kKeepAliveProbes = 6;
+constexpr unsigned int kUserTimeoutMs = 90'000;
+
+}  // namespace
+
+// Best effort: a system without these options keeps its own defaults.
+void set_connection_options(uv_tcp_t* tcp) {
+  // Nagle's algorithm with the client's delayed ACKs would hold back our
+  // small lines by up to 40 ms each.
+  uv_tcp_nodelay(tcp, 1);
+  uv_tcp_keepalive(tcp, 1, kKeepAliveDelaySeconds);
+  uv_os_fd_t fd{};
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp), &fd) != 0) return;
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepAliveIntervalSeconds, sizeof kKeepAliveIntervalSeconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepAliveProbes, sizeof kKeepAliveProbes);
+  setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &kUserTimeoutMs, sizeof kUserTimeoutMs);
+}
 
 int resolve_listen_addresses(const std::string& host, int port, std::vector<sockaddr_storage>& out) {
   addrinfo hints{};
@@ -73,6 +103,8 @@ Listener::Listener(uv_loop_t* loop, AcceptHandler on_accept) : on_accept_(std::m
 int Listener::listen(const sockaddr* address, bool ipv6_only, int backlog) {
   const unsigned int flags = (address->sa_family == AF_INET6 && ipv6_only) ? UV_TCP_IPV6ONLY : 0;
   if (const int status = uv_tcp_bind(&tcp_, address, flags); status != 0) return status;
+  // Set once here rather than on each accepted socket (kAcceptedSocketsInherit).
+  if (kAcceptedSocketsInherit) set_connection_options(&tcp_);
   return uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), backlog, on_connection);
 }
 

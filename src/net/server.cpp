@@ -1,8 +1,5 @@
 #include "uvchat/net/server.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <csignal>
@@ -12,16 +9,6 @@
 namespace uvchat::net {
 namespace {
 
-// A peer that vanished without a word (a phone off its network, a laptop
-// shut) keeps its name taken until the server notices. Idle, it is probed
-// after kKeepAliveDelaySeconds, every kKeepAliveIntervalSeconds, and given
-// up after kKeepAliveProbes unanswered probes; with lines unacknowledged,
-// it is given up after kUserTimeoutMs (TCP_USER_TIMEOUT; without it, the
-// kernel retransmits for about 15 minutes). Either way about 90 s.
-constexpr unsigned int kKeepAliveDelaySeconds = 30;
-constexpr int kKeepAliveIntervalSeconds = 10;
-constexpr int kKeepAliveProbes = 6;
-constexpr unsigned int kUserTimeoutMs = 90'000;
 constexpr std::uint64_t kSweepIntervalMs = 1000;
 constexpr std::uint64_t kRetentionFirstRunMs = 10'000;
 constexpr std::uint64_t kThrottleTickMs = 5;
@@ -193,11 +180,7 @@ void Server::accept(uv_stream_t* listener) {
     connection.close_now();
     return;
   }
-  // Nagle's algorithm with the client's delayed ACKs would hold back our
-  // small lines by up to 40 ms each.
-  uv_tcp_nodelay(connection.tcp(), 1);
-  uv_tcp_keepalive(connection.tcp(), 1, kKeepAliveDelaySeconds);
-  notice_vanished_peers(connection);
+  if (!kAcceptedSocketsInherit) set_connection_options(connection.tcp());
   const auto [peer, ip] = peer_address(connection.tcp());
   log(LogLevel::kInfo, "connection " + std::to_string(id) + " from " + peer);
 
@@ -209,15 +192,6 @@ void Server::accept(uv_stream_t* listener) {
     log(LogLevel::kWarn, "connection " + std::to_string(id) + ": read: " + uv_strerror(status));
     on_connection_lost(connection);
   }
-}
-
-// Best effort: a system without these options keeps its own defaults.
-void Server::notice_vanished_peers(Connection& connection) {
-  uv_os_fd_t fd{};
-  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(connection.tcp()), &fd) != 0) return;
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepAliveIntervalSeconds, sizeof kKeepAliveIntervalSeconds);
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepAliveProbes, sizeof kKeepAliveProbes);
-  setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &kUserTimeoutMs, sizeof kUserTimeoutMs);
 }
 
 void Server::on_input(Connection& connection) {

@@ -20,6 +20,19 @@ std::string format_address(const sockaddr* address);
 // per-address limits; {"?", ""} if the socket cannot tell.
 std::pair<std::string, std::string> peer_address(uv_tcp_t* tcp);
 
+// The options of a client's socket: no Nagle, and keepalive probes and a
+// user timeout that notice a vanished peer within about 90 s.
+void set_connection_options(uv_tcp_t* tcp);
+// Linux copies a listening socket's options (TCP_NODELAY, SO_KEEPALIVE and
+// the keepalive times, TCP_USER_TIMEOUT) to each socket it accepts, with the
+// keepalive timer armed: set on the listener, they cost an arrival no system
+// call. Elsewhere they are set on each accepted socket.
+#ifdef __linux__
+inline constexpr bool kAcceptedSocketsInherit = true;
+#else
+inline constexpr bool kAcceptedSocketsInherit = false;
+#endif
+
 class Listener {
  public:
   using AcceptHandler = std::function<void(uv_stream_t* listener)>;

@@ -110,7 +110,6 @@ class Server {
 
  private:
   void log_doors() const;
-  static void notice_vanished_peers(Connection& connection);
   static void on_prepare(uv_prepare_t* handle);
   static void on_sweep(uv_timer_t* handle);
   static void on_signal(uv_signal_t* handle, int signal);

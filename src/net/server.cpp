@@ -197,6 +197,14 @@ void Server::accept(uv_stream_t* listener) {
 void Server::on_input(Connection& connection) {
   hub_.note_activity(connection.id(), loop_time());
   take_waiting_lines(connection);
+  // A loop turn can be long: libuv polls again at once, up to 48 times,
+  // while each poll fills its 1,024 events, before the turn ends. 10,000
+  // clients registering at once were all answered in one turn, and every
+  // answer, every payload and every store request of the crowd waited in
+  // memory for its end (a peak the allocator keeps). Flushing every
+  // kFlushAfterLines lines bounds that, and still gathers each busy
+  // connection's lines into one write (docs/BENCHMARKS.md, arrivals).
+  if (lines_since_flush_ >= kFlushAfterLines) flush_pending();
 }
 
 // Over TLS the ring holds plaintext decrypted a ringful at a time: more is
@@ -243,6 +251,7 @@ void Server::process_lines(Connection& connection) {
     connection.take_line();
     take_frame(connection, frame, now);
     apply_effects();
+    ++lines_since_flush_;
   }
 }
 
@@ -375,10 +384,10 @@ void Server::schedule_flush(Connection& connection) {
   dirty_.push_back(connection.id());
 }
 
-void Server::on_prepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->flush_pending(); }
-
 // Runs once per loop turn, just before the loop waits for I/O: every
 // connection that got output this turn writes it, all of it at once.
+void Server::on_prepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->flush_pending(); }
+
 // Over its rate the connection is read more slowly, never dropped: its
 // lines wait in its ring (and in the kernel) until a token is there.
 void Server::throttle(Connection& connection) {
@@ -423,6 +432,7 @@ void Server::resume_inputs() {
 }
 
 void Server::flush_pending() {
+  lines_since_flush_ = 0;
   cut_too_slow();
   resume_inputs();
   // A connection whose output a flush emptied may be owed the next page of

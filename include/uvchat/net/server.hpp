@@ -27,7 +27,7 @@ struct ServerConfig {
   std::size_t max_outbuf = 1 << 20;  // 0: no limit
   double rate = 20;                  // lines a second per connection; 0: no limit
   double burst = 50;
-  int backlog = 511;
+  int backlog = 4096;
   // How long a stopping server waits for clients to take their last lines.
   std::uint64_t shutdown_grace_ms = 2000;
   std::string db = "uvchat.db";
@@ -181,6 +181,10 @@ class Server {
   // connection closed meanwhile is simply not found.
   std::vector<chat::SessionId> dirty_;
   std::vector<chat::SessionId> flushing_;
+  // Lines taken since the last flush_pending; at kFlushAfterLines the turn
+  // flushes early (on_input).
+  static constexpr std::size_t kFlushAfterLines = 256;
+  std::size_t lines_since_flush_ = 0;
   // Connections whose input the hub let go again; resumed before flushing.
   std::vector<chat::SessionId> resuming_;
   // Connections past --max-outbuf, cut before flushing.

@@ -439,7 +439,7 @@ void Hub::complete_register(Session& session, SessionId id, std::string_view nam
   welcome->name = user.name;
   welcome->count = online_;
   send(id, std::move(welcome), out);
-  store(TouchUser{user.name, now}, out);
+  store(TouchUser{user.name, now, {}}, out);
   if (first_time) {
     // A name registering for the first time, with no DM queued for it
     // while it was being claimed, has nothing queued anywhere, so its

@@ -109,7 +109,7 @@ constexpr std::chrono::milliseconds kSyncWithin{1000};
 // transaction in the middle of a burst. The cost: history reaches the
 // store (and then the disk, kSyncWithin) up to kLazyDelay later.
 constexpr std::uint64_t kLazyDelayMs = 50;
-constexpr std::size_t kLazyRequests = 4096;
+constexpr std::size_t kLazyRequests = 1024;
 
 namespace {
 
@@ -137,7 +137,15 @@ StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, R
 StoreWorker::~StoreWorker() { stop(); }
 
 void StoreWorker::submit(std::shared_ptr<chat::StoreRequest> request) {
+  if (auto* touch = std::get_if<chat::TouchUser>(request.get()); touch != nullptr && !submitted_.empty()) {
+    if (auto* last = std::get_if<chat::TouchUser>(submitted_.back().get())) {
+      last->more.emplace_back(std::move(touch->name), touch->when);
+      ++lazy_items_;
+      return;
+    }
+  }
   if (!urgent_ && someone_waits_for(*request)) urgent_ = true;
+  ++lazy_items_;
   submitted_.push_back(std::move(request));
   backlog_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -148,7 +156,7 @@ void StoreWorker::submit(chat::StoreRequest request) {
 
 void StoreWorker::hand_over() {
   if (submitted_.empty()) return;
-  if (!urgent_ && submitted_.size() < kLazyRequests) {
+  if (!urgent_ && lazy_items_ < kLazyRequests) {
     if (uv_is_active(reinterpret_cast<uv_handle_t*>(&lazy_timer_)) == 0) {
       uv_timer_start(&lazy_timer_, on_lazy_timer, kLazyDelayMs, 0);
     }
@@ -162,6 +170,7 @@ void StoreWorker::on_lazy_timer(uv_timer_t* timer) { static_cast<StoreWorker*>(t
 void StoreWorker::hand_over_now() {
   uv_timer_stop(&lazy_timer_);
   urgent_ = false;
+  lazy_items_ = 0;
   if (submitted_.empty()) return;
   {
     std::lock_guard lock(mutex_);
@@ -422,6 +431,7 @@ void StoreWorker::execute(chat::StoreRequest& request, std::vector<chat::StoreRe
     mark_delivered(*delivered);
   } else if (auto* touch = std::get_if<chat::TouchUser>(&request)) {
     store_->touch_user(touch->name, to_millis(touch->when));
+    for (const auto& [name, when] : touch->more) store_->touch_user(name, to_millis(when));
   } else if (auto* password = std::get_if<chat::SetPasswordHash>(&request)) {
     if (sync_broken_ && password->ticket != 0) {
       results.emplace_back(chat::StoreAck{password->ticket, false});

@@ -76,7 +76,7 @@ void HubWorld::trace(std::string_view what) const {
 
 void HubWorld::load_user(std::string_view name, std::string_view password, std::size_t queued) {
   const std::string hash = password.empty() ? std::string() : fake_hash(password);
-  store_.execute(chat::TouchUser{std::string(name), now_});
+  store_.execute(chat::TouchUser{std::string(name), now_, {}});
   store_.execute(chat::SetPasswordHash{std::string(name), hash});
   for (std::size_t n = 1; n <= queued; ++n) {
     chat::MessageRecord message{.id = store_.last_id() + 1,

@@ -224,7 +224,7 @@ class HubFixture {
   // As at start-up: the store knows `name`, with `password_hash` ("" for
   // none) and `queued` DMs waiting for it, and the hub is told so.
   void load_user(std::string_view name, std::string password_hash = {}, std::size_t queued = 0) {
-    store_.execute(chat::TouchUser{std::string(name), now_});
+    store_.execute(chat::TouchUser{std::string(name), now_, {}});
     store_.execute(chat::SetPasswordHash{std::string(name), password_hash});
     for (std::size_t n = 1; n <= queued; ++n) {
       store_.execute(chat::InsertMessage{.message = {.id = store_.last_id() + 1,

@@ -93,6 +93,8 @@ class WorkerRig {
     run({delivered, history}, 1);
   }
 
+  net::StoreWorker& worker() { return *worker_; }
+
   // Hands `requests` over as the server does once a loop turn, and turns
   // the loop until the store has taken them all (at most `bound`): true if
   // it did.
@@ -166,8 +168,19 @@ TEST_CASE("Store worker: a DM a replay promised and another connection delivers 
 // never reach the disk either.
 TEST_CASE("Store worker: requests nobody waits for reach the store by themselves", "[store][durability]") {
   WorkerRig rig;
-  CHECK(rig.settle({chat::TouchUser{"carol", chat::TimePoint(std::chrono::seconds(1700000000))}},
+  CHECK(rig.settle({chat::TouchUser{"carol", chat::TimePoint(std::chrono::seconds(1700000000)), {}}},
                    std::chrono::seconds(2)));
+}
+
+// A crowd registering: each TouchUser waiting to be handed over would be a
+// whole request (the size of the largest, a DM with its inline text); a run
+// of them is folded into one, each name kept, in order.
+TEST_CASE("Store worker: a run of TouchUser waits as one request", "[store][arrivals]") {
+  WorkerRig rig;
+  const chat::TimePoint when(std::chrono::seconds(1700000000));
+  for (const char* name : {"ann", "ben", "cy"}) rig.worker().submit(chat::TouchUser{name, when, {}});
+  CHECK(rig.worker().backlog() == 1);
+  CHECK(rig.settle({}, std::chrono::seconds(2)));
 }
 
 // One somebody waits for takes those before it along, in order: a DM

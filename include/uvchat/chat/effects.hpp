@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <utility>
 #include <vector>
 
 #include "uvchat/chat/event.hpp"
@@ -80,6 +81,11 @@ struct MarkDelivered {
 struct TouchUser {
   std::string name;
   TimePoint when;
+  // Users touched right after it, in order. The hub never sets this: the
+  // store worker folds a run of TouchUser into the first (StoreWorker::
+  // submit), so that a crowd arriving costs tens of bytes a name while it
+  // waits, not a whole request each.
+  std::vector<std::pair<std::string, TimePoint>> more;
 };
 // With a ticket, the hub hears (StoreAck) once the hash is on disk, or
 // could not be put there.

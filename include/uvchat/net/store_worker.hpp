@@ -127,6 +127,7 @@ class StoreWorker {
 
   Batch submitted_;  // loop thread only
   bool urgent_ = false;  // loop thread only: submitted_ holds a request somebody waits for
+  std::size_t lazy_items_ = 0;  // loop thread only: submitted since the last hand-over, folded ones too
   uv_timer_t lazy_timer_{};
 
   std::mutex mutex_;

@@ -364,8 +364,9 @@ void StoreWorker::make_durable(std::vector<chat::StoreResult>& results) {
     const auto* ack = std::get_if<chat::StoreAck>(&result);
     return ack != nullptr && ack->committed;
   });
+  if (sync_broken_) return;  // nothing is promised any more (sync)
   if (store_->changes() != synced_changes_ && !unsynced_since_) unsynced_since_ = now_;
-  if (!unsynced_since_ || sync_broken_) return;
+  if (!unsynced_since_) return;
   if (!promised && Clock::now() - *unsynced_since_ < kSyncWithin) return;
   if (sync()) return;
   // The commit happened, but it may never reach the disk: nobody is told
@@ -395,6 +396,7 @@ bool StoreWorker::sync() {
     return true;
   } catch (const store::StoreError& error) {
     sync_broken_ = true;
+    unsynced_since_.reset();  // no timer for a sync never tried again
     log(LogLevel::kError, std::string("store: ") + error.what() +
                               "; from now on no message is acknowledged as queued and no password is set,"
                               " until the server is restarted (check the disk; the latest messages may be lost)");

@@ -23,6 +23,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -34,6 +35,20 @@
 using namespace uvchat::test;
 
 namespace {
+
+// CPU time the process has used (all its threads), from /proc/PID/stat.
+std::chrono::milliseconds cpu_time(pid_t pid) {
+  const auto stat = read_file_bytes("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return std::chrono::milliseconds(-1);
+  // The fields after the command name, which is in parentheses.
+  std::istringstream fields(stat->substr(stat->rfind(')') + 2));
+  std::string field;
+  long long ticks = 0;
+  for (int index = 3; index <= 15 && fields >> field; ++index) {
+    if (index == 14 || index == 15) ticks += std::stoll(field);  // utime, stime
+  }
+  return std::chrono::milliseconds(ticks * 1000 / sysconf(_SC_CLK_TCK));
+}
 
 // Built by tests/integration/meson.build beside this suite.
 const std::string kShim = std::string(UVCHAT_BUILD_ROOT) + "/tests/integration/libuvchat_sync_shim.so";
@@ -279,6 +294,14 @@ TEST_CASE("sync: a failed fsync stops acknowledgments and the server keeps servi
     INFO("the shim's log:\n" << syncs.text());
     CHECK(syncs.wal_sync_calls() == tried);
   }
+  // Idle, the server stays idle: a sync that will never be tried again is
+  // not waited for. The store's thread once spun here, from a second after
+  // the failure (kSyncWithin), a core's worth: two idle seconds show it.
+  const auto cpu_before = cpu_time(store.server().pid());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto cpu_used = cpu_time(store.server().pid()) - cpu_before;
+  INFO("CPU used in two idle seconds: " << cpu_used.count() << " ms");
+  CHECK(cpu_used < std::chrono::milliseconds(250));
 
   store.restart(SIGTERM);
   // The acknowledged DM is kept; one refused once the failure was known was

@@ -1,6 +1,5 @@
 #include "uvchat/net/store_worker.hpp"
 
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -232,17 +231,6 @@ void StoreWorker::on_async(uv_async_t* handle) {
 // but the store, preempted at every turn of the loop, committed in smaller
 // groups: queued DMs acknowledged per second fell from 68,000 to 33,000,
 // and dm from 163,000 to 132,000 a second.
-// ... and gives the core back often. Under the kernel's EEVDF scheduler a
-// thread that has the core keeps it until its slice is used (0.75 ms by
-// default), nice or not: a batch of a thousand live DMs made the loop wait
-// that long with messages in hand, and that was most of latency p99 at
-// 20,000 DMs/s. Every kYieldEvery requests the store yields: a loop thread
-// waiting for the core takes it at once. With a core of its own, or a loop
-// asleep, sched_yield returns at once (a system call per 32 requests).
-constexpr std::size_t kYieldEvery = 32;
-
-void yield_to_loop() { sched_yield(); }
-
 void lower_own_priority() {
   constexpr int kStoreNice = 10;
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kStoreNice);
@@ -351,11 +339,7 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(Batch& batch) {
   now_ = store::HeldDirects::Clock::now();
   try {
     store_->begin();
-    std::size_t done = 0;
-    for (const auto& request : batch) {
-      execute(*request, results);
-      if (++done % kYieldEvery == 0) yield_to_loop();
-    }
+    for (const auto& request : batch) execute(*request, results);
     held_.expire(now_, to_write_);
     write_queued();
     write_delivered();
@@ -576,19 +560,13 @@ void StoreWorker::mark_delivered(chat::MarkDelivered& delivered) {
 }
 
 void StoreWorker::write_queued() {
-  std::size_t done = 0;
-  for (const store::MessageRef& message : to_write_) {
-    store_->insert_message(message);
-    if (++done % kYieldEvery == 0) yield_to_loop();
-  }
+  for (const store::MessageRef& message : to_write_) store_->insert_message(message);
   to_write_.clear();
 }
 
 void StoreWorker::write_delivered() {
   if (delivered_.empty()) return;
-  // A second's deliveries (20,000 DMs at 20,000 a second) are hundreds of
-  // rows: the core goes back to the loop between them.
-  store_->insert_delivered_directs(delivered_, yield_to_loop);
+  store_->insert_delivered_directs(delivered_);
   delivered_.clear();
 }
 

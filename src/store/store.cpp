@@ -288,8 +288,7 @@ void Store::insert_message(const MessageRef& message) {
 
 // A row per conversation, or more past kChunkMessages; its key string is
 // made once per conversation, not once per DM.
-void Store::insert_delivered_directs(std::span<const MessageRef> messages,
-                                     const std::function<void()>& between_rows) {
+void Store::insert_delivered_directs(std::span<const MessageRef> messages) {
   Conversations& conversations = *conversations_;
   conversations.clear();
   for (const MessageRef& message : messages) {
@@ -310,7 +309,6 @@ void Store::insert_delivered_directs(std::span<const MessageRef> messages,
     conversation_key_into(key, dms.front()->sender, dms.front()->target);
     for (std::size_t first = 0; first < dms.size(); first += kChunkMessages) {
       insert_direct_chunk(key, dms.subspan(first, std::min(kChunkMessages, dms.size() - first)));
-      if (between_rows) between_rows();
     }
   });
   conversations.clear();

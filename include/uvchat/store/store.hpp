@@ -115,10 +115,7 @@ class Store {
   // any order: written as one row per conversation (up to 64 DMs) in
   // direct_chunks rather than one row each (docs/STORAGE.md). A message
   // that is not a delivered DM is a StoreError.
-  // `between_rows`, if given, is called between two rows: a long write gives
-  // the caller a chance to let others run (StoreWorker yields the core).
-  void insert_delivered_directs(std::span<const MessageRef> messages,
-                                const std::function<void()>& between_rows = {});
+  void insert_delivered_directs(std::span<const MessageRef> messages);
   void mark_delivered(std::span<const std::int64_t> ids, std::int64_t when);
   // The same, and tells `marked` of each DM it marked (one already
   // delivered is not), with its recipient's key, the lower-case name.

@@ -108,6 +108,12 @@ int Listener::listen(const sockaddr* address, bool ipv6_only, int backlog) {
   return uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), backlog, on_connection);
 }
 
+int Listener::accept_waiting() {
+  uv_os_fd_t fd{};
+  if (closed_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) != 0) return -1;
+  return ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
 std::string Listener::address() const {
   sockaddr_storage address{};
   int length = sizeof address;

@@ -1,5 +1,6 @@
 #include "uvchat/net/server.hpp"
 
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -169,17 +170,53 @@ void Server::log_doors() const {
   log(LogLevel::kInfo, doors);
 }
 
-void Server::accept(uv_stream_t* listener) {
+Connection& Server::new_connection() {
   const chat::SessionId id = next_id_++;
   auto owned = std::make_unique<Connection>(*this, id, limits_);
   Connection& connection = *owned;
   connections_.emplace(id, std::move(owned));
   uv_tcp_init(loop_, connection.tcp());
+  return connection;
+}
+
+void Server::accept(uv_stream_t* listener) {
+  Connection& connection = new_connection();
   if (const int status = uv_accept(listener, connection.stream()); status != 0) {
     log(LogLevel::kWarn, std::string("accept: ") + uv_strerror(status));
     connection.close_now();
     return;
   }
+  admit(connection);
+}
+
+// During a burst the loop answers hundreds of lines between two polls, and
+// libuv accepts only when it polls: 10,000 clients connecting at once
+// overflowed the kernel's accept queue (net.core.somaxconn, 4096 by
+// default), and the clients it dropped came back a second later. So every
+// early flush (on_input) also takes up to kAcceptPerFlush connections
+// waiting in each listener's queue.
+void Server::accept_waiting() {
+  constexpr int kAcceptPerFlush = 256;
+  for (const auto& listener : listeners_) {
+    int taken = 0;
+    for (; taken < kAcceptPerFlush; ++taken) {
+      const int fd = listener->accept_waiting();
+      if (fd < 0) break;
+      Connection& connection = new_connection();
+      if (const int status = uv_tcp_open(connection.tcp(), fd); status != 0) {
+        log(LogLevel::kWarn, std::string("accept: ") + uv_strerror(status));
+        ::close(fd);
+        connection.close_now();
+        continue;
+      }
+      admit(connection);
+    }
+    if (taken > 0) log(LogLevel::kDebug, "accepted " + std::to_string(taken) + " waiting connections between polls");
+  }
+}
+
+void Server::admit(Connection& connection) {
+  const chat::SessionId id = connection.id();
   if (!kAcceptedSocketsInherit) set_connection_options(connection.tcp());
   const auto [peer, ip] = peer_address(connection.tcp());
   log(LogLevel::kInfo, "connection " + std::to_string(id) + " from " + peer);
@@ -204,7 +241,10 @@ void Server::on_input(Connection& connection) {
   // memory for its end (a peak the allocator keeps). Flushing every
   // kFlushAfterLines lines bounds that, and still gathers each busy
   // connection's lines into one write (docs/BENCHMARKS.md, arrivals).
-  if (lines_since_flush_ >= kFlushAfterLines) flush_pending();
+  if (lines_since_flush_ >= kFlushAfterLines) {
+    flush_pending();
+    accept_waiting();
+  }
 }
 
 // Over TLS the ring holds plaintext decrypted a ringful at a time: more is

@@ -82,6 +82,18 @@ TEST_CASE("bench: idle registers every connection and reports the server's memor
   CHECK(has(run.out, kExactlyOnce));
 }
 
+// 900 at once (under the default limit of 1,024 descriptors on each side):
+// the loop flushes early and takes waiting connections between its polls
+// (Server::accept_waiting), and every one of them is welcomed once.
+TEST_CASE("bench: idle with every connection in flight at once registers them all", "[bench]") {
+  TestServer server({.args = kQuietServer});
+  const RunResult run = run_bench(server, "idle", {"--connections", "900", "--in-flight", "900", "--hold", "0.2"});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"messages\":900,"));
+  CHECK(has(run.out, kExactlyOnce));
+}
+
 TEST_CASE("bench: idle copes with presence, each client told of those after it", "[bench]") {
   TestServer server;
   const RunResult run = run_bench(server, "idle", {"--connections", "200", "--hold", "0.2"});

@@ -44,6 +44,9 @@ class Listener {
   // Binds and listens; a uv error code, 0 on success. `ipv6_only` keeps an
   // IPv6 socket from also taking IPv4 (for when both are listened on).
   int listen(const sockaddr* address, bool ipv6_only, int backlog);
+  // A connection waiting in the kernel's accept queue, taken without waiting
+  // for the loop to poll: its descriptor (non-blocking), or -1 if none waits.
+  int accept_waiting();
   // The address actually bound (the port is known here when 0 was asked).
   std::string address() const;
   // Closes the socket; the listener must outlive the close callback, which

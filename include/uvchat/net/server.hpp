@@ -110,6 +110,9 @@ class Server {
 
  private:
   void log_doors() const;
+  Connection& new_connection();
+  void admit(Connection& connection);
+  void accept_waiting();
   static void on_prepare(uv_prepare_t* handle);
   static void on_sweep(uv_timer_t* handle);
   static void on_signal(uv_signal_t* handle, int signal);

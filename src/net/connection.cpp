@@ -402,7 +402,7 @@ void Connection::drop_written(std::size_t bytes) {
   while (bytes > 0) {
     const std::size_t left_in_front = output.front().bytes->size() - output_offset_;
     if (bytes < left_in_front) {
-      output_offset_ += bytes;
+      output_offset_ += static_cast<std::uint32_t>(bytes);
       written_ += bytes;
       return;
     }

@@ -203,6 +203,9 @@ class Connection {
   bool watching_ = false;
   bool sniffing_ = false;
   bool door_picked_ = false;
+  // Bytes of output_.front() already written (a payload is far below 4 GiB);
+  // here, it fills the padding after the flags.
+  std::uint32_t output_offset_ = 0;
 
   struct WriteRequest;
   struct Outgoing {
@@ -260,7 +263,6 @@ class Connection {
   protocol::Framer framer_;
 
   Fifo<Outgoing> output_;          // not yet handed to the kernel
-  std::size_t output_offset_ = 0;  // bytes of output_.front() already written
   std::size_t pending_bytes_ = 0;  // queued and in flight
   WriteRequest* write_in_flight_ = nullptr;
   // DMs in the kernel that the client has not acknowledged yet, oldest

@@ -82,10 +82,19 @@ void Hub::reconfigure(const HubConfig& config) {
   config_.max_waiting = config.max_waiting;
 }
 
+// The map's key views the User's own name (its nodes never move), so the
+// name is kept once: a node is made with a view of the caller's string, then
+// taken out, given its own, and put back.
+Hub::User& Hub::user_named(std::string_view name) {
+  if (const auto found = users_.find(name); found != users_.end()) return found->second;
+  auto node = users_.extract(users_.try_emplace(name).first);
+  node.mapped().name = std::string(name);
+  node.key() = node.mapped().name;
+  return users_.insert(std::move(node)).position->second;
+}
+
 void Hub::load_user(std::string_view name, std::string password_hash, std::size_t queued) {
-  auto [it, is_new] = users_.try_emplace(std::string(name));
-  User& user = it->second;
-  if (is_new) user.name = std::string(name);
+  User& user = user_named(name);
   user.password_hash = std::move(password_hash);
   user.queued = queued;
   user.registered_before = true;
@@ -328,9 +337,7 @@ void Hub::on_register(Session& session, SessionId id, const protocol::Command& c
                out);
     return;
   }
-  auto [it, is_new] = users_.try_emplace(std::string(command.target));
-  User& user = it->second;
-  if (is_new) user.name = std::string(command.target);
+  User& user = user_named(command.target);
   if (user.session != 0 || user.verifying != 0 || user.departing != 0) {
     send_error(id, ErrorCode::kNameTaken, user.name, {}, out);
     return;
@@ -425,9 +432,7 @@ void Hub::on_password_checked(SessionId id, std::string_view name, bool matches,
 
 void Hub::complete_register(Session& session, SessionId id, std::string_view name, TimePoint now,
                             Effects& out) {
-  auto [it, is_new] = users_.try_emplace(std::string(name));
-  User& user = it->second;
-  if (is_new) user.name = std::string(name);
+  User& user = user_named(name);
   user.session = id;
   session.user = &user;
   ++online_;

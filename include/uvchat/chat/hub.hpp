@@ -283,7 +283,10 @@ class Hub {
 
   HubConfig config_;
   std::unordered_map<SessionId, Session> sessions_;
-  NameMap<User> users_;  // every known name; node-based, so User* stay valid
+  // Every known name; node-based, so User* stay valid. Keyed by a view of
+  // User::name, which never changes once made (user_named).
+  std::unordered_map<std::string_view, User, CaseInsensitiveHash, CaseInsensitiveEqual> users_;
+  User& user_named(std::string_view name);
   NameMap<Room> rooms_;  // rooms with at least one member
   std::size_t online_ = 0;
   bool stopping_ = false;

@@ -122,30 +122,41 @@ class SyncLog {
   std::string path_;
 };
 
-// A server with the shim preloaded, logging to `log` and failing every sync
-// while `fail` (when given) exists, on a database file of its own.
-ServerSetup syncing_setup(const SyncLog& log, const std::string& fail = {},
-                          std::vector<std::string> args = {}) {
-  ServerSetup setup{.args = std::move(args)};
-  setup.env = {
-      merged_env("LD_PRELOAD", kShim, ":"),
-      "UVCHAT_SYNC_LOG=" + log.path(),
-      // Under `make asan` the runtime would refuse to start when a library
-      // comes before it in the initial library list.
-      merged_env("ASAN_OPTIONS", "verify_asan_link_order=0", ":"),
-  };
-  if (!fail.empty()) setup.env.push_back("UVCHAT_SYNC_FAIL=" + fail);
-  return setup;
-}
+// A server with the shim preloaded, on a database file of its own; the
+// shim logs to `syncs`, and with `may_fail`, fails every sync while the
+// file `fail` exists.
+struct ShimmedServer {
+  explicit ShimmedServer(std::vector<std::string> args = {}, bool may_fail = false)
+      : store(setup(std::move(args), may_fail)) {}
+
+  TempDir files;
+  const SyncLog syncs{files.file("syncs.log")};
+  const std::string fail = files.file("fail-syncs");
+  RestartableServer store;
+
+ private:
+  ServerSetup setup(std::vector<std::string> args, bool may_fail) const {
+    ServerSetup setup{.args = std::move(args)};
+    setup.env = {
+        merged_env("LD_PRELOAD", kShim, ":"),
+        "UVCHAT_SYNC_LOG=" + syncs.path(),
+        // Under `make asan` the runtime would refuse to start when a library
+        // comes before it in the initial library list.
+        merged_env("ASAN_OPTIONS", "verify_asan_link_order=0", ":"),
+    };
+    if (may_fail) setup.env.push_back("UVCHAT_SYNC_FAIL=" + fail);
+    return setup;
+  }
+};
 
 }  // namespace
 
 TEST_CASE("sync: every server:queued comes after the WAL was synced", "[store][sync]") {
   constexpr int kDms = 20;
   if (cannot_preload()) return;
-  TempDir files;
-  const SyncLog syncs(files.file("syncs.log"));
-  RestartableServer store(syncing_setup(syncs));
+  ShimmedServer shimmed;
+  RestartableServer& store = shimmed.store;
+  const SyncLog& syncs = shimmed.syncs;
   register_and_exit(store.server(), "bob");
   RegisteredClient alice(store.server(), "alice");
 
@@ -169,9 +180,9 @@ TEST_CASE("sync: every server:queued comes after the WAL was synced", "[store][s
 TEST_CASE("sync: a password's welcome comes after the WAL was synced, and survives kill -9",
           "[store][sync]") {
   if (cannot_preload()) return;
-  TempDir files;
-  const SyncLog syncs(files.file("syncs.log"));
-  RestartableServer store(syncing_setup(syncs));
+  ShimmedServer shimmed;
+  RestartableServer& store = shimmed.store;
+  const SyncLog& syncs = shimmed.syncs;
   // SQLite syncs a new WAL's header with its first commit, whatever the
   // store does; and a `queued` comes once everything before it is synced.
   // So carol's commit is an ordinary one, and the only one not on disk.
@@ -203,9 +214,9 @@ TEST_CASE("sync: live DMs and room lines are not synced per commit, and are sync
           "[store][sync]") {
   constexpr int kRounds = 50;
   if (cannot_preload()) return;
-  TempDir files;
-  const SyncLog syncs(files.file("syncs.log"));
-  RestartableServer store(syncing_setup(syncs, {}, {"--presence", "off"}));
+  ShimmedServer shimmed({"--presence", "off"});
+  RestartableServer& store = shimmed.store;
+  const SyncLog& syncs = shimmed.syncs;
   RegisteredClient alice(store.server(), "alice");
   RegisteredClient bob(store.server(), "bob");
   join_room(alice, "alice", "#r", "alice");
@@ -250,10 +261,10 @@ TEST_CASE("sync: live DMs and room lines are not synced per commit, and are sync
 
 TEST_CASE("sync: a failed fsync stops acknowledgments and the server keeps serving", "[store][sync]") {
   if (cannot_preload()) return;
-  TempDir files;
-  const SyncLog syncs(files.file("syncs.log"));
-  const std::string fail = files.file("fail-syncs");
-  RestartableServer store(syncing_setup(syncs, fail, {"--presence", "off"}));
+  ShimmedServer shimmed({"--presence", "off"}, /*may_fail=*/true);
+  RestartableServer& store = shimmed.store;
+  const SyncLog& syncs = shimmed.syncs;
+  const std::string& fail = shimmed.fail;
   register_and_exit(store.server(), "bob");
   RegisteredClient alice(store.server(), "alice");
   RegisteredClient carol(store.server(), "carol");

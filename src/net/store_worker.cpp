@@ -156,7 +156,10 @@ void StoreWorker::submit(chat::StoreRequest request) {
 
 void StoreWorker::hand_over() {
   if (submitted_.empty()) return;
-  if (!urgent_ && lazy_items_ < kLazyRequests) {
+  // While the server holds input for the store (--store-backlog), what
+  // waits here counts as behind too: it goes at once.
+  const bool server_waits = report_every_batch_.load(std::memory_order_relaxed);
+  if (!urgent_ && !server_waits && lazy_items_ < kLazyRequests) {
     if (uv_is_active(reinterpret_cast<uv_handle_t*>(&lazy_timer_)) == 0) {
       uv_timer_start(&lazy_timer_, on_lazy_timer, kLazyDelayMs, 0);
     }

@@ -74,6 +74,9 @@ struct ClientSession {
   bool closed = false;         // the hub sent kClose
   bool disconnected = false;   // Hub::disconnect was called
   bool exited = false;         // handed server:exit while registered
+  // Its new password was hashed: the hub counts it online while the hash
+  // is stored, before its welcome (which waits for the store's ack).
+  bool storing_password = false;
   RegisterAttempt last_register;
   std::set<std::string> rooms;  // folded; the rooms it joined, while registered
   std::set<chat::MessageId> dms_received;

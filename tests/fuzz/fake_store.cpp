@@ -31,6 +31,9 @@ std::optional<chat::StoreResult> FakeStore::failed(const chat::StoreRequest& req
   if (const auto* insert = std::get_if<chat::InsertMessage>(&request); insert && insert->ticket != 0) {
     return chat::StoreAck{insert->ticket, false};
   }
+  if (const auto* password = std::get_if<chat::SetPasswordHash>(&request); password && password->ticket != 0) {
+    return chat::StoreAck{password->ticket, false};
+  }
   if (const auto* queued = std::get_if<chat::FetchQueued>(&request)) {
     return chat::QueuedFetched{*queued, false, {}};
   }
@@ -71,7 +74,9 @@ std::optional<chat::StoreResult> FakeStore::run(const chat::TouchUser& touch) {
 std::optional<chat::StoreResult> FakeStore::run(const chat::SetPasswordHash& password) {
   const auto found = users_.find(password.name);
   if (found != users_.end()) found->second = password.hash;
-  return std::nullopt;
+  // With a ticket the welcome waits for this, as for a queued DM.
+  if (password.ticket == 0) return std::nullopt;
+  return chat::StoreAck{password.ticket, true};
 }
 
 // A page, as Store::undelivered_directs(recipient, page) reads it.

@@ -24,9 +24,12 @@ struct Tally {
   std::size_t online = 0;
   std::set<std::string> rooms;
 
-  void add(const ClientSession& session) {
+  // `with_pending`: also a session whose welcome waits for its password to
+  // be stored (the hub counts it online already).
+  void add(const ClientSession& session, bool with_pending = false) {
     ++sessions;
-    if (session.transcript.online() && !session.exited) ++online;
+    const bool pending = with_pending && session.storing_password && !session.transcript.welcomed();
+    if ((session.transcript.online() || pending) && !session.exited) ++online;
     rooms.insert(session.rooms.begin(), session.rooms.end());
   }
 };
@@ -153,6 +156,7 @@ void HubWorld::answer(const PasswordWork& work, bool hashing_fails) {
   if (const auto* hash = std::get_if<chat::HashPassword>(&work)) {
     ClientSession* session = find(hash->session);
     if (hashing_fails && session != nullptr) session->last_register.hash_failed = true;
+    if (!hashing_fails && session != nullptr) session->storing_password = true;
     const std::string hashed = hashing_fails ? std::string() : fake_hash(hash->password);
     call_hub(
         [&](chat::Effects& out) { hub_.on_password_hashed(hash->session, hash->name, hashed, now_, out); });
@@ -289,8 +293,12 @@ void HubWorld::hand_over(ClientSession& session, const protocol::Command& comman
     trace("  " + session_label(session.id) + " reads command " +
           std::to_string(static_cast<int>(command.kind)));
   }
-  const bool was_registered = session.live() && session.transcript.welcomed();
-  if (command.kind == protocol::CommandKind::kRegister) {
+  // A session whose new password is being stored is registered in the hub,
+  // though its welcome (and every answer after it) waits for the store.
+  const bool was_registered = session.live() && (session.transcript.welcomed() || session.storing_password);
+  // A register on a registered session is refused (already-registered):
+  // it is not the attempt a welcome answers.
+  if (command.kind == protocol::CommandKind::kRegister && !was_registered) {
     session.last_register = RegisterAttempt{std::string(command.target), std::string(command.password)};
     watched_names_.insert(std::string(command.target));
     if (is_recognisable_secret(command.password)) secrets_.insert(std::string(command.password));
@@ -523,7 +531,7 @@ void HubWorld::check_counts() const {
   Tally held;
   for (const auto& [id, session] : sessions_) {
     if (session.refused || session.disconnected) continue;
-    held.add(session);
+    held.add(session, /*with_pending=*/true);
     if (session.live()) live.add(session);
   }
   check_between(hub_.session_count(), live.sessions, held.sessions, "session_count()");

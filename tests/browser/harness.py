@@ -142,7 +142,10 @@ class LineClient:
             pass
 
 
-def make_driver(width=1280, height=800, scale=1, mobile=False):
+def make_driver(tmp, width=1280, height=800, scale=1, mobile=False):
+    """A headless Chromium whose temporary files go to `tmp`: Chromium
+    leaves a directory of its own in TMPDIR (org.chromium.Chromium.*) that
+    chromedriver does not remove, one per browser, every run."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -158,7 +161,8 @@ def make_driver(width=1280, height=800, scale=1, mobile=False):
     options.set_capability('goog:loggingPrefs', {'performance': 'ALL', 'browser': 'ALL'})
     # An alert must stay up to be seen, not be dismissed by the driver.
     options.set_capability('unhandledPromptBehavior', 'ignore')
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    service = Service(CHROMEDRIVER, env=dict(os.environ, TMPDIR=tmp))
+    driver = webdriver.Chrome(service=service, options=options)
     driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride',
                            {'width': width, 'height': height, 'deviceScaleFactor': scale, 'mobile': mobile})
     return driver
@@ -169,7 +173,8 @@ class Page:
 
     def __init__(self, server, **size):
         self.server = server
-        self.driver = make_driver(**size)
+        self.tmp = tempfile.mkdtemp(prefix='uvchat-chromium-')
+        self.driver = make_driver(self.tmp, **size)
         self.name = None
 
     def wait(self, condition, what, timeout=kWait):
@@ -274,3 +279,4 @@ class Page:
             self.driver.quit()
         except Exception:  # noqa: BLE001
             pass
+        shutil.rmtree(self.tmp, ignore_errors=True)

@@ -6,6 +6,7 @@
 #include "driver.hpp"
 #include "option_values.hpp"
 #include "pairs.hpp"
+#include "precise_timer.hpp"
 
 namespace uvchat::bench {
 namespace {
@@ -14,17 +15,25 @@ namespace {
 // "bench-dm-r-NNNNNN:" in front of the text.
 constexpr std::uint64_t kMaxTextSize = 4000;
 
-// How often the schedule sends the DMs that have come due: at 20,000 DMs/s,
-// 20 of them each time, one to each of 20 pairs.
-constexpr std::uint64_t kTickMs = 1;
+// The shortest tick: at most 100,000 wake-ups a second of the load
+// generator, whatever the rate.
+constexpr std::uint64_t kShortestTickUs = 10;
 
 // Sends `total` DMs at `rate` per second, starting at once, the DMs due by
 // each tick round-robin over the pairs that are still open. DM k is due
 // k / rate seconds after the start; a tick that comes late sends all that
 // are due, so the offered rate holds on average.
+//
+// The tick sets the shape of the load. By default it is one DM's share of
+// a second (50 µs at 20,000 DMs/s), so DMs go out one at a time as they
+// fall due, as from independent clients, and a DM's trip is the server's
+// time and not the time the load generator takes to write the rest of a
+// burst. --tick 1000 gives the bursts of earlier runs (20 DMs each
+// millisecond at 20,000 DMs/s).
 class RateSchedule {
  public:
-  RateSchedule(Driver& driver, DmPairs& pairs, std::uint64_t rate, std::uint64_t total);
+  RateSchedule(Driver& driver, DmPairs& pairs, std::uint64_t rate, std::uint64_t total,
+               std::chrono::nanoseconds tick);
 
   void start();
   bool done() const { return sent_ == total_ || no_pair_open_; }
@@ -48,17 +57,19 @@ class RateSchedule {
   bool no_pair_open_ = false;
   SteadyClock::time_point started_at_;
   SteadyClock::time_point last_sent_at_;
-  RepeatingTimer timer_;
+  std::chrono::nanoseconds tick_;
+  PreciseTimer timer_;
 };
 
-RateSchedule::RateSchedule(Driver& driver, DmPairs& pairs, std::uint64_t rate, std::uint64_t total)
-    : pairs_(pairs), rate_(rate), total_(total), timer_(driver.loop(), [this] { on_tick(); }) {}
+RateSchedule::RateSchedule(Driver& driver, DmPairs& pairs, std::uint64_t rate, std::uint64_t total,
+                           std::chrono::nanoseconds tick)
+    : pairs_(pairs), rate_(rate), total_(total), tick_(tick), timer_(driver.loop(), [this] { on_tick(); }) {}
 
 void RateSchedule::start() {
   started_at_ = SteadyClock::now();
   last_sent_at_ = started_at_;
   send_due();
-  if (!done()) timer_.start(kTickMs);
+  if (!done()) timer_.start(tick_);
 }
 
 void RateSchedule::on_tick() {
@@ -101,6 +112,7 @@ class LatencyRun {
  private:
   void describe_parameters();
   std::uint64_t total() const;
+  std::chrono::nanoseconds tick() const;
 
   Driver& driver_;
   LatencyConfig config_;
@@ -112,7 +124,7 @@ Report LatencyRun::run() {
   DmPairs pairs(driver_, report_, config_.pairs, config_.text_size);
   if (!pairs.register_all()) return report_;
 
-  RateSchedule schedule(driver_, pairs, config_.rate, total());
+  RateSchedule schedule(driver_, pairs, config_.rate, total(), tick());
   pairs.start_clock();
   schedule.start();
   const bool completed =
@@ -131,6 +143,14 @@ void LatencyRun::describe_parameters() {
   parameters.push_back(count_field("rate", config_.rate));
   parameters.push_back({"seconds", config_.seconds});
   parameters.push_back(count_field("size", config_.text_size));
+  parameters.push_back({"tick_us", std::chrono::duration<double, std::micro>(tick()).count()});
+}
+
+// --tick, or one DM's share of a second, in whole nanoseconds.
+std::chrono::nanoseconds LatencyRun::tick() const {
+  if (config_.tick_us != 0) return std::chrono::microseconds(config_.tick_us);
+  const auto share = std::chrono::nanoseconds(1'000'000'000 / config_.rate);
+  return std::max<std::chrono::nanoseconds>(share, std::chrono::microseconds(kShortestTickUs));
 }
 
 std::uint64_t LatencyRun::total() const {
@@ -147,7 +167,8 @@ void add_latency_options(cxxopts::Options& parser) {
     ("pairs", "Sender/receiver pairs (bench-dm-s-N sends to bench-dm-r-N)", number_option(defaults.pairs), "P")
     ("rate", "DMs per second, over all pairs", number_option(defaults.rate), "R")
     ("seconds", "How long to send for", cxxopts::value<std::string>()->default_value("5"), "T")
-    ("size", "Bytes of text per DM", number_option(defaults.text_size), "BYTES");
+    ("size", "Bytes of text per DM", number_option(defaults.text_size), "BYTES")
+    ("tick", "Send what is due every US microseconds; 0: each DM at its own time (1,000,000 / rate, at least 10)", number_option(defaults.tick_us), "US");
   // clang-format on
 }
 
@@ -157,6 +178,10 @@ ScenarioRun configure_latency(const cxxopts::ParseResult& options) {
   config.rate = whole_number(options, "rate", 1, 10'000'000);
   config.seconds = real_number(options, "seconds", 0.001, 3600);
   config.text_size = whole_number(options, "size", 1, kMaxTextSize);
+  config.tick_us = whole_number(options, "tick", 0, 1'000'000);
+  if (config.tick_us != 0 && config.tick_us < kShortestTickUs) {
+    throw BadOption{"--tick must be 0 or at least " + std::to_string(kShortestTickUs) + " microseconds"};
+  }
   return [config](Driver& driver) { return run_latency(driver, config); };
 }
 

@@ -15,6 +15,7 @@ struct LatencyConfig {
   std::uint64_t rate = 20'000;  // DMs per second, over all pairs
   double seconds = 5;
   std::size_t text_size = 64;
+  std::uint64_t tick_us = 0;  // 0: each DM at its own time (RateSchedule)
 };
 
 void add_latency_options(cxxopts::Options& parser);

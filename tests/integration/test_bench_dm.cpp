@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "bench_runs.hpp"
 #include "harness.hpp"
@@ -77,6 +78,33 @@ TEST_CASE("bench latency: a fixed rate over pairs reports the round-trip percent
   CHECK(has(run.out, "\"latency_max_us\":"));
   CHECK(has(run.out, "\"achieved_rate\":"));
   CHECK(has(run.out, kExactlyOnce));
+}
+
+// By default each DM goes out at its own time (one DM's share of a second:
+// 500 µs at 2,000/s); --tick 1000 sends what is due each millisecond, in
+// bursts. Either way the offered rate is kept.
+TEST_CASE("bench latency: the schedule's tick is one DM's share of a second, or --tick", "[bench]") {
+  TestServer server(unthrottled_server());
+  const auto [tick, reported] = GENERATE(table<std::string, std::string>({{"0", "500.000"}, {"1000", "1000.000"}}));
+  CAPTURE(tick);
+  const RunResult run =
+      run_bench(server, "latency", {"--pairs", "4", "--rate", "2000", "--seconds", "0.5", "--tick", tick});
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.status.describe() == "exited with 0");
+  CHECK(has(run.out, "\"tick_us\":" + reported + "}"));
+  CHECK(has(run.out, "\"messages\":1000,"));
+  const std::size_t at = run.out.find("\"achieved_rate\":");
+  REQUIRE(at != std::string::npos);
+  const double achieved = std::stod(run.out.substr(at + std::string_view("\"achieved_rate\":").size()));
+  CHECK(achieved > 1800);
+  CHECK(achieved < 2200);
+  CHECK(has(run.out, kExactlyOnce));
+}
+
+TEST_CASE("bench latency: a tick under 10 microseconds is refused", "[bench]") {
+  const RunResult run = run_command({uvchat_bench_path(), "latency", "--port", "1", "--tick", "5"}, Duration(5'000));
+  CHECK(run.status.describe() == "exited with 2");
+  CHECK(has(run.err, "--tick must be 0 or at least 10 microseconds"));
 }
 
 TEST_CASE("bench dm and latency: --server-pid adds the server's CPU time per DM", "[bench]") {

@@ -96,7 +96,7 @@ Hub::User& Hub::user_named(std::string_view name) {
 void Hub::load_user(std::string_view name, std::string password_hash, std::size_t queued) {
   User& user = user_named(name);
   user.password_hash = std::move(password_hash);
-  user.queued = queued;
+  user.queued = static_cast<std::uint32_t>(std::min<std::size_t>(queued, UINT32_MAX));
   user.registered_before = true;
 }
 
@@ -180,6 +180,11 @@ void Hub::send_error(SessionId id, ErrorCode code, std::string_view subject, std
 }
 
 void Hub::connect(SessionId id, std::string_view peer, std::string_view ip, Monotonic now, Effects& out) {
+  // Every connection holds a session and a user, each a node of an
+  // unordered_map: these sizes keep each node in a 160-byte malloc chunk on
+  // 64-bit glibc (docs/BENCHMARKS.md, issue 20). Only an upper bound, as
+  // other standard libraries lay std::string out smaller.
+  static_assert(sizeof(void*) != 8 || (sizeof(Session) <= 136 && sizeof(User) <= 120));
   if (stopping_) {
     push_close(id, out);
     return;

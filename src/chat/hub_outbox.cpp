@@ -49,7 +49,7 @@ void Hub::send(SessionId id, EventRef event, Effects& out, MessageId message) {
       return;
     }
     if (id != acting_) {
-      ++session->missed;
+      if (session->missed < UINT32_MAX) ++session->missed;
       return;
     }
     if (!session->input_held && !session->leaving) {

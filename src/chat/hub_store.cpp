@@ -183,7 +183,7 @@ void Hub::on_queued_fetched(QueuedFetched& fetched, Effects& out) {
   slot->retries = 0;
   // Spilled DMs were never counted as queued: they were sent to a user online.
   if (const auto user = users_.find(request.user); user != users_.end() && !slot->spill) {
-    user->second.queued -= std::min(user->second.queued, fetched.messages.size());
+    user->second.queued -= static_cast<std::uint32_t>(std::min<std::size_t>(user->second.queued, fetched.messages.size()));
   }
   std::vector<Line> lines;
   lines.reserve(fetched.messages.size() + 1);

@@ -207,8 +207,9 @@ struct SessionTraits {
   bool echo = false;
   // At registration, after the offline queue, the last this many lines
   // said to everyone are replayed (kHistory with scope kBroadcast, then
-  // the lines); 0: none.
-  int lobby_history = 0;
+  // the lines); 0: none. 16 bits, as SessionTraits sits in every session
+  // (the option's bound is 500).
+  std::int16_t lobby_history = 0;
 };
 
 // A string whose buffer comes from the thread's StringPool and goes back

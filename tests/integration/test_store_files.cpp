@@ -130,7 +130,7 @@ TEST_CASE("files: a new path is created as a uvchat database in WAL mode", "[sto
     WARN("the sqlite3 shell is not installed: the new file's pragmas were not read");
     return;
   }
-  CHECK(*pragmas == std::to_string(kUvchatApplicationId) + "\n5\nwal\n");  // schema version 5
+  CHECK(*pragmas == std::to_string(kUvchatApplicationId) + "\n6\nwal\n");  // schema version 6
   CHECK(sqlite3_output(store.db_path(), "SELECT name FROM users;") == "alice\n");
 }
 

@@ -35,7 +35,7 @@ using store::QueuePage;
 using store::StoreError;
 
 constexpr std::int64_t kUvchatApplicationId = 0x75766368;
-constexpr std::int64_t kSchemaVersion = 5;  // 1 + the migrations in schema.cpp
+constexpr std::int64_t kSchemaVersion = 6;  // 1 + the migrations in schema.cpp
 
 // A folder under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -222,6 +222,22 @@ TEST_CASE("A new file gets uvchat's application_id, the latest schema version an
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'all_messages'") == 1);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_%'") ==
         5);
+}
+
+// Version 6: users is one b-tree keyed by name_key, without a rowid and a
+// second b-tree for the primary key's index.
+TEST_CASE("A new file's users table is WITHOUT ROWID, keyed by name_key", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("uvchat.db");
+  Store::open(path).reset();
+
+  RawDb raw(path);
+  CHECK(raw.text("SELECT sql FROM sqlite_master WHERE name = 'users'").ends_with(") WITHOUT ROWID"));
+  CHECK(raw.text("SELECT origin FROM pragma_index_list('users')") == "pk");
+  CHECK(raw.text("SELECT group_concat(name) FROM pragma_index_info('sqlite_autoindex_users_1')") ==
+        "name_key");
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'users' AND rootpage <> 0") == 1);
+  CHECK_THROWS_WITH(raw.text("SELECT rowid FROM users"), Contains("no such column: rowid"));
 }
 
 TEST_CASE("A file store is in WAL mode while it is open, readable by another connection", "[store]") {
@@ -420,6 +436,140 @@ TEST_CASE("An upgraded file has the chunks and view of a new one", "[store]") {
   RawDb created(dir.file("new.db"));
   CHECK(upgraded.text(schema) == created.text(schema));
   CHECK(created.text(schema).find("first_received") != std::string::npos);
+}
+
+// Version 5 as uvchat wrote it (the schema after schema.cpp's migrations 2
+// to 5), written by hand without its comments: users with and without a
+// password, spelt in any case, DMs queued for some of them (one spelt
+// otherwise than the name), one delivered, a room named like a user, and a
+// row of direct_chunks.
+void write_version_5(const std::string& path) {
+  RawDb raw(path);
+  write_users_and_messages(raw, "kind = 'dm' OR kind = 'room' OR kind = 'broadcast'");
+  raw.execute(R"sql(
+CREATE INDEX messages_broadcast ON messages (id) WHERE kind = 'broadcast';
+CREATE TABLE direct_chunks (last_id INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, conversation TEXT NOT NULL,
+  messages INTEGER NOT NULL, first_received INTEGER NOT NULL, delivered_until INTEGER NOT NULL,
+  names TEXT NOT NULL, dms TEXT NOT NULL);
+CREATE INDEX direct_chunks_conversation ON direct_chunks (conversation, last_id);
+CREATE VIEW all_messages AS
+  SELECT id, received_at, sender, kind, target, text, delivered_at FROM messages
+  UNION ALL
+  SELECT chunk.first_id + json_extract(dm.value, '$[0]'), chunk.first_received + json_extract(dm.value, '$[1]'),
+         json_extract(chunk.names, '$[' || json_extract(dm.value, '$[2]') || ']'), 'dm',
+         json_extract(chunk.names, '$[' || json_extract(dm.value, '$[3]') || ']'), json_extract(dm.value, '$[4]'),
+         chunk.first_received + json_extract(dm.value, '$[1]') + json_extract(dm.value, '$[5]')
+  FROM direct_chunks AS chunk, json_each(chunk.dms) AS dm;
+INSERT INTO users VALUES
+  ('Alice', 'alice', '$argon2id$v=19$m=32768,t=2,p=1$alice', 1790000000000, 1790000000500),
+  ('bob', 'bob', NULL, 1790000000100, 1790000000100),
+  ('CAROL.x', 'carol.x', '$argon2id$v=19$m=32768,t=2,p=1$carol', 1790000000200, 1790000000900),
+  ('dave_-9', 'dave_-9', NULL, 1790000000300, 1790000000400);
+INSERT INTO messages VALUES
+  (1, 1790000000010, 'bob', 'dm', 'ALICE', 'alice', 'bob', 'queued one', NULL),
+  (2, 1790000000020, 'bob', 'dm', 'alice', 'alice', 'bob', 'queued two', NULL),
+  (3, 1790000000030, 'Alice', 'dm', 'carol.X', 'carol.x', 'alice', 'queued for carol', NULL),
+  (4, 1790000000040, 'Alice', 'dm', 'bob', 'bob', 'alice', 'read already', 1790000000041),
+  (5, 1790000000050, 'bob', 'room', 'dave_-9', 'dave_-9', 'bob', 'a room named like a user', NULL),
+  (6, 1790000000060, 'bob', 'broadcast', '', '', 'bob', 'hello all', NULL);
+INSERT INTO direct_chunks VALUES
+  (8, 7, 'alice bob', 2, 1790000000070, 1790000000081, '["bob","Alice"]', '[[0,0,0,1,"hi",1],[1,10,1,0,"hi!",1]]');
+PRAGMA user_version = 5;
+)sql");
+}
+
+// Every user as stored, one line each, by key.
+std::string users_listed(RawDb& raw) {
+  return raw.text(
+      "SELECT group_concat(line, char(10)) FROM (SELECT name || '|' || name_key || '|'"
+      " || coalesce(password_hash, 'no password') || '|' || first_seen || '|' || last_seen AS line"
+      " FROM users ORDER BY name_key)");
+}
+
+TEST_CASE("A version 5 file's users are kept, every row as it was, WITHOUT ROWID", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("v5.db");
+  write_version_5(path);
+  std::string before;
+  {
+    RawDb raw(path);
+    before = users_listed(raw);
+  }
+  CHECK(before ==
+        "Alice|alice|$argon2id$v=19$m=32768,t=2,p=1$alice|1790000000000|1790000000500\n"
+        "bob|bob|no password|1790000000100|1790000000100\n"
+        "CAROL.x|carol.x|$argon2id$v=19$m=32768,t=2,p=1$carol|1790000000200|1790000000900\n"
+        "dave_-9|dave_-9|no password|1790000000300|1790000000400");
+  {
+    auto db = Store::open(path);
+    const auto users = db->load_users();
+    REQUIRE(users.size() == 4);
+    CHECK(users[0].name == "Alice");
+    CHECK(users[0].password_hash == "$argon2id$v=19$m=32768,t=2,p=1$alice");
+    CHECK(users[0].first_seen == 1'790'000'000'000);
+    CHECK(users[0].last_seen == 1'790'000'000'500);
+    CHECK(users[0].queued == 2);
+    CHECK(users[1].name == "bob");
+    CHECK(users[1].password_hash.empty());
+    CHECK(users[1].queued == 0);
+    CHECK(users[2].name == "CAROL.x");
+    CHECK(users[2].queued == 1);
+    CHECK(users[3].name == "dave_-9");
+    CHECK(users[3].queued == 0);
+    CHECK(db->max_message_id() == 8);
+    CHECK(ids_of(db->direct_history("alice", "bob", 10, 100)) == std::vector<std::int64_t>{1, 2, 4, 7, 8});
+  }
+  {
+    RawDb raw(path);
+    CHECK(raw.integer("PRAGMA user_version") == kSchemaVersion);
+    CHECK(users_listed(raw) == before);
+    CHECK(raw.text("SELECT sql FROM sqlite_master WHERE name = 'users'").ends_with(") WITHOUT ROWID"));
+    CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE name LIKE 'users_v%'") == 0);
+    CHECK_THROWS_WITH(raw.text("SELECT rowid FROM users"), Contains("no such column: rowid"));
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+  }
+  // The rebuilt table takes writes as the old one did.
+  auto db = Store::open(path);
+  db->touch_user("ALICE", 1'790'000'001'000);  // known: only last_seen moves
+  db->touch_user("Erin", 1'790'000'002'000);   // new
+  db->set_password_hash("BOB", "$argon2id$bob");
+  db->set_password_hash("alice", "");
+  CHECK_THROWS_WITH(db->set_password_hash("nobody", "$argon2id$x"), Contains("nobody"));
+  db->insert_message(direct(9, "Erin", "bob", "queued for bob"));
+  const auto users = db->load_users();
+  REQUIRE(users.size() == 5);
+  CHECK(users[0].name == "Alice");
+  CHECK(users[0].first_seen == 1'790'000'000'000);
+  CHECK(users[0].last_seen == 1'790'000'001'000);
+  CHECK(users[0].password_hash.empty());
+  CHECK(users[1].name == "bob");
+  CHECK(users[1].password_hash == "$argon2id$bob");
+  CHECK(users[1].queued == 1);
+  CHECK(users[2].password_hash == "$argon2id$v=19$m=32768,t=2,p=1$carol");
+  CHECK(users[4].name == "Erin");
+  CHECK(users[4].first_seen == 1'790'000'002'000);
+  CHECK(users[4].last_seen == 1'790'000'002'000);
+}
+
+// The older files above are written by hand, without the comments of
+// schema.cpp: version 6 rebuilt users as a new file has it, comments and all.
+TEST_CASE("An upgraded file has the users table of a new one", "[store]") {
+  TempDir dir;
+  write_version_1(dir.file("v1.db"));
+  write_version_3(dir.file("v3.db"));
+  write_version_5(dir.file("v5.db"));
+  Store::open(dir.file("new.db"));
+  const std::string schema =
+      "SELECT group_concat(type || ' ' || name || ' ' || (rootpage <> 0) || ': ' || sql, char(10))"
+      " FROM (SELECT * FROM sqlite_master WHERE tbl_name = 'users' ORDER BY name)";
+  RawDb created(dir.file("new.db"));
+  CHECK(created.text(schema).find("-- lower-case ASCII of name") != std::string::npos);
+  for (const char* file : {"v1.db", "v3.db", "v5.db"}) {
+    INFO(file);
+    Store::open(dir.file(file));
+    RawDb upgraded(dir.file(file));
+    CHECK(upgraded.text(schema) == created.text(schema));
+  }
 }
 
 TEST_CASE("Committed writes survive a crash of the process", "[store]") {

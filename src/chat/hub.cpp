@@ -406,8 +406,7 @@ void Hub::on_password_hashed(SessionId id, std::string_view name, std::string ha
     // The welcome and all that follows wait in the slot's shadow until the
     // password is on disk (on_ack): a name welcomed as protected stays
     // protected after a crash or a power cut.
-    const std::uint64_t ticket = reserve_slot(*session);
-    pending_acks_.emplace(ticket, PendingAck{id, user.name, true});
+    const std::uint64_t ticket = await_store(*session, PendingAck{id, user.name, true});
     complete_register(*session, id, user.name, now, out);
     // After the user row (complete_register's TouchUser) in the store's order.
     user.password_hash = hash;
@@ -488,8 +487,7 @@ void Hub::on_direct(User& sender, const protocol::Command& command, TimePoint no
   }
   // Acknowledged with server:queued only once the store has committed it.
   ++recipient.queued;
-  const std::uint64_t ticket = reserve_slot(sessions_.at(sender.session));
-  pending_acks_.emplace(ticket, PendingAck{sender.session, recipient.name});
+  const std::uint64_t ticket = await_store(sessions_.at(sender.session), PendingAck{sender.session, recipient.name});
   store(InsertMessage{new_message(sender, MessageKind::kDirect, recipient.name, command.text, now), ticket},
         out);
 }

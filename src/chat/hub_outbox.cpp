@@ -70,6 +70,12 @@ std::uint64_t Hub::reserve_slot(Session& session) {
   return ticket;
 }
 
+std::uint64_t Hub::await_store(Session& session, PendingAck pending) {
+  const std::uint64_t ticket = reserve_slot(session);
+  pending_acks_.emplace(ticket, std::move(pending));
+  return ticket;
+}
+
 Hub::Slot* Hub::awaiting_slot(Session& session, std::uint64_t ticket) {
   for (Slot& slot : session.outbox) {
     if (slot.awaiting == ticket) return &slot;

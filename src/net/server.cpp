@@ -382,7 +382,7 @@ bool Server::store_behind() const {
 void Server::hold_for_store(Connection& connection) {
   if (!holding_for_store_) {
     holding_for_store_ = true;
-    store_->report_every_batch(true);
+    store_->set_server_waiting(true);
     log(LogLevel::kWarn, "the database is " + std::to_string(store_->backlog()) +
                              " requests behind (--store-backlog); reading paused until it catches up");
   }
@@ -393,7 +393,7 @@ void Server::hold_for_store(Connection& connection) {
 void Server::release_if_store_caught_up() {
   if (!holding_for_store_ || store_->backlog() > config_.store_backlog / 4) return;
   holding_for_store_ = false;
-  store_->report_every_batch(false);
+  store_->set_server_waiting(false);
   log(LogLevel::kInfo, "the database caught up; reading again");
   std::vector<chat::SessionId> ids;
   ids.swap(held_for_store_);
@@ -521,7 +521,7 @@ void Server::on_sweep(uv_timer_t* handle) { static_cast<Server*>(handle->data)->
 void Server::sweep() {
   hub_.tick(loop_time(), effects_);
   apply_effects();
-  // Should the store have caught up between a hold and report_every_batch.
+  // Should the store have caught up between a hold and set_server_waiting.
   release_if_store_caught_up();
   const std::uint64_t now = uv_now(loop_);
   for (auto& [id, connection] : connections_) {

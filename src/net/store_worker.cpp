@@ -158,8 +158,7 @@ void StoreWorker::hand_over() {
   if (submitted_.empty()) return;
   // While the server holds input for the store (--store-backlog), what
   // waits here counts as behind too: it goes at once.
-  const bool server_waits = report_every_batch_.load(std::memory_order_relaxed);
-  if (!urgent_ && !server_waits && lazy_items_ < kLazyRequests) {
+  if (!urgent_ && !server_waiting_.load(std::memory_order_relaxed) && lazy_items_ < kLazyRequests) {
     if (uv_is_active(reinterpret_cast<uv_handle_t*>(&lazy_timer_)) == 0) {
       uv_timer_start(&lazy_timer_, on_lazy_timer, kLazyDelayMs, 0);
     }
@@ -218,7 +217,7 @@ void StoreWorker::on_async(uv_async_t* handle) {
     self->spent_.swap(self->freeing_);
   }
   self->free_spent();
-  if (!results.empty() || self->report_every_batch_.load(std::memory_order_relaxed))
+  if (!results.empty() || self->server_waiting_.load(std::memory_order_relaxed))
     self->on_results_(results);
 }
 
@@ -268,7 +267,7 @@ void StoreWorker::run() {
     }
     // No wake-up just for the spent requests: the loop takes them at its
     // next hand_over, which locks anyway.
-    if (results.empty() && !report_every_batch_.load(std::memory_order_relaxed)) continue;
+    if (results.empty() && !server_waiting_.load(std::memory_order_relaxed)) continue;
     uv_async_send(&async_);
   }
   finish_holding();
@@ -366,11 +365,11 @@ std::vector<chat::StoreResult> StoreWorker::run_batch(Batch& batch) {
 // kSyncWithin after the first of them, whichever comes first: the loop's
 // answers to people do not share their core with an fsync per commit.
 void StoreWorker::make_durable(std::vector<chat::StoreResult>& results) {
+  if (sync_broken_) return;  // nothing is promised any more (sync)
   const bool promised = std::any_of(results.begin(), results.end(), [](const chat::StoreResult& result) {
     const auto* ack = std::get_if<chat::StoreAck>(&result);
     return ack != nullptr && ack->committed;
   });
-  if (sync_broken_) return;  // nothing is promised any more (sync)
   if (store_->changes() != synced_changes_ && !unsynced_since_) unsynced_since_ = now_;
   if (!unsynced_since_) return;
   if (!promised && Clock::now() - *unsynced_since_ < kSyncWithin) return;

@@ -258,6 +258,9 @@ class Hub {
   // Every line to a session goes through here (see Slot, hub_output.cpp).
   void send(SessionId id, EventRef event, Effects& out, MessageId message = 0);
   std::uint64_t reserve_slot(Session& session);
+  // A slot for what the store's commit decides (a queued DM's ack, a
+  // password's welcome), and what on_ack needs to fill it: the ticket.
+  std::uint64_t await_store(Session& session, PendingAck pending);
   static Slot* awaiting_slot(Session& session, std::uint64_t ticket);
   static Slot& add_replay(Session& session, std::string_view user, MessageId after, MessageId up_to);
   // What a page may hold, in bytes (page_bytes; 0: no bound).

@@ -47,9 +47,11 @@ class StoreWorker {
   void hand_over();
   // Requests submitted and not yet committed: how far behind the store is.
   std::size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
-  // While set, the results handler is also called (with no results) after
-  // every batch, so that the loop sees the backlog shrink.
-  void report_every_batch(bool on) { report_every_batch_.store(on, std::memory_order_relaxed); }
+  // Set while the server holds everyone's input until the store catches up
+  // (--store-backlog). Meanwhile the results handler is also called (with no
+  // results) after every batch, so that the loop sees the backlog shrink,
+  // and nothing submitted waits on the loop's side for company.
+  void set_server_waiting(bool waiting) { server_waiting_.store(waiting, std::memory_order_relaxed); }
   // Runs everything submitted so far, commits it, ends the thread and closes
   // the async handle. Results still on the way are dropped.
   void stop();
@@ -141,7 +143,7 @@ class StoreWorker {
   Batch freeing_;                             // loop thread only: spent_, taken
   bool stopping_ = false;                     // guarded by mutex_
   std::atomic<std::size_t> backlog_{0};
-  std::atomic<bool> report_every_batch_{false};
+  std::atomic<bool> server_waiting_{false};
   bool stopped_ = false;  // loop thread only
   std::thread thread_;
 };

@@ -162,12 +162,11 @@ void ask_for_short_slice() {
 
 StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
                          bool group_commit)
-    : store_(std::move(store)),
+    : wakeup_(loop, [this] { on_wake(); }),
+      store_(std::move(store)),
       on_results_(std::move(on_results)),
       group_commit_(group_commit),
       held_(kHoldDirects, kHoldSpan, kHoldBytes) {
-  uv_async_init(loop, &async_, on_async);
-  async_.data = this;
   uv_timer_init(loop, &lazy_timer_);
   lazy_timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&lazy_timer_));  // never keeps the loop alive by itself
@@ -245,21 +244,19 @@ void StoreWorker::stop() {
   }
   wake_.notify_one();
   thread_.join();
-  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  wakeup_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&lazy_timer_), nullptr);
 }
 
-void StoreWorker::on_async(uv_async_t* handle) {
-  auto* self = static_cast<StoreWorker*>(handle->data);
+void StoreWorker::on_wake() {
   std::vector<chat::StoreResult> results;
   {
-    std::lock_guard lock(self->mutex_);
-    results.swap(self->outgoing_);
-    self->spent_.swap(self->freeing_);
+    std::lock_guard lock(mutex_);
+    results.swap(outgoing_);
+    spent_.swap(freeing_);
   }
-  self->free_spent();
-  if (!results.empty() || self->server_waiting_.load(std::memory_order_relaxed))
-    self->on_results_(results);
+  free_spent();
+  if (!results.empty() || server_waiting_.load(std::memory_order_relaxed)) on_results_(results);
 }
 
 // Group commit: everything that arrived while the last transaction was
@@ -309,7 +306,7 @@ void StoreWorker::run() {
     // No wake-up just for the spent requests: the loop takes them at its
     // next hand_over, which locks anyway.
     if (results.empty() && !server_waiting_.load(std::memory_order_relaxed)) continue;
-    uv_async_send(&async_);
+    wakeup_.wake();
   }
   finish_holding();
   make_durable_now();
@@ -373,7 +370,7 @@ void StoreWorker::read_pages_first(Batch& batch) {
     std::lock_guard lock(mutex_);
     for (chat::StoreResult& result : results) outgoing_.push_back(std::move(result));
   }
-  uv_async_send(&async_);
+  wakeup_.wake();
 }
 
 // A batch may be empty: the wait ended because held DMs are due.

@@ -1,5 +1,5 @@
 // The store's own thread: the loop hands it requests and never waits for
-// the disk; results come back to the loop through a uv_async_t.
+// the disk; results come back to the loop through a Wakeup (an eventfd).
 #pragma once
 
 #include <uv.h>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "uvchat/chat/effects.hpp"
+#include "uvchat/net/wakeup.hpp"
 #include "uvchat/store/held_directs.hpp"
 #include "uvchat/store/store.hpp"
 
@@ -53,11 +54,11 @@ class StoreWorker {
   // and nothing submitted waits on the loop's side for company.
   void set_server_waiting(bool waiting) { server_waiting_.store(waiting, std::memory_order_relaxed); }
   // Runs everything submitted so far, commits it, ends the thread and closes
-  // the async handle. Results still on the way are dropped.
+  // the wake-up. Results still on the way are dropped.
   void stop();
 
  private:
-  static void on_async(uv_async_t* handle);
+  void on_wake();
   static void on_lazy_timer(uv_timer_t* timer);
   void hand_over_now();
   void run();
@@ -81,7 +82,7 @@ class StoreWorker {
   void make_durable_now();
   bool sync();
 
-  uv_async_t async_{};
+  Wakeup wakeup_;  // the store thread tells the loop its results are ready
   std::unique_ptr<store::Store> store_;  // used by the thread only
   ResultHandler on_results_;
   bool group_commit_;

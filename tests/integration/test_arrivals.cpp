@@ -1,7 +1,8 @@
 // Arrivals in a crowd (issue 20): the loop flushes every 256 lines rather
-// than once a turn, and then also takes connections waiting in the
-// listener's queue (Server::accept_waiting), so that a crowd connecting at
-// once does not overflow the kernel's accept queue while the loop is busy.
+// than once a turn, and also looks in the listener's queue between polls
+// (Server::accept_waiting: every 256 lines, every 16 while connections keep
+// coming), so that a crowd connecting at once does not overflow the
+// kernel's accept queue while the loop is busy.
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <string>

@@ -112,7 +112,7 @@ class Server {
   void log_doors() const;
   Connection& new_connection();
   void admit(Connection& connection);
-  void accept_waiting();
+  std::size_t accept_waiting();
   static void on_prepare(uv_prepare_t* handle);
   static void on_sweep(uv_timer_t* handle);
   static void on_signal(uv_signal_t* handle, int signal);
@@ -188,6 +188,13 @@ class Server {
   // flushes early (on_input).
   static constexpr std::size_t kFlushAfterLines = 256;
   std::size_t lines_since_flush_ = 0;
+  // Lines taken in all, and when the listeners' queues are looked at next
+  // (on_input): every kAcceptCheckIdle lines, or every kAcceptCheckHerd
+  // while the last look found connections waiting.
+  static constexpr std::size_t kAcceptCheckIdle = 256;
+  static constexpr std::size_t kAcceptCheckHerd = 16;
+  std::size_t lines_taken_ = 0;
+  std::size_t next_accept_check_ = kAcceptCheckIdle;
   // Connections whose input the hub let go again; resumed before flushing.
   std::vector<chat::SessionId> resuming_;
   // Connections past --max-outbuf, cut before flushing.

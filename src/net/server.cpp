@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <exception>
 
 #include "uvchat/log.hpp"
 
@@ -103,6 +104,8 @@ std::string Server::open_store() {
     return {};
   } catch (const store::StoreError& error) {
     return "cannot use database " + config_.db + ": " + error.what();
+  } catch (const std::exception& error) {  // the store's thread or its wake-up (eventfd)
+    return "cannot start the store: " + std::string(error.what());
   }
 }
 

@@ -1,6 +1,7 @@
-// What the hub's files share (hub.cpp: the commands; hub_outbox.cpp: when
-// what is sent to a session goes out; hub_store.cpp: the store's answers):
-// small builders of effects and events.
+// What the hub's files share (hub.cpp: the commands; hub_register.cpp:
+// taking a name; hub_outbox.cpp: when what is sent to a session goes out;
+// hub_store.cpp: the store's answers): small builders of effects and
+// events, and Acting.
 #pragma once
 
 #include <string>
@@ -10,6 +11,19 @@
 #include "uvchat/chat/effects.hpp"
 
 namespace uvchat::chat {
+
+// Marks whose line, or whose slow answer, the hub is handling (Hub::acting_).
+class Acting {
+ public:
+  Acting(SessionId& acting, SessionId id) : acting_(acting), previous_(acting) { acting_ = id; }
+  Acting(const Acting&) = delete;
+  Acting& operator=(const Acting&) = delete;
+  ~Acting() { acting_ = previous_; }
+
+ private:
+  SessionId& acting_;
+  SessionId previous_;
+};
 
 // The raw effect; Hub::send decides when it may go.
 inline void emit_send(SessionId id, EventRef event, Effects& out, MessageId message = 0) {

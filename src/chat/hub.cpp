@@ -73,8 +73,9 @@ void Hub::reconfigure(const HubConfig& config) {
 // name is kept once: a node is made with a view of the caller's string, then
 // taken out, given its own, and put back.
 Hub::User& Hub::user_named(std::string_view name) {
-  if (const auto found = users_.find(name); found != users_.end()) return found->second;
-  auto node = users_.extract(users_.try_emplace(name).first);
+  const auto [at, made] = users_.try_emplace(name);
+  if (!made) return at->second;
+  auto node = users_.extract(at);
   node.mapped().name = std::string(name);
   node.key() = node.mapped().name;
   return users_.insert(std::move(node)).position->second;

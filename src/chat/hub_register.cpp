@@ -37,7 +37,7 @@ void Hub::on_register(Session& session, SessionId id, const protocol::Command& c
     return;
   }
   if (user.password_hash.empty() && command.password.empty()) {
-    complete_register(session, id, user.name, now, out);
+    complete_register(session, id, user, now, out);
     return;
   }
   hold_name(session, id, user, out);
@@ -89,14 +89,14 @@ void Hub::on_password_hashed(SessionId id, std::string_view name, std::string ha
   if (session == nullptr || session->expired || stopping_ || found == users_.end()) return;
   User& user = found->second;
   if (hash.empty()) {
-    complete_register(*session, id, user.name, now, out);
+    complete_register(*session, id, user, now, out);
     log(LogLevel::kError, "could not hash the password for " + user.name + "; registered without one", out);
   } else {
     // The welcome and all that follows wait in the slot's shadow until the
     // password is on disk (on_ack): a name welcomed as protected stays
     // protected after a crash or a power cut.
     const std::uint64_t ticket = await_store(*session, PendingAck{id, user.name, true});
-    complete_register(*session, id, user.name, now, out);
+    complete_register(*session, id, user, now, out);
     // After the user row (complete_register's TouchUser) in the store's order.
     user.password_hash = hash;
     store(SetPasswordHash{user.name, std::move(hash), ticket}, out);
@@ -112,7 +112,7 @@ void Hub::on_password_checked(SessionId id, std::string_view name, bool matches,
   const auto found = users_.find(name);
   if (session == nullptr || session->expired || stopping_) return;
   if (found != users_.end() && matches) {
-    complete_register(*session, id, found->second.name, now, out);
+    complete_register(*session, id, found->second, now, out);
   } else if (found != users_.end()) {
     send_error(id, ErrorCode::kWrongPassword, found->second.name, {}, out);
     log(LogLevel::kWarn,
@@ -123,9 +123,7 @@ void Hub::on_password_checked(SessionId id, std::string_view name, bool matches,
   release_ready(id, *session, out);
 }
 
-void Hub::complete_register(Session& session, SessionId id, std::string_view name, TimePoint now,
-                            Effects& out) {
-  User& user = user_named(name);
+void Hub::complete_register(Session& session, SessionId id, User& user, TimePoint now, Effects& out) {
   user.session = id;
   session.user = &user;
   ++online_;

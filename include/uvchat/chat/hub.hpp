@@ -225,7 +225,7 @@ class Hub {
 
   void on_register(Session& session, SessionId id, const protocol::Command& command, TimePoint now,
                    Effects& out);
-  void complete_register(Session& session, SessionId id, std::string_view name, TimePoint now, Effects& out);
+  void complete_register(Session& session, SessionId id, User& user, TimePoint now, Effects& out);
   void hold_name(Session& session, SessionId id, User& user, Effects& out);
   void release_name(SessionId id, std::string_view name, Effects& out);
   void on_history(User& user, const protocol::Command& command, Effects& out);

@@ -1,6 +1,7 @@
 #include "uvchat/door/classic.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -94,7 +95,9 @@ void private_line(std::string& lines, std::string_view sender, std::string_view 
 ClassicCodec::ClassicCodec(const Settings& settings) : settings_(settings), times_(settings.utc) {}
 
 chat::SessionTraits ClassicCodec::traits() const {
-  return {.echo = true, .lobby_history = static_cast<std::int16_t>(std::clamp(settings_.history_on_join, 0, 500))};
+  return {.echo = true,
+          .lobby_history = static_cast<std::int16_t>(
+              std::clamp(settings_.history_on_join, 0, int{std::numeric_limits<std::int16_t>::max()}))};
 }
 
 void ClassicCodec::on_frame(const protocol::Frame& frame, CodecSink& sink) {

@@ -101,6 +101,7 @@ std::string Server::open_store() {
     store_ = std::make_unique<StoreWorker>(
         loop_, std::move(db), [this](std::vector<chat::StoreResult>& results) { on_store_results(results); },
         config_.group_commit);
+    ask_for_short_slice();  // this is the loop's thread, and the store now shares its core
     return {};
   } catch (const store::StoreError& error) {
     return "cannot use database " + config_.db + ": " + error.what();

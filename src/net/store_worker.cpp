@@ -71,6 +71,9 @@ bool someone_waits_for(const chat::StoreRequest& request) {
   return !std::holds_alternative<chat::MarkDelivered>(request) && !std::holds_alternative<chat::TouchUser>(request);
 }
 
+
+}  // namespace
+
 // The other half of sharing a core: the loop's thread asks the scheduler
 // for the shortest time slice it grants, 100 µs (sched_attr.sched_runtime
 // of a SCHED_OTHER thread, Linux 6.12's EEVDF). A waking task with a
@@ -108,8 +111,6 @@ void ask_for_short_slice() {
   syscall(SYS_sched_setattr, tid, &attr, 0U);  // best effort: a scheduling hint
 }
 
-}  // namespace
-
 StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, ResultHandler on_results,
                          bool group_commit)
     : wakeup_(loop, [this] { on_wake(); }),
@@ -120,7 +121,6 @@ StoreWorker::StoreWorker(uv_loop_t* loop, std::unique_ptr<store::Store> store, R
   uv_timer_init(loop, &lazy_timer_);
   lazy_timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&lazy_timer_));  // never keeps the loop alive by itself
-  ask_for_short_slice();  // this is the loop's thread
   thread_ = std::thread([this] { run(); });
 }
 

@@ -24,6 +24,11 @@
 
 namespace uvchat::net {
 
+// The loop's half of sharing a core with the store's thread: the calling
+// thread asks the scheduler for a short time slice (store_worker.cpp says
+// why). The server calls it from the loop's thread once the store runs.
+void ask_for_short_slice();
+
 class StoreWorker {
  public:
   using ResultHandler = std::function<void(std::vector<chat::StoreResult>& results)>;

@@ -4,7 +4,7 @@
 #   make run      build and run the server on port 8080
 #   make test     build and run every test; ends with "N passed, M failed"
 #   make asan     the same tests, built with AddressSanitizer + UBSan
-#   make bench    Release build of uvchatd and uvchat-bench in build-release/
+#   make bench    Release build of uvchatd, uvchat-bench and uvchat-relay in build-release/
 #   make fuzz     the libFuzzer targets, FUZZ_SECONDS (30) each, in FUZZ_BUILD (build-fuzz/)
 #   make install  meson install of $(BUILD) into PREFIX (/usr/local) under DESTDIR
 #   make deb      the Debian package, in build-deb/ (scripts/make-deb)
@@ -51,7 +51,7 @@ $(BENCH_BUILD)/build.ninja: | deps
 	meson setup $(BENCH_BUILD) $(MESON_OPTS) -Dbuildtype=release
 
 bench: deps $(BENCH_BUILD)/build.ninja
-	ninja -C $(BENCH_BUILD) uvchatd uvchat-bench
+	ninja -C $(BENCH_BUILD) uvchatd uvchat-bench uvchat-relay
 
 # Needs clang; tests/fuzz/README.md says how to keep what it finds.
 FUZZ_SECONDS ?= 30

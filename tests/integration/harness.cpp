@@ -130,6 +130,13 @@ std::string uvchat_bench_path() {
   return path;
 }
 
+std::string uvchat_relay_path() {
+  const char* path = std::getenv("UVCHAT_RELAY");
+  if (path == nullptr || *path == '\0')
+    FAIL("UVCHAT_RELAY is not set: run the tests through scripts/run-tests");
+  return path;
+}
+
 std::string uvchat_path() {
   const char* path = std::getenv("UVCHAT");
   if (path == nullptr || *path == '\0') FAIL("UVCHAT is not set: it must name the uvchat binary to test");
@@ -466,10 +473,9 @@ std::vector<std::string> TestServer::command_line(const ServerSetup& setup) {
   // those limits set them (a later option wins). No config file either: an
   // installed one (make install) must not change what the tests see; the
   // tests of config files name theirs.
-  std::vector<std::string> argv = {
-      uvchatd_path(), "--config",         "none", "--host", setup.host,     "--port", "0",
-      "--log-level",  "info",             "--db", setup.db, "--rate",       "0",      "--max-per-ip",
-      "0",            "--max-registrations", "0"};
+  std::vector<std::string> argv = {setup.program.empty() ? uvchatd_path() : setup.program,
+                                   "--config", "none", "--host", setup.host, "--port", "0", "--log-level", "info",
+                                   "--db", setup.db, "--rate", "0", "--max-per-ip", "0", "--max-registrations", "0"};
   argv.insert(argv.end(), setup.args.begin(), setup.args.end());
   return argv;
 }

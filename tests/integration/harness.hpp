@@ -48,6 +48,8 @@ std::string uvchatd_path();
 std::string uvchat_path();
 // The load generator under test: $UVCHAT_BENCH.
 std::string uvchat_bench_path();
+// The benchmarks' floor, a bare relay that takes uvchatd's command line: $UVCHAT_RELAY.
+std::string uvchat_relay_path();
 
 // True when this machine can bind the IPv6 loopback address ::1.
 bool has_ipv6_loopback();
@@ -233,6 +235,9 @@ struct ServerSetup {
   std::string db = ":memory:";
   // More of the server's environment, NAME=VALUE.
   std::vector<std::string> env = {};
+  // The program to run in uvchatd's place, with uvchatd's command line
+  // (uvchat-relay); empty: uvchatd.
+  std::string program = {};
 };
 
 // A running uvchatd on a free port, ready for connections.

@@ -78,9 +78,11 @@ bool someone_waits_for(const chat::StoreRequest& request) {
 // for the shortest time slice it grants, 100 µs (sched_attr.sched_runtime
 // of a SCHED_OTHER thread, Linux 6.12's EEVDF). A waking task with a
 // shorter slice than the running one preempts it, so a DM that arrives
-// while the store holds the core need not wait for the store's slice to
-// run out: 2.25 ms by default on a 4-core Pi, where nice 10 alone does not
-// stop that wait. On the development VM the default slice is already
+// while another program holds the core need not wait for its slice to run
+// out: 2.25 ms by default on a 4-core Pi. (The store's thread, SCHED_IDLE
+// where it can be, gives way to the loop whatever the slices; where it
+// falls back to nice 10, this was what kept a DM from waiting for a store
+// slice.) On the development VM the default slice is already
 // 100 µs, and the request still lowered p99 at 20,000 paced DMs/s: median
 // 505 against 616 µs, lower in 9 of 11 alternated runs (docs/BENCHMARKS.md,
 // issue 20). Older kernels ignore sched_runtime for this policy; the call
@@ -209,23 +211,34 @@ void StoreWorker::on_wake() {
   if (!results.empty() || server_waiting_.load(std::memory_order_relaxed)) on_results_(results);
 }
 
-// Group commit: everything that arrived while the last transaction was
-// being written goes into the next one, so a burst of messages shares one
-// fsync instead of paying one each.
 // On a Pi (or a server pinned to one core) the store thread and the loop
 // share a core. The loop answers people; the store only has to keep up,
-// with --store-backlog as its bound. So the store yields the core: on
-// Linux a thread has a nice value of its own.
-// SCHED_IDLE was tried (docs/BENCHMARKS.md): the loop then wins the core at
-// once, and latency p99 at 20,000 DMs/s fell from about 2 ms to under 1 ms,
-// but the store, preempted at every turn of the loop, committed in smaller
-// groups: queued DMs acknowledged per second fell from 68,000 to 33,000,
-// and dm from 163,000 to 132,000 a second.
+// with --store-backlog as its bound. So the store takes the core only when
+// the loop does not want it: SCHED_IDLE, which Linux sets per thread and
+// which any user may ask for. Its share when something else wants the core
+// is small (a weight of 3 against a normal thread's 1,024), not nothing: a
+// store behind on a saturated core still moves, and past --store-backlog
+// the loop stops taking lines until it has caught up.
+// Measured at 20,000 paced DMs/s, server pinned to one core, alternated
+// (docs/BENCHMARKS.md, issue 20): p99 133 to 163 µs, as low as a bare relay
+// with no store at all, against 177 to 692 at nice 10 and 139 to 249 at
+// nice 19. At nice 10 a store batch (the lazy hand-over's 1,024 requests)
+// still took turns with the loop, and the DMs that came meanwhile waited.
+// An earlier try of SCHED_IDLE (before the lazy hand-over) halved queued
+// DMs acknowledged per second, the store then being preempted at every
+// turn of the loop with a few requests each time; now a batch is gathered
+// on the loop's side, and offline, dm and arrivals did not change.
+// Where SCHED_IDLE is refused, nice 10.
 void lower_own_priority() {
+  sched_param idle{};
+  if (sched_setscheduler(0, SCHED_IDLE, &idle) == 0) return;  // 0: this thread
   constexpr int kStoreNice = 10;
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kStoreNice);
 }
 
+// Group commit: everything that arrived while the last transaction was
+// being written goes into the next one, so a burst of messages shares one
+// fsync instead of paying one each.
 void StoreWorker::run() {
   lower_own_priority();
   Batch batch;

@@ -2,18 +2,9 @@
 // DM is on disk, so the offline queue survives a crash (SIGKILL) or a stop,
 // and known users, the queue bound and the options of the store hold across
 // a restart.
-#include <sys/resource.h>
-
-#include <algorithm>
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <csignal>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "harness.hpp"
 
@@ -113,45 +104,3 @@ TEST_CASE("store: --max-queue counts the DMs queued before a restart", "[store]"
   alice.expect("server:queued bob");
 }
 
-namespace {
-
-// Field `number` of /proc/PID/task/TID/stat for each thread of `pid`,
-// counted after the command name (which may hold spaces).
-std::vector<long> thread_stat_field(pid_t pid, int number) {
-  std::vector<long> values;
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
-    std::ifstream stat(task.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    std::istringstream fields(line.substr(line.rfind(')') + 2));
-    std::string field;
-    for (int at = 3; at <= number && fields >> field; ++at) {
-      if (at == number) values.push_back(std::stol(field));
-    }
-  }
-  return values;
-}
-
-}  // namespace
-
-// The loop must win the core from the store (src/net/store_worker.cpp):
-// the store thread runs at nice 10, the loop at the nice it was started with.
-TEST_CASE("store: the store thread yields the CPU to the loop (nice 10)", "[store]") {
-  constexpr int kNiceField = 19;
-  if (getpriority(PRIO_PROCESS, 0) >= 10) {
-    WARN("the tests run at nice 10 or more: a store thread at nice 10 cannot be told apart");
-    return;
-  }
-  TestServer server;
-  const Stopwatch clock;
-  std::vector<long> nices;
-  while (clock.elapsed() < kLineTimeout) {
-    nices = thread_stat_field(server.pid(), kNiceField);
-    if (std::count(nices.begin(), nices.end(), 10) == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  CAPTURE(nices);
-  CHECK(std::count(nices.begin(), nices.end(), 10) == 1);
-  CHECK(std::count(nices.begin(), nices.end(), getpriority(PRIO_PROCESS, 0)) >= 1);  // the loop
-}

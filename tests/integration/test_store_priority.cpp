@@ -1,7 +1,8 @@
 // The store's thread shares a core with the loop on a Pi or a pinned
 // server, and takes it only when the loop does not want it: SCHED_IDLE
 // (src/net/store_worker.cpp, lower_own_priority; docs/BENCHMARKS.md,
-// issue 20). The loop's thread keeps the normal policy.
+// issue 20). The loop's thread keeps the normal policy. Unlike a nice
+// value, the policy reads the same whatever nice the tests run at.
 #include <dirent.h>
 #include <sched.h>
 

@@ -71,7 +71,6 @@ bool someone_waits_for(const chat::StoreRequest& request) {
   return !std::holds_alternative<chat::MarkDelivered>(request) && !std::holds_alternative<chat::TouchUser>(request);
 }
 
-
 }  // namespace
 
 // The other half of sharing a core: the loop's thread asks the scheduler
@@ -211,6 +210,8 @@ void StoreWorker::on_wake() {
   if (!results.empty() || server_waiting_.load(std::memory_order_relaxed)) on_results_(results);
 }
 
+namespace {
+
 // On a Pi (or a server pinned to one core) the store thread and the loop
 // share a core. The loop answers people; the store only has to keep up,
 // with --store-backlog as its bound. So the store takes the core only when
@@ -235,6 +236,8 @@ void lower_own_priority() {
   constexpr int kStoreNice = 10;
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kStoreNice);
 }
+
+}  // namespace
 
 // Group commit: everything that arrived while the last transaction was
 // being written goes into the next one, so a burst of messages shares one

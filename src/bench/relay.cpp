@@ -288,13 +288,11 @@ class Relay {
              [](uv_handle_t* handle) { delete static_cast<Client*>(handle->data); });
   }
 
+  // Every handle closes, the clients' with their Client: nothing runs after
+  // this but close callbacks, so the maps need no tidying.
   static void on_signal(uv_signal_t* signal, int) {
     auto& self = *static_cast<Relay*>(signal->data);
-    std::vector<Client*> clients;
-    for (auto& [name, client] : self.names_) clients.push_back(client);
-    for (Client* client : clients) self.close(*client);
     for (auto* own : self.handles()) uv_close(own, nullptr);
-    // Unregistered connections are closed by uv_walk below.
     uv_walk(
         self.loop_,
         [](uv_handle_t* open, void*) {

@@ -2,8 +2,7 @@
 // regressions/<target>/) through the targets, without libFuzzer: part of
 // `make test` and `make asan`, so a crash that was found and fixed stays
 // fixed. A broken invariant throws (check.hpp) and fails the test case with
-// the name of the input.
-#define CATCH_CONFIG_MAIN
+// the name of the input. Catch2's runner is tests/catch_main.cpp.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>

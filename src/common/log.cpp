@@ -22,6 +22,19 @@ std::atomic<LogLevel> g_level = LogLevel::kInfo;
 std::atomic<int> g_fd = STDERR_FILENO;
 std::string g_path;
 
+// A write(2) of at most PIPE_BUF bytes to a pipe (systemd's journal, a
+// shell's `2>&1 | ...`) is never interleaved with another process's or
+// thread's; a file opened O_APPEND takes any write whole.
+constexpr std::size_t kMostPerWrite = 4096;
+
+thread_local bool t_holding = false;
+thread_local std::string t_held;
+
+// Best effort: a log line that cannot be written is not worth dying for.
+void write_out(std::string_view lines) {
+  [[maybe_unused]] const ssize_t written = ::write(g_fd.load(), lines.data(), lines.size());
+}
+
 std::string_view level_name(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug: return "debug";
@@ -64,11 +77,28 @@ void log(LogLevel level, std::string_view text) {
   line.append(": ");
   line.append(text);
   line.push_back('\n');
-  // Best effort: a log line that cannot be written is not worth dying for.
-  [[maybe_unused]] const ssize_t written = ::write(g_fd.load(), line.data(), line.size());
+  if (!t_holding || level >= LogLevel::kWarn || line.size() > kMostPerWrite) {
+    flush_log_lines();
+    write_out(line);
+    return;
+  }
+  if (t_held.size() + line.size() > kMostPerWrite) flush_log_lines();
+  t_held.append(line);
+}
+
+void hold_log_lines(bool hold) {
+  if (!hold) flush_log_lines();
+  t_holding = hold;
+}
+
+void flush_log_lines() {
+  if (t_held.empty()) return;
+  write_out(t_held);
+  t_held.clear();
 }
 
 std::string set_log_file(const std::string& path) {
+  flush_log_lines();
   int fd = STDERR_FILENO;
   if (!path.empty()) {
     fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

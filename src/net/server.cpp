@@ -151,6 +151,8 @@ std::string Server::start() {
   }
   for (const auto& listener : listeners_) log(LogLevel::kInfo, "listening on " + listener->address());
   log_doors();
+  // From here the loop's lines are written once a turn, in flush_pending.
+  hold_log_lines(true);
   return {};
 }
 
@@ -430,6 +432,7 @@ void Server::flush_pending() {
   cut_too_slow();
   report_delivered();
   if (store_) store_->hand_over();  // last: the turn's every request, deliveries included
+  flush_log_lines();
 }
 
 void Server::flush_dirty() {
@@ -548,6 +551,7 @@ void Server::finish_if_stopped() {
 void Server::close_own_handles() {
   if (handles_closed_) return;
   handles_closed_ = true;
+  hold_log_lines(false);
   // The worker commits what it was given before its thread ends.
   if (store_) store_->stop();
   drop_password_delays();

@@ -40,7 +40,8 @@ void Server::accept(uv_stream_t* listener) {
 // to a half of the runs of 10,000 at once (TcpExtListenOverflows). An
 // accepted connection costs a few microseconds, and its first line waits
 // in the kernel until it is read; one left to overflow costs its client a
-// second. Returns how many were taken.
+// second. The overflows left after this were the kernel growing the
+// descriptor table (src/server/descriptors.cpp). Returns how many were taken.
 std::size_t Server::accept_waiting() {
   const int most = std::max(config_.backlog, 1);
   std::size_t all = 0;

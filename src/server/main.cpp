@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "descriptors.hpp"
 #include "make_cert.hpp"
 #include "notify.hpp"
 #include "options.hpp"
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uvchatd: %s\n", error.c_str());
     return 1;
   }
+
+  // Before any thread starts: see descriptors.cpp.
+  const std::size_t clients = options.server.hub.max_clients;
+  uvchat::server::reserve_descriptor_table(clients == 0 ? uvchat::server::kMostReservedDescriptors : clients + 64);
 
   uv_loop_t loop;
   uv_loop_init(&loop);

@@ -7,6 +7,16 @@
 #include <algorithm>
 
 namespace uvchat::server {
+namespace {
+
+// Beside the clients' sockets: listeners, the database's files, the loop's
+// own, the log.
+constexpr std::size_t kSpareDescriptors = 64;
+// The most slots taken: the systemd unit's LimitNOFILE, 128 KiB of kernel
+// memory on a 64-bit machine.
+constexpr std::size_t kMostReservedDescriptors = 16'384;
+
+}  // namespace
 
 // Linux starts a process with room for 64 descriptors and doubles the table
 // whenever a new descriptor does not fit. While the table is shared by
@@ -22,7 +32,8 @@ namespace uvchat::server {
 //
 // F_DUPFD takes the lowest free descriptor at or above its argument, so
 // it never replaces one that is open.
-std::size_t reserve_descriptor_table(std::size_t count) {
+std::size_t reserve_descriptors_for(std::size_t max_clients) {
+  std::size_t count = max_clients == 0 ? kMostReservedDescriptors : max_clients + kSpareDescriptors;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
   if (limit.rlim_cur != RLIM_INFINITY) count = std::min<std::size_t>(count, limit.rlim_cur);

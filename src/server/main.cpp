@@ -46,8 +46,7 @@ int main(int argc, char** argv) {
   }
 
   // Before any thread starts: see descriptors.cpp.
-  const std::size_t clients = options.server.hub.max_clients;
-  uvchat::server::reserve_descriptor_table(clients == 0 ? uvchat::server::kMostReservedDescriptors : clients + 64);
+  uvchat::server::reserve_descriptors_for(options.server.hub.max_clients);
 
   uv_loop_t loop;
   uv_loop_init(&loop);

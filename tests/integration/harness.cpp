@@ -366,7 +366,7 @@ RunResult run_uvchatd(const std::vector<std::string>& args, Duration timeout) {
   return run_to_end(argv, {"TZ=UTC"}, {}, timeout);
 }
 
-long proc_status_kib(pid_t pid, std::string_view field) {
+long proc_status_number(pid_t pid, std::string_view field) {
   const std::string path = "/proc/" + std::to_string(pid) + "/status";
   std::ifstream status(path);
   const std::string prefix = std::string(field) + ":";

@@ -174,9 +174,11 @@ struct RunResult {
   std::string err;
 };
 
-// A field of /proc/PID/status that is counted in kB ("VmRSS", "VmHWM"), in
-// KiB. Fails the test when the process or the field is not there.
-long proc_status_kib(pid_t pid, std::string_view field);
+// A number in /proc/PID/status ("FDSize", "Threads"). Fails the test when
+// the process or the field is not there.
+long proc_status_number(pid_t pid, std::string_view field);
+// One of its fields counted in kB ("VmRSS", "VmHWM"), in KiB.
+inline long proc_status_kib(pid_t pid, std::string_view field) { return proc_status_number(pid, field); }
 
 // Runs `argv` (argv[0] a path) with stdin closed until it exits.
 RunResult run_command(const std::vector<std::string>& argv, Duration timeout = kExitTimeout);
